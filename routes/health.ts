@@ -1,0 +1,25 @@
+/** `GET /healthz` (process alive) and `GET /readyz` (NATS connected, streams in place). */
+import { Hono } from "hono";
+import type { Gateway } from "../src/app.js";
+import { problemResponse } from "../src/http.js";
+
+/** Probe routes; they need no token so orchestrators can reach them. */
+export function healthRoutes(gw: Gateway): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) => {
+    const nats = { connected: gw.nats.connected, server: gw.nats.serverVersion() };
+    if (gw.nats.ready) return c.json({ status: "ready", nats });
+    return problemResponse(
+      {
+        type: "https://natsgate.dev/problems/not-ready",
+        title: "Not ready",
+        status: 503,
+        detail: nats.connected ? "configured JetStream streams are not in place yet" : "NATS is not connected",
+        nats,
+      },
+      1,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+/** `POST /v1/request/{subject}?timeout=ms`: NATS request/reply over HTTP. */
+import { Hono } from "hono";
+import type { Gateway } from "../src/app.js";
+import { readBody } from "../src/body.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../src/config-schema.js";
+import { BadRequestError } from "../src/errors.js";
+import { eventFromHttp } from "../src/event.js";
+import { httpHeadersFromNats } from "../src/headers.js";
+import { subjectParam } from "../src/http.js";
+
+/** Parses `?timeout=` in ms: 1 to MAX_REQUEST_TIMEOUT_MS. */
+export function parseTimeout(value: string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_REQUEST_TIMEOUT_MS;
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || ms < 1 || ms > MAX_REQUEST_TIMEOUT_MS) {
+    throw new BadRequestError(`timeout must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
+
+/** Request routes, mounted at `/v1/request`. */
+export function requestRoutes(gw: Gateway): Hono {
+  const app = new Hono();
+  app.post("/:subject", async (c) => {
+    const subject = subjectParam(c, "/v1/request/");
+    const timeout = parseTimeout(c.req.query("timeout"));
+    const body = await readBody(c.req.raw, gw.bodyLimit());
+    const reply = await gw.publisher.request(eventFromHttp(gw.rules, subject, c.req.raw.headers, body), timeout);
+    const headers = new Headers(httpHeadersFromNats(reply.headers));
+    if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
+    return new Response(reply.data as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+/** `GET /v1/schemas`, `GET /v1/schemas/{subject}` and `GET /openapi.json`. */
+import { Hono } from "hono";
+import type { Gateway } from "../src/app.js";
+import { NotFoundError } from "../src/errors.js";
+import { subjectParam } from "../src/http.js";
+import { openApiDocument } from "../src/openapi.js";
+import { VERSION } from "../src/version.js";
+
+/** Schema discovery routes. */
+export function schemaRoutes(gw: Gateway): Hono {
+  const app = new Hono();
+  let openapi: string | undefined;
+
+  app.get("/v1/schemas", (c) =>
+    c.json({
+      schemas: gw.registry.list().map((e) => ({
+        subject: e.subject,
+        description: e.description,
+        source: e.source === "builtin" ? "builtin" : "file",
+        schema: gw.registry.jsonSchema(e),
+      })),
+    }),
+  );
+
+  app.get("/v1/schemas/:subject", (c) => {
+    const subject = subjectParam(c, "/v1/schemas/");
+    const entry = gw.registry.get(subject) ?? gw.registry.lookup(subject);
+    if (!entry) throw new NotFoundError(`no schema is registered for ${subject}`);
+    return c.body(JSON.stringify(gw.registry.jsonSchema(entry)), 200, {
+      "content-type": "application/schema+json",
+      "x-natsgate-subject": entry.subject,
+    });
+  });
+
+  app.get("/openapi.json", (c) => {
+    openapi ??= JSON.stringify(openApiDocument(gw.registry, VERSION));
+    return c.body(openapi, 200, { "content-type": "application/json" });
+  });
+
+  return app;
+}

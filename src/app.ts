@@ -1,0 +1,101 @@
+/**
+ * `createApp(deps)`: the Hono application, built only from what it is given
+ * (NATS client, config, schema registry, clock, logger), so tests run it
+ * in-process with `app.request` or behind a real socket alike.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { SchemaRegistry } from "../schemas/registry.js";
+import { healthRoutes } from "../routes/health.js";
+import { publishRoutes } from "../routes/publish.js";
+import { requestRoutes } from "../routes/request.js";
+import { schemaRoutes } from "../routes/schemas.js";
+import type { Config } from "./config.js";
+import { NotFoundError } from "./errors.js";
+import type { EventRules } from "./event.js";
+import { errorResponse, problemResponse } from "./http.js";
+import { silentLogger, type Logger } from "./logger.js";
+import type { NatsClient } from "./nats-client.js";
+import { Publisher } from "./publisher.js";
+
+/** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** Time source, injectable for tests. */
+export interface Clock {
+  now(): number;
+}
+
+/** What `createApp` needs. */
+export interface AppDeps {
+  config: Config;
+  nats: NatsClient;
+  registry: SchemaRegistry;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** The engine pieces routes share. */
+export interface Gateway {
+  config: Config;
+  nats: NatsClient;
+  registry: SchemaRegistry;
+  publisher: Publisher;
+  rules: EventRules;
+  clock: Clock;
+  logger: Logger;
+  /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
+  bodyLimit(): number;
+}
+
+/** Builds the gateway's engine from its dependencies. */
+export function createGateway(deps: AppDeps): Gateway {
+  const { config, nats, registry } = deps;
+  const configured = config.server.maxBodyBytes;
+  return {
+    config,
+    nats,
+    registry,
+    publisher: new Publisher(nats),
+    rules: { registry, strict: config.schemas.strict },
+    clock: deps.clock ?? { now: () => Date.now() },
+    logger: deps.logger ?? silentLogger,
+    bodyLimit() {
+      const max = nats.maxPayload() ?? DEFAULT_MAX_PAYLOAD;
+      return configured === undefined ? max : Math.min(configured, max);
+    },
+  };
+}
+
+/** The HTTP application. */
+export function createApp(deps: AppDeps): Hono {
+  const gw = createGateway(deps);
+  const app = new Hono();
+  app.route("/", healthRoutes(gw));
+  app.route("/v1/publish", publishRoutes(gw));
+  app.route("/v1/request", requestRoutes(gw));
+  app.route("/", schemaRoutes(gw));
+  app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      return problemResponse({
+        type: "about:blank",
+        title: err.message || "HTTP error",
+        status: err.status,
+        detail: err.message || `HTTP ${err.status}`,
+      });
+    }
+    const res = errorResponse(err);
+    if (res.status >= 500) {
+      gw.logger.error("request failed", { method: c.req.method, path: c.req.path, status: res.status, err: describe(err) });
+    }
+    return res;
+  });
+  return app;
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.name}: ${err.cause.message})` : "";
+  return `${err.name}: ${err.message}${cause}`;
+}

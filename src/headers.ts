@@ -1,0 +1,83 @@
+/**
+ * Header mapping between HTTP and NATS, the same in both directions everywhere
+ * a message crosses the gateway (publish, batch, request/reply, and later SSE,
+ * WebSocket and webhooks).
+ *
+ *   HTTP                      NATS
+ *   traceparent/tracestate/baggage  same name
+ *   Idempotency-Key           Nats-Msg-Id
+ *   NatsH-<Name>              <Name>
+ *   Content-Type              Content-Type
+ *   ce-<attr>                 ce-<attr>      (CloudEvents binary mode)
+ */
+import { canonicalMIMEHeaderKey, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+
+/** Prefix of HTTP headers that carry arbitrary NATS headers. */
+export const NATS_HEADER_PREFIX = "natsh-";
+const NATS_HEADER_PREFIX_OUT = "NatsH-";
+/** JetStream's de-duplication header. */
+export const MSG_ID_HEADER = "Nats-Msg-Id";
+
+const TRACE_HEADERS = new Set(["traceparent", "tracestate", "baggage"]);
+
+/**
+ * The NATS header name an HTTP header maps to, or undefined when it does not
+ * travel. `name` may be in any case.
+ */
+export function natsHeaderName(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (TRACE_HEADERS.has(lower)) return lower;
+  if (lower === "idempotency-key") return MSG_ID_HEADER;
+  if (lower === "content-type") return "Content-Type";
+  if (lower.startsWith("ce-") && lower.length > 3) return lower;
+  if (lower.startsWith(NATS_HEADER_PREFIX) && lower.length > NATS_HEADER_PREFIX.length) {
+    return canonicalMIMEHeaderKey(lower.slice(NATS_HEADER_PREFIX.length));
+  }
+  return undefined;
+}
+
+/** The HTTP header name a NATS header maps to (inverse of `natsHeaderName`). */
+export function httpHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  if (TRACE_HEADERS.has(lower)) return lower;
+  if (lower === "nats-msg-id") return "Idempotency-Key";
+  if (lower === "content-type") return "Content-Type";
+  if (lower.startsWith("ce-")) return lower;
+  return NATS_HEADER_PREFIX_OUT + name;
+}
+
+/**
+ * Builds the NATS headers for a message from HTTP-style header pairs. Names
+ * that do not map are dropped; `contentType`, when given, wins over any
+ * Content-Type among the pairs.
+ */
+export function natsHeadersFromHttp(
+  pairs: Iterable<[string, string]>,
+  contentType?: string,
+): MsgHdrs {
+  const h = natsHeaders();
+  for (const [name, value] of pairs) {
+    const mapped = natsHeaderName(name);
+    if (mapped === undefined || mapped === "Content-Type") continue;
+    h.append(mapped, value);
+  }
+  if (contentType) h.set("Content-Type", contentType);
+  return h;
+}
+
+/** HTTP header pairs for a NATS message's headers (status pseudo-headers excluded). */
+export function httpHeadersFromNats(h: MsgHdrs | undefined): [string, string][] {
+  if (!h) return [];
+  const out: [string, string][] = [];
+  for (const key of h.keys()) {
+    const values = h.values(key);
+    out.push([httpHeaderName(key), values.join(", ")]);
+  }
+  return out;
+}
+
+/** The same as `httpHeadersFromNats`, as a plain object (for JSON envelopes). */
+export function httpHeaderRecord(h: MsgHdrs | undefined): Record<string, string> | undefined {
+  if (!h || h.keys().length === 0) return undefined;
+  return Object.fromEntries(httpHeadersFromNats(h));
+}

@@ -1,0 +1,71 @@
+/**
+ * Node entry point (`npm start`): load config, start an embedded nats-server if
+ * `nats.embedded: auto` calls for it, connect to NATS in the background, serve
+ * HTTP, and drain on SIGTERM. Configuration problems exit 1 with one line
+ * naming the key.
+ */
+import { createRegistry } from "../schemas/index.js";
+import { createApp } from "./app.js";
+import { loadConfig } from "./config.js";
+import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./embedded-nats.js";
+import { ConfigError } from "./errors.js";
+import { listen } from "./listen.js";
+import { createLogger, levelFromEnv } from "./logger.js";
+import { NatsClient } from "./nats-client.js";
+import { installShutdown } from "./shutdown.js";
+import { VERSION } from "./version.js";
+
+async function main(): Promise<void> {
+  const logger = createLogger(levelFromEnv(process.env.LOG_LEVEL));
+  let loaded;
+  let registry;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+    registry = createRegistry(loaded.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`natsgate: invalid configuration: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { config } = loaded;
+  if (config.auth.mode === "none") {
+    logger.warn("auth.mode is none: every caller may publish to any non-reserved subject (development only)");
+  }
+
+  let embedded;
+  try {
+    embedded = await startEmbeddedIfNeeded(loaded, logger, process.env.NATSGATE_DATA_DIR ?? ".natsgate");
+  } catch (err) {
+    if (err instanceof EmbeddedNatsError) {
+      process.stderr.write(`natsgate: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger });
+  const app = createApp({ config, nats, registry, logger });
+  const { server, url } = await listen(app, config.server);
+  logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });
+
+  installShutdown({
+    server,
+    timeoutMs: config.server.shutdownTimeoutMs,
+    logger,
+    after: async () => {
+      await nats.drain();
+      await embedded?.stop();
+    },
+  });
+}
+
+process.on("unhandledRejection", (reason) => {
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "unhandled rejection", err: String(reason) }) + "\n");
+});
+
+main().catch((err) => {
+  process.stderr.write(`natsgate: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

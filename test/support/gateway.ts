@@ -1,0 +1,47 @@
+/**
+ * An in-process gateway for tests: the real app, a real NATS connection to a
+ * test nats-server, and a real HTTP listener on a free port.
+ */
+import type { Hono } from "hono";
+import { createRegistry } from "../../schemas/index.js";
+import { createApp } from "../../src/app.js";
+import { parseConfig, type Config, type ConfigInput } from "../../src/config.js";
+import { listen } from "../../src/listen.js";
+import { silentLogger } from "../../src/logger.js";
+import { NatsClient } from "../../src/nats-client.js";
+import { closeHttp } from "../../src/shutdown.js";
+
+/** A running test gateway. */
+export interface TestGateway {
+  url: string;
+  app: Hono;
+  config: Config;
+  nats: NatsClient;
+  /** `fetch` relative to the gateway's URL. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway against `natsUrl` with `config` merged over test defaults. */
+export async function startGateway(natsUrl: string, config: ConfigInput = {}): Promise<TestGateway> {
+  const parsed = parseConfig({
+    ...config,
+    server: { host: "127.0.0.1", port: 0, ...config.server },
+    nats: { embedded: "never", ...config.nats, servers: [natsUrl] },
+  });
+  const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger: silentLogger });
+  await nats.whenReady(10_000);
+  const app = createApp({ config: parsed, nats, registry: createRegistry(parsed) });
+  const { server, url } = await listen(app, parsed.server);
+  return {
+    url,
+    app,
+    config: parsed,
+    nats,
+    fetch: (path, init) => fetch(url + path, init),
+    async close() {
+      await closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, after: async () => {} });
+      await nats.drain();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * A real nats-server for tests: random client and monitoring ports, its own
+ * temporary JetStream folder, and controls to stop, restart (same port, same
+ * data), freeze and thaw it. Never a mock broker, never a fixed port.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** Options for `NatsServer.start`. */
+export interface NatsServerOptions {
+  /** Enable JetStream (default true). */
+  jetstream?: boolean;
+  /** Extra nats-server configuration text (appended to the generated file). */
+  config?: string;
+}
+
+const READY_TIMEOUT_MS = 10_000;
+
+/** A nats-server child process. */
+export class NatsServer {
+  port = 0;
+  monitorPort = 0;
+  #child: ChildProcess | undefined;
+  readonly #dir: string;
+  readonly #confFile: string;
+
+  private constructor(readonly opts: NatsServerOptions) {
+    this.#dir = mkdtempSync(join(tmpdir(), "natsgate-test-"));
+    this.#confFile = join(this.#dir, "nats.conf");
+  }
+
+  /** Starts a server on random ports. */
+  static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
+    const s = new NatsServer(opts);
+    await s.#spawn(-1, -1);
+    return s;
+  }
+
+  /** `nats://127.0.0.1:<port>` */
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** Monitoring endpoint base URL. */
+  get monitorUrl(): string {
+    return `http://127.0.0.1:${this.monitorPort}`;
+  }
+
+  async #spawn(port: number, monitorPort: number): Promise<void> {
+    const js = this.opts.jetstream === false ? "" : `jetstream { store_dir: ${JSON.stringify(join(this.#dir, "js"))} }`;
+    writeFileSync(this.#confFile, `host: 127.0.0.1\nport: ${port}\nhttp: "127.0.0.1:${monitorPort}"\n${js}\n${this.opts.config ?? ""}\n`);
+    const child = spawn("nats-server", ["-c", this.#confFile], { stdio: ["ignore", "ignore", "pipe"] });
+    this.#child = child;
+    let log = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`nats-server not ready:\n${log}`)), READY_TIMEOUT_MS);
+      child.stderr!.on("data", (chunk: Buffer) => {
+        log += chunk.toString();
+        const client = /Listening for client connections on [\d.]+:(\d+)/.exec(log);
+        const monitor = /Starting http monitor on [\d.]+:(\d+)/.exec(log);
+        if (client) this.port = Number(client[1]);
+        if (monitor) this.monitorPort = Number(monitor[1]);
+        if (log.includes("Server is ready")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`nats-server exited (${code}):\n${log}`));
+      });
+    });
+    child.removeAllListeners("exit");
+  }
+
+  /** Stops the server (SIGTERM) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGCONT");
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  }
+
+  /** Starts it again on the same ports with the same JetStream data. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.#spawn(this.port, this.monitorPort);
+  }
+
+  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
+  freeze(): void {
+    this.#child?.kill("SIGSTOP");
+  }
+
+  /** Resumes a frozen process. */
+  thaw(): void {
+    this.#child?.kill("SIGCONT");
+  }
+
+  /** Stops the server and removes its data. */
+  async cleanup(): Promise<void> {
+    await this.stop();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.cleanup();
+  }
+}

@@ -1,0 +1,43 @@
+/** NATS-side helpers for tests: a plain nats.js client to observe what the gateway published. */
+import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+
+/** Connects a test client. */
+export function natsConnect(url: string): Promise<NatsConnection> {
+  return connect({ servers: url, name: "natsgate-test" });
+}
+
+/** Subscribes and collects messages; `next(n)` resolves when n messages in total have arrived. */
+export async function collector(nc: NatsConnection, subject: string) {
+  const messages: Msg[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const sub: Subscription = nc.subscribe(subject, {
+    callback: (_err, msg) => {
+      messages.push(msg);
+      for (const w of [...waiters]) {
+        if (messages.length >= w.n) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+    },
+  });
+  // Make sure the server has the subscription before anything is published.
+  await nc.flush();
+  return {
+    messages,
+    /** Resolves with the messages once `n` have arrived (rejects after `timeoutMs`). */
+    async next(n = messages.length + 1, timeoutMs = 5_000): Promise<Msg[]> {
+      if (messages.length < n) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`only ${messages.length}/${n} messages on ${subject}`)), timeoutMs);
+          waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        });
+      }
+      return messages;
+    },
+    unsubscribe: () => sub.unsubscribe(),
+  };
+}
+
+/** Text of a message's payload. */
+export const text = (m: Msg) => new TextDecoder().decode(m.data);
