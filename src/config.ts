@@ -49,7 +49,9 @@ export function readConfigFile(file: string): unknown {
     const data = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
     return data ?? {};
   } catch (err) {
-    throw new ConfigError("", `config file ${file} is not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`, { cause: err });
+    // YAML errors carry a multi-line code frame; the first line says what and where.
+    const why = (err as Error).message.split("\n")[0];
+    throw new ConfigError("", `config file ${file} is not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${why}`, { cause: err });
   }
 }
 

@@ -12,6 +12,8 @@ import { join } from "node:path";
 export interface NatsServerOptions {
   /** Enable JetStream (default true). */
   jetstream?: boolean;
+  /** Client port (default: a random free one). */
+  port?: number;
   /** Extra nats-server configuration text (appended to the generated file). */
   config?: string;
 }
@@ -34,7 +36,7 @@ export class NatsServer {
   /** Starts a server on random ports. */
   static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
     const s = new NatsServer(opts);
-    await s.#spawn(-1, -1);
+    await s.#spawn(opts.port ?? -1, -1);
     return s;
   }
 

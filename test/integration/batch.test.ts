@@ -1,0 +1,132 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type TestGateway } from "../support/gateway.js";
+import { NatsServer } from "../support/nats-server.js";
+import { collector, natsConnect, text } from "../support/nats.js";
+import { transferCompleted } from "../fixtures/events.js";
+
+describe("publish (batch)", () => {
+  let server: NatsServer;
+  let gw: TestGateway;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, {
+      jetstream: { streams: [{ name: "BULK", subjects: ["bulk.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] },
+    });
+    nc = await natsConnect(server.url);
+    jsm = await jetstreamManager(nc);
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await nc?.close();
+    await server?.cleanup();
+  });
+
+  const batch = (body: string, contentType = "application/x-ndjson") =>
+    gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": contentType } });
+
+  it("batch - NDJSON: one result per item in order; bad items fail alone", async () => {
+    const sub = await collector(nc, "metrics.>");
+    const lines = [
+      JSON.stringify({ subject: "metrics.cpu", data: { v: 1 }, headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "NatsH-Host": "n1" } }),
+      JSON.stringify({ subject: "metrics.*", data: 1 }),
+      "{not json",
+      JSON.stringify({ subject: "transfer.completed", data: transferCompleted, headers: { "Idempotency-Key": "b-1" } }),
+      JSON.stringify({ subject: "transfer.completed", data: { transferId: "x" } }),
+      JSON.stringify({ subject: "$SYS.x", data: {} }),
+      JSON.stringify({ data: {} }),
+      JSON.stringify({ subject: "metrics.mem" }),
+      "",
+      JSON.stringify({ subject: "metrics.mem", data: { v: 2 } }),
+    ];
+    const res = await batch(lines.join("\n") + "\n");
+    expect(res.status).toBe(200);
+    const { results } = await res.json();
+    expect(results.map((r: { index: number; status: number }) => [r.index, r.status])).toEqual([
+      [0, 202],
+      [1, 400],
+      [2, 400],
+      [3, 201],
+      [4, 422],
+      [5, 403],
+      [6, 400],
+      [7, 400],
+      [8, 202],
+    ]);
+    expect(results[0]).toEqual({ index: 0, status: 202, subject: "metrics.cpu" });
+    expect(results[3]).toEqual({ index: 3, status: 201, subject: "transfer.completed", stream: "EVENTS", seq: 1, duplicate: false });
+    expect(results[2]).toMatchObject({ title: "Malformed JSON" });
+    expect(results[4].errors.length).toBeGreaterThan(0);
+    expect(results[7].detail).toBe("data is required (use null for an empty event)");
+
+    const msgs = await sub.next(2);
+    expect(msgs.map((m) => [m.subject, text(m)])).toEqual([
+      ["metrics.cpu", '{"v":1}'],
+      ["metrics.mem", '{"v":2}'],
+    ]);
+    expect(msgs[0]!.headers!.get("traceparent")).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    expect(msgs[0]!.headers!.get("Host")).toBe("n1");
+    expect(msgs[0]!.headers!.get("Content-Type")).toBe("application/json");
+    const stored = await jsm.streams.getMessage("EVENTS", { seq: 1 });
+    expect(stored!.header.get("Nats-Msg-Id")).toBe("b-1");
+    sub.unsubscribe();
+  });
+
+  it("batch - JSON array works the same; a non-array is 400; other content types are 415", async () => {
+    const res = await batch(JSON.stringify([{ subject: "arr.one", data: "x" }, { subject: "arr two", data: 1 }]), "application/json");
+    expect(res.status).toBe(200);
+    expect((await res.json()).results.map((r: { status: number }) => r.status)).toEqual([202, 400]);
+
+    const notArray = await batch(JSON.stringify({ subject: "a", data: 1 }), "application/json");
+    expect(notArray.status).toBe(400);
+    expect(notArray.headers.get("content-type")).toBe("application/problem+json");
+
+    const malformed = await batch("[{", "application/json");
+    expect(malformed.status).toBe(400);
+
+    const wrongType = await batch("a", "text/plain");
+    expect(wrongType.status).toBe(415);
+  });
+
+  it("batch - an item over the size limit is 413 while the others publish", async () => {
+    const big = "z".repeat(1024 * 1024 + 1);
+    const body = [JSON.stringify({ subject: "size.small", data: 1 }), JSON.stringify({ subject: "size.big", data: big })].join("\n");
+    const { results } = await (await batch(body)).json();
+    expect(results.map((r: { status: number }) => r.status)).toEqual([202, 413]);
+  });
+
+  it("batch - 10,000 events into a stream are all acknowledged and stored in order", async () => {
+    const n = 10_000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(JSON.stringify({ subject: `bulk.${i % 10}`, data: { i } }));
+    const res = await batch(lines.join("\n"));
+    expect(res.status).toBe(200);
+    const { results } = await res.json();
+    expect(results).toHaveLength(n);
+    expect(results.every((r: { status: number; index: number }, i: number) => r.status === 201 && r.index === i)).toBe(true);
+    const seqs = results.map((r: { seq: number }) => r.seq);
+    expect(new Set(seqs).size).toBe(n);
+    expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
+    const info = await jsm.streams.info("BULK");
+    expect(info.state.messages).toBe(n);
+    const last = await jsm.streams.getMessage("BULK", { last_by_subj: "bulk.9" });
+    expect(last!.json()).toEqual({ i: n - 1 });
+  });
+
+  it("batch - 10,000 core events all reach a subscriber", async () => {
+    const n = 10_000;
+    const sub = await collector(nc, "fan.>");
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(JSON.stringify({ subject: `fan.${i % 7}`, data: i }));
+    const { results } = await (await batch(lines.join("\n"))).json();
+    expect(results.filter((r: { status: number }) => r.status === 202)).toHaveLength(n);
+    const msgs = await sub.next(n, 10_000);
+    expect(msgs.map((m) => Number(text(m)))).toEqual(Array.from({ length: n }, (_, i) => i));
+    sub.unsubscribe();
+  });
+});

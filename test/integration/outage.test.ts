@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type TestGateway } from "../support/gateway.js";
+import { NatsServer } from "../support/nats-server.js";
+import { collector, natsConnect, text } from "../support/nats.js";
+import { transferCompleted } from "../fixtures/events.js";
+
+describe("NATS outage", () => {
+  let server: NatsServer;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>"] }] } });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    await server?.cleanup();
+  });
+
+  const publish = (subject: string, body: string) =>
+    gw.fetch(`/v1/publish/${subject}`, { method: "POST", body, headers: { "content-type": "application/json" } });
+
+  it("outage - 503 with Retry-After and readyz 503 while NATS is down; publishing recovers when it returns", async () => {
+    expect((await publish("orders.created", "{}")).status).toBe(202);
+    expect((await gw.fetch("/readyz")).status).toBe(200);
+
+    await server.stop();
+    // The client notices the closed socket at once; wait for that, not for a fixed time.
+    await expect.poll(() => gw.nats.connected, { timeout: 5_000, interval: 10 }).toBe(false);
+
+    const core = await publish("orders.created", "{}");
+    expect(core.status).toBe(503);
+    expect(core.headers.get("retry-after")).toBe("2");
+    expect(core.headers.get("content-type")).toBe("application/problem+json");
+    expect(await core.json()).toEqual({
+      type: "https://natsgate.dev/problems/nats-unavailable",
+      title: "NATS unavailable",
+      status: 503,
+      detail: "NATS is not connected",
+    });
+    const js = await publish("transfer.completed", JSON.stringify(transferCompleted));
+    expect(js.status).toBe(503);
+    const batch = await gw.fetch("/v1/publish", {
+      method: "POST",
+      body: JSON.stringify({ subject: "orders.created", data: {} }),
+      headers: { "content-type": "application/x-ndjson" },
+    });
+    expect((await batch.json()).results[0].status).toBe(503);
+    const ready = await gw.fetch("/readyz");
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 503, detail: "NATS is not connected", nats: { connected: false } });
+    expect((await gw.fetch("/healthz")).status).toBe(200);
+
+    await server.restart();
+    await gw.nats.whenReady(10_000);
+
+    expect((await gw.fetch("/readyz")).status).toBe(200);
+    const nc = await natsConnect(server.url);
+    const sub = await collector(nc, "orders.created");
+    const again = await publish("orders.created", '{"after":"outage"}');
+    expect(again.status).toBe(202);
+    expect(text((await sub.next(1))[0]!)).toBe('{"after":"outage"}');
+    const stored = await publish("transfer.completed", JSON.stringify(transferCompleted));
+    expect(stored.status).toBe(201);
+    expect(await stored.json()).toMatchObject({ stream: "EVENTS", seq: 1 });
+    await nc.close();
+  });
+});

@@ -1,0 +1,147 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { answers, findOnPath } from "../../src/embedded-nats.js";
+import { NatsServer } from "../support/nats-server.js";
+import { natsConnect } from "../support/nats.js";
+import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
+
+const PATH_WITH_NATS = [process.env.PATH, "/usr/sbin", "/usr/local/sbin"].join(":");
+const started: GatewayProcess[] = [];
+const servers: NatsServer[] = [];
+
+afterEach(async () => {
+  for (const p of started.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.kill();
+    await p.exited;
+  }
+  for (const s of servers.splice(0)) await s.cleanup();
+});
+
+function tempFile(name: string, content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "natsgate-proc-"));
+  const file = join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+function gateway(args: string[], env: Record<string, string>): GatewayProcess {
+  const p = runGateway(args, { LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1", PATH: PATH_WITH_NATS, ...env });
+  started.push(p);
+  return p;
+}
+
+describe("process (npm start)", () => {
+  it.each([
+    ["server.port: Too big: expected number to be <=65535", "config.yaml", "server:\n  port: 70000\n"],
+    ["nats.sever: unknown key sever", "config.yaml", "nats:\n  sever: nats://x\n"],
+    ["jetstream.streams[0].name:", "config.json", JSON.stringify({ jetstream: { streams: [{ name: "bad name", subjects: ["a.>"] }] } })],
+    ["jetstream.streams[0].maxAge: expected a duration", "config.yaml", "jetstream:\n  streams:\n    - name: A\n      subjects: [a.>]\n      maxAge: forever\n"],
+    ["is not valid YAML", "config.yaml", "server: [1, 2\n"],
+  ])("config - a bad file exits 1 with one line: %s", async (expected, name, content) => {
+    // PORT would override (and so hide) a bad server.port; leave it unset here.
+    const p = gateway(["--config", tempFile(name, content)], { PORT: "" });
+    const { code } = await p.exited;
+    expect(code).toBe(1);
+    const lines = p.output().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("natsgate: invalid configuration: ");
+    expect(lines[0]).toContain(expected);
+  });
+
+  it("config - a bad PORT override exits 1 naming PORT", async () => {
+    const p = gateway([], { PORT: "eighty" });
+    expect((await p.exited).code).toBe(1);
+    expect(p.output().trim()).toBe('natsgate: invalid configuration: PORT: expected a port number (0-65535), got "eighty"');
+  });
+
+  it("embedded - without nats-server on PATH and nothing listening, exits 1 with an install hint", async () => {
+    const port = await freePort();
+    const config = tempFile("c.yaml", `nats:\n  servers: [nats://127.0.0.1:${port}]\n`);
+    const p = gateway(["--config", config], { PATH: "/nonexistent" });
+    expect((await p.exited).code).toBe(1);
+    const last = p.output().trim().split("\n").at(-1)!;
+    expect(last).toMatch(/^natsgate: nats-server was not found on PATH and nothing answers at nats:\/\/127\.0\.0\.1:\d+: install it \(Debian\/Ubuntu: apt-get install nats-server/);
+  });
+
+  it("embedded - starts nats-server with JetStream when nothing answers, serves, and stops it on SIGTERM", async () => {
+    expect(findOnPath("nats-server", PATH_WITH_NATS)).toBeDefined();
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), "natsgate-data-"));
+    const config = tempFile(
+      "c.yaml",
+      `nats:\n  servers: [nats://127.0.0.1:${port}]\njetstream:\n  streams:\n    - { name: EVENTS, subjects: ["transfer.>"] }\n`,
+    );
+    const p = gateway(["--config", config], { NATSGATE_DATA_DIR: dataDir });
+    const embedded = await p.waitForLog("started embedded nats-server (nothing was answering there)");
+    expect(embedded).toMatchObject({ url: `nats://127.0.0.1:${port}`, dataDir: join(dataDir, "jetstream") });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    await p.waitForLog("created stream");
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 5_000 }).toBe(200);
+
+    const res = await fetch(`${url}/v1/publish/transfer.x`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ subject: "transfer.x", stream: "EVENTS", seq: 1, duplicate: false });
+
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    expect(await answers("127.0.0.1", port)).toBe(false);
+  });
+
+  it("shutdown - SIGTERM finishes the in-flight request, drains NATS and exits 0", async () => {
+    const server = await NatsServer.start();
+    servers.push(server);
+    const nc = await natsConnect(server.url);
+    let received!: () => void;
+    const requestArrived = new Promise<void>((r) => (received = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    nc.subscribe("svc.slow", {
+      callback: (_err, msg) => {
+        received();
+        void released.then(() => msg.respond(new TextEncoder().encode("done")));
+      },
+    });
+    await nc.flush();
+
+    const p = gateway([], { NATS_URL: server.url });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    await p.waitForLog("connected to NATS");
+    expect(p.output()).not.toContain("started embedded nats-server");
+
+    const inFlight = fetch(`${url}/v1/request/svc.slow?timeout=10000`, { method: "POST", body: "x" });
+    await requestArrived;
+    p.child.kill("SIGTERM");
+    await p.waitForLog("draining");
+    // New connections are refused while the old request is still being served.
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    release();
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("done");
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    expect(p.output()).toContain('"msg":"stopped"');
+    await nc.close();
+  });
+
+  it("nats - with NATS_URL it serves 503 until the server appears, then connects and publishes", async () => {
+    const port = await freePort();
+    const p = gateway([], { NATS_URL: `nats://127.0.0.1:${port}` });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    const publish = await fetch(`${url}/v1/publish/a.b`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(publish.status).toBe(503);
+    expect(publish.headers.get("retry-after")).toBe("2");
+    // Nothing was started on the NATS_URL port: an explicit URL is never embedded.
+    expect(p.output()).not.toContain("embedded");
+
+    const server = await NatsServer.start({ port });
+    servers.push(server);
+    await p.waitForLog("connected to NATS");
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 5_000 }).toBe(200);
+    const after = await fetch(`${url}/v1/publish/a.b`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(after.status).toBe(202);
+  });
+});

@@ -1,0 +1,93 @@
+/** Runs the real Node entry point (`src/server.ts`) as a child process, as `npm start` does. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A gateway child process with its log lines. */
+export interface GatewayProcess {
+  child: ChildProcess;
+  /** stderr so far. */
+  output(): string;
+  /** Resolves with the first JSON log line whose msg matches. */
+  waitForLog(msg: string | RegExp, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code (or signal) once the process ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(): void;
+}
+
+/** Starts `src/server.ts` with `args` and exactly `env` (plus HOME). */
+export function runGateway(args: string[], env: Record<string, string>): GatewayProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts", ...args], {
+    cwd: ROOT,
+    env: { HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const l of listeners) l();
+  };
+  child.stderr!.on("data", onData);
+  child.stdout!.on("data", onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    output: () => out,
+    exited,
+    kill: () => child.kill("SIGKILL"),
+    waitForLog(msg, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const line of out.split("\n")) {
+            if (!line.startsWith("{")) continue;
+            let entry: Record<string, unknown>;
+            try {
+              entry = JSON.parse(line);
+            } catch {
+              continue;
+            }
+            const m = String(entry.msg);
+            if (typeof msg === "string" ? m === msg : msg.test(m)) {
+              clearTimeout(timer);
+              listeners.delete(check);
+              resolve(entry);
+              return;
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no log line ${msg} within ${timeoutMs} ms; output:\n${out}`));
+        }, timeoutMs);
+        listeners.add(check);
+        void exited.then(() => {
+          if (!listeners.has(check)) return;
+          check();
+          if (listeners.has(check)) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            reject(new Error(`process exited before logging ${msg}; output:\n${out}`));
+          }
+        });
+        check();
+      });
+    },
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

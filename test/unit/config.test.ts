@@ -1,0 +1,131 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { configPath, loadConfig, parseConfig } from "../../src/config.js";
+import { parseDuration } from "../../src/duration.js";
+import { ConfigError } from "../../src/errors.js";
+import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats-client.js";
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config - defaults and validation", () => {
+  it("an empty config gets every default", () => {
+    const c = parseConfig({});
+    expect(c.server).toMatchObject({ port: 8080, host: "0.0.0.0", maxBatchBytes: 32 * 1024 * 1024 });
+    expect(c.server.maxBodyBytes).toBeUndefined();
+    expect(c.nats).toMatchObject({ servers: ["nats://127.0.0.1:4222"], name: "natsgate", embedded: "auto", ackTimeoutMs: 5000 });
+    expect(c.jetstream.streams).toEqual([]);
+    expect(c.schemas).toEqual({ strict: false, files: [] });
+    expect(c.auth.mode).toBe("none");
+    expect(c.sse).toEqual({ heartbeatMs: 15000, maxBufferedMessages: 1000 });
+  });
+
+  it("stream durations are parsed to milliseconds", () => {
+    const c = parseConfig({ jetstream: { streams: [{ name: "EVENTS", subjects: ["a.>"], maxAge: "7d", duplicateWindow: "2m" }] } });
+    expect(c.jetstream.streams[0]).toMatchObject({ maxAge: 7 * 86_400_000, duplicateWindow: 120_000, replicas: 1, storage: "file" });
+  });
+
+  it.each([
+    [{ server: { port: 70000 } }, "server.port"],
+    [{ server: { port: "80" } }, "server.port"],
+    [{ servr: {} }, "servr"],
+    [{ nats: { user: "u" } }, "nats.pass"],
+    [{ nats: { token: "t", user: "u", pass: "p" } }, "nats"],
+    [{ jetstream: { streams: [{ name: "A", subjects: [] }] } }, "jetstream.streams[0].subjects"],
+    [{ jetstream: { streams: [{ name: "A.B", subjects: ["a"] }] } }, "jetstream.streams[0].name"],
+    [{ jetstream: { streams: [{ name: "A", subjects: ["a"], storage: "disk" }] } }, "jetstream.streams[0].storage"],
+    [{ jetstream: { streams: [{ name: "A", subjects: ["a"] }, { name: "A", subjects: ["b"] }] } }, "jetstream.streams[1].name"],
+    [{ schemas: { strict: "yes" } }, "schemas.strict"],
+    [{ auth: { mode: "sometimes" } }, "auth.mode"],
+    [{ inbound: [{ name: "gh", subject: "x", verify: { type: "md5", secret: "s" } }] }, "inbound[0].verify.type"],
+  ])("%j is refused naming %s", (data, key) => {
+    const err = configError(() => parseConfig(data));
+    expect(err.key).toBe(key);
+    expect(err.message.startsWith(`${key}: `)).toBe(true);
+  });
+});
+
+describe("config - files and environment", () => {
+  const write = (name: string, content: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), "natsgate-cfg-")), name);
+    writeFileSync(file, content);
+    return file;
+  };
+
+  it("--config and NATSGATE_CONFIG name the file; --config wins", () => {
+    expect(configPath(["--config", "a.yaml"], { NATSGATE_CONFIG: "b.yaml" })).toBe("a.yaml");
+    expect(configPath(["--config=c.yaml"], {})).toBe("c.yaml");
+    expect(configPath([], { NATSGATE_CONFIG: "b.yaml" })).toBe("b.yaml");
+    expect(configPath([], {})).toBeUndefined();
+    expect(configError(() => configPath(["--config"], {})).key).toBe("--config");
+  });
+
+  it("YAML and JSON files load; PORT, HOST and NATS_URL override them", () => {
+    const yaml = write("c.yaml", "server:\n  port: 9000\nnats:\n  servers: [nats://a:4222]\n");
+    const fromFile = loadConfig(["--config", yaml], {});
+    expect(fromFile.config.server.port).toBe(9000);
+    expect(fromFile.natsExplicit).toBe(true);
+    expect(fromFile.natsFromEnv).toBe(false);
+
+    const json = write("c.json", JSON.stringify({ server: { port: 9001 } }));
+    const env = loadConfig(["--config", json], { PORT: "9100", HOST: "127.0.0.1", NATS_URL: "nats://x:1, nats://y:2" });
+    expect(env.config.server).toMatchObject({ port: 9100, host: "127.0.0.1" });
+    expect(env.config.nats.servers).toEqual(["nats://x:1", "nats://y:2"]);
+    expect(env.natsFromEnv).toBe(true);
+  });
+
+  it("relative paths in the file resolve against the file's folder", () => {
+    const file = write("c.yaml", "schemas:\n  files: [{ subject: a.b, jsonSchema: ./s.json }]\n");
+    const { config } = loadConfig(["--config", file], {});
+    expect(config.schemas.files[0]!.jsonSchema).toBe(join(file, "..", "s.json"));
+  });
+
+  it.each([
+    [{ PORT: "abc" }, "PORT"],
+    [{ PORT: "65536" }, "PORT"],
+    [{ NATS_URL: " , " }, "NATS_URL"],
+  ])("env %j is refused naming %s", (env, key) => {
+    expect(configError(() => loadConfig([], env)).key).toBe(key);
+  });
+
+  it("an unreadable or malformed file is a ConfigError", () => {
+    expect(configError(() => loadConfig(["--config", "/nonexistent/x.yaml"], {})).message).toContain("cannot read config file");
+    expect(configError(() => loadConfig(["--config", write("c.json", "{")], {})).message).toContain("is not valid JSON");
+    expect(configError(() => loadConfig(["--config", write("c.yaml", "- 1\n- 2\n")], {})).key).toBe("(root)");
+  });
+});
+
+describe("durations and reconnect backoff", () => {
+  it.each([
+    ["500ms", 500],
+    ["30s", 30_000],
+    ["5m", 300_000],
+    ["2h", 7_200_000],
+    ["7d", 604_800_000],
+    ["1.5s", 1500],
+    ["250", 250],
+    [1000, 1000],
+    ["forever", undefined],
+    ["5 weeks", undefined],
+    [-1, undefined],
+  ])("parseDuration(%j) is %j", (input, ms) => {
+    expect(parseDuration(input)).toBe(ms);
+  });
+
+  it("reconnect delay grows with downtime, is bounded, and adds at most 25% jitter", () => {
+    expect(reconnectDelay(0, 0)).toBe(RECONNECT_MIN_MS);
+    expect(reconnectDelay(2_000, 0)).toBe(1_000);
+    expect(reconnectDelay(60_000, 0)).toBe(RECONNECT_MAX_MS);
+    expect(reconnectDelay(60_000, 1)).toBe(RECONNECT_MAX_MS * 1.25);
+    expect(reconnectDelay(0, 0.5)).toBe(Math.round(RECONNECT_MIN_MS * 1.125));
+  });
+});
