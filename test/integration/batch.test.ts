@@ -1,37 +1,18 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { NatsServer } from "../support/nats-server.js";
-import { collector, natsConnect, text } from "../support/nats.js";
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../support/fixture.js";
+import { collector, text } from "../support/nats.js";
 import { transferCompleted } from "../fixtures/events.js";
 
 describe("publish (batch)", () => {
-  let server: NatsServer;
-  let gw: TestGateway;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    gw = await startGateway(server.url, {
-      jetstream: { streams: [{ name: "BULK", subjects: ["bulk.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] },
-    });
-    nc = await natsConnect(server.url);
-    jsm = await jetstreamManager(nc);
-  });
-
-  afterAll(async () => {
-    await gw?.close();
-    await nc?.close();
-    await server?.cleanup();
+  const f = useGateway({
+    jetstream: { streams: [{ name: "BULK", subjects: ["bulk.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] },
   });
 
   const batch = (body: string, contentType = "application/x-ndjson") =>
-    gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": contentType } });
+    f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": contentType } });
 
   it("batch - NDJSON: one result per item in order; bad items fail alone", async () => {
-    const sub = await collector(nc, "metrics.>");
+    const sub = await collector(f.nc, "metrics.>");
     const lines = [
       JSON.stringify({ subject: "metrics.cpu", data: { v: 1 }, headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "NatsH-Host": "n1" } }),
       JSON.stringify({ subject: "metrics.*", data: 1 }),
@@ -72,7 +53,7 @@ describe("publish (batch)", () => {
     expect(msgs[0]!.headers!.get("traceparent")).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     expect(msgs[0]!.headers!.get("Host")).toBe("n1");
     expect(msgs[0]!.headers!.get("Content-Type")).toBe("application/json");
-    const stored = await jsm.streams.getMessage("EVENTS", { seq: 1 });
+    const stored = await f.jsm.streams.getMessage("EVENTS", { seq: 1 });
     expect(stored!.header.get("Nats-Msg-Id")).toBe("b-1");
     sub.unsubscribe();
   });
@@ -112,15 +93,15 @@ describe("publish (batch)", () => {
     const seqs = results.map((r: { seq: number }) => r.seq);
     expect(new Set(seqs).size).toBe(n);
     expect(seqs).toEqual([...seqs].sort((a: number, b: number) => a - b));
-    const info = await jsm.streams.info("BULK");
+    const info = await f.jsm.streams.info("BULK");
     expect(info.state.messages).toBe(n);
-    const last = await jsm.streams.getMessage("BULK", { last_by_subj: "bulk.9" });
+    const last = await f.jsm.streams.getMessage("BULK", { last_by_subj: "bulk.9" });
     expect(last!.json()).toEqual({ i: n - 1 });
   });
 
   it("batch - 10,000 core events all reach a subscriber", async () => {
     const n = 10_000;
-    const sub = await collector(nc, "fan.>");
+    const sub = await collector(f.nc, "fan.>");
     const lines: string[] = [];
     for (let i = 0; i < n; i++) lines.push(JSON.stringify({ subject: `fan.${i % 7}`, data: i }));
     const { results } = await (await batch(lines.join("\n"))).json();

@@ -1,33 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { NatsServer } from "../support/nats-server.js";
+import { describe, expect, it } from "vitest";
+import { publishVia, useGateway } from "../support/fixture.js";
 import { collector, natsConnect, text } from "../support/nats.js";
 import { transferCompleted } from "../fixtures/events.js";
 
 describe("NATS outage", () => {
-  let server: NatsServer;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    gw = await startGateway(server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>"] }] } });
-  });
-
-  afterAll(async () => {
-    await gw?.close();
-    await server?.cleanup();
-  });
-
-  const publish = (subject: string, body: string) =>
-    gw.fetch(`/v1/publish/${subject}`, { method: "POST", body, headers: { "content-type": "application/json" } });
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>"] }] } });
+  const publish = publishVia(() => f.gw);
 
   it("outage - 503 with Retry-After and readyz 503 while NATS is down; publishing recovers when it returns", async () => {
     expect((await publish("orders.created", "{}")).status).toBe(202);
-    expect((await gw.fetch("/readyz")).status).toBe(200);
+    expect((await f.gw.fetch("/readyz")).status).toBe(200);
 
-    await server.stop();
+    await f.server.stop();
     // The client notices the closed socket at once; wait for that, not for a fixed time.
-    await expect.poll(() => gw.nats.connected, { timeout: 5_000, interval: 10 }).toBe(false);
+    await expect.poll(() => f.gw.nats.connected, { timeout: 5_000, interval: 10 }).toBe(false);
 
     const core = await publish("orders.created", "{}");
     expect(core.status).toBe(503);
@@ -41,22 +27,22 @@ describe("NATS outage", () => {
     });
     const js = await publish("transfer.completed", JSON.stringify(transferCompleted));
     expect(js.status).toBe(503);
-    const batch = await gw.fetch("/v1/publish", {
+    const batch = await f.gw.fetch("/v1/publish", {
       method: "POST",
       body: JSON.stringify({ subject: "orders.created", data: {} }),
       headers: { "content-type": "application/x-ndjson" },
     });
     expect((await batch.json()).results[0].status).toBe(503);
-    const ready = await gw.fetch("/readyz");
+    const ready = await f.gw.fetch("/readyz");
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 503, detail: "NATS is not connected", nats: { connected: false } });
-    expect((await gw.fetch("/healthz")).status).toBe(200);
+    expect((await f.gw.fetch("/healthz")).status).toBe(200);
 
-    await server.restart();
-    await gw.nats.whenReady(10_000);
+    await f.server.restart();
+    await f.gw.nats.whenReady(10_000);
 
-    expect((await gw.fetch("/readyz")).status).toBe(200);
-    const nc = await natsConnect(server.url);
+    expect((await f.gw.fetch("/readyz")).status).toBe(200);
+    const nc = await natsConnect(f.server.url);
     const sub = await collector(nc, "orders.created");
     const again = await publish("orders.created", '{"after":"outage"}');
     expect(again.status).toBe(202);

@@ -1,7 +1,6 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { NatsServer } from "../support/nats-server.js";
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../support/fixture.js";
 import { transferCompleted } from "../fixtures/events.js";
 
 /** Subjects: known ones, NATS-ish token soup, and arbitrary Unicode. */
@@ -56,18 +55,7 @@ const extraHeaders = fc.record(
 );
 
 describe("property: no 5xx while NATS is up", () => {
-  let server: NatsServer;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    gw = await startGateway(server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>", "cluster.>", "deploy.>"] }] } });
-  });
-
-  afterAll(async () => {
-    await gw?.close();
-    await server?.cleanup();
-  });
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>", "cluster.>", "deploy.>"] }] } });
 
   const assertNoServerError = async (res: Response) => {
     expect(res.status).toBeLessThan(500);
@@ -86,7 +74,7 @@ describe("property: no 5xx while NATS is up", () => {
       fc.asyncProperty(pathSegment, body, contentType, extraHeaders, async (segment, payload, type, headers) => {
         const h: Record<string, string> = { ...headers };
         if (type) h["content-type"] = type;
-        const res = await gw.fetch(`/v1/publish/${segment}`, { method: "POST", body: payload, headers: h });
+        const res = await f.gw.fetch(`/v1/publish/${segment}`, { method: "POST", body: payload, headers: h });
         await assertNoServerError(res);
       }),
       { numRuns: 400 },
@@ -101,7 +89,7 @@ describe("property: no 5xx while NATS is up", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(item, { maxLength: 20 }), fc.constantFrom("application/x-ndjson", "application/json"), async (items, type) => {
         const text = type === "application/json" ? JSON.stringify(items) : items.map((i) => JSON.stringify(i) ?? "null").join("\n");
-        const res = await gw.fetch("/v1/publish", { method: "POST", body: text, headers: { "content-type": type } });
+        const res = await f.gw.fetch("/v1/publish", { method: "POST", body: text, headers: { "content-type": type } });
         expect(res.status).toBeLessThan(500);
         if (res.status === 200) {
           const { results } = await res.json();

@@ -1,39 +1,19 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { NatsServer } from "../support/nats-server.js";
-import { collector, natsConnect, text } from "../support/nats.js";
+import { describe, expect, it } from "vitest";
+import { publishVia, useGateway } from "../support/fixture.js";
+import { startGateway } from "../support/gateway.js";
+import { collector, text } from "../support/nats.js";
 import { nodeAdded, transferCompleted } from "../fixtures/events.js";
 
 const PROBLEM = "application/problem+json";
 
 describe("publish (single event)", () => {
-  let server: NatsServer;
-  let gw: TestGateway;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    server = await NatsServer.start();
-    gw = await startGateway(server.url, {
-      jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>", "deploy.>", "cluster.>"], duplicateWindow: "1m" }] },
-    });
-    nc = await natsConnect(server.url);
-    jsm = await jetstreamManager(nc);
+  const f = useGateway({
+    jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>", "deploy.>", "cluster.>"], duplicateWindow: "1m" }] },
   });
-
-  afterAll(async () => {
-    await gw?.close();
-    await nc?.close();
-    await server?.cleanup();
-  });
-
-  const post = (subject: string, body: BodyInit | undefined, headers: Record<string, string> = {}) =>
-    gw.fetch(`/v1/publish/${subject}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+  const post = publishVia(() => f.gw);
 
   it("publish - core subject returns 202 and a NATS subscriber receives the exact bytes and mapped headers", async () => {
-    const sub = await collector(nc, "orders.created");
+    const sub = await collector(f.nc, "orders.created");
     const body = '{"orderId": "o-1",  "total": 12.5}';
     const res = await post("orders.created", body, {
       traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
@@ -65,20 +45,20 @@ describe("publish (single event)", () => {
     expect(res.status).toBe(201);
     const ack = await res.json();
     expect(ack).toEqual({ subject: "transfer.completed", stream: "EVENTS", seq: expect.any(Number), duplicate: false });
-    const stored = await jsm.streams.getMessage("EVENTS", { seq: ack.seq });
+    const stored = await f.jsm.streams.getMessage("EVENTS", { seq: ack.seq });
     expect(stored!.subject).toBe("transfer.completed");
     expect(stored!.string()).toBe(body);
     expect(stored!.header.get("Content-Type")).toBe("application/json");
   });
 
   it("publish - Idempotency-Key de-duplicates: the second publish is a duplicate with the same seq", async () => {
-    const before = (await jsm.streams.info("EVENTS")).state.messages;
+    const before = (await f.jsm.streams.info("EVENTS")).state.messages;
     const headers = { "Idempotency-Key": "dedup-1" };
     const first = await (await post("cluster.dev.nodeAdded", JSON.stringify(nodeAdded), headers)).json();
     const second = await post("cluster.dev.nodeAdded", JSON.stringify(nodeAdded), headers);
     expect(second.status).toBe(201);
     expect(await second.json()).toEqual({ subject: "cluster.dev.nodeAdded", stream: "EVENTS", seq: first.seq, duplicate: true });
-    expect((await jsm.streams.info("EVENTS")).state.messages).toBe(before + 1);
+    expect((await f.jsm.streams.info("EVENTS")).state.messages).toBe(before + 1);
   });
 
   it("publish - Expect-Stream and Expect-Last-Sequence: 201 when they hold, 409 and 412 when not", async () => {
@@ -107,7 +87,7 @@ describe("publish (single event)", () => {
   });
 
   it("publish - schema violation is 422 with the exact issue list, and nothing is published", async () => {
-    const before = (await jsm.streams.info("EVENTS")).state.messages;
+    const before = (await f.jsm.streams.info("EVENTS")).state.messages;
     const res = await post("transfer.completed", JSON.stringify({ ...transferCompleted, sizeBytes: -1, completedAt: "yesterday" }));
     expect(res.status).toBe(422);
     expect(res.headers.get("content-type")).toBe(PROBLEM);
@@ -121,7 +101,7 @@ describe("publish (single event)", () => {
         { path: "/completedAt", message: "Invalid ISO datetime" },
       ],
     });
-    expect((await jsm.streams.info("EVENTS")).state.messages).toBe(before);
+    expect((await f.jsm.streams.info("EVENTS")).state.messages).toBe(before);
   });
 
   it("publish - wildcard schema cluster.*.nodeAdded applies to every cluster", async () => {
@@ -144,7 +124,7 @@ describe("publish (single event)", () => {
   });
 
   it("publish - non-JSON content passes through as bytes where no schema applies, 415 where one does", async () => {
-    const sub = await collector(nc, "logs.raw");
+    const sub = await collector(f.nc, "logs.raw");
     const res = await post("logs.raw", "plain text\n", { "content-type": "text/plain" });
     expect(res.status).toBe(202);
     const [msg] = await sub.next(1);
@@ -203,7 +183,7 @@ describe("publish (single event)", () => {
         controller.close();
       },
     });
-    const chunked = await gw.fetch("/v1/publish/logs.raw", {
+    const chunked = await f.gw.fetch("/v1/publish/logs.raw", {
       method: "POST",
       body: chunks,
       headers: { "content-type": "text/plain" },
@@ -214,7 +194,7 @@ describe("publish (single event)", () => {
   });
 
   it("publish - structured CloudEvent: data is the payload, attributes travel as ce-* headers", async () => {
-    const sub = await collector(nc, "cluster.edge.nodeAdded");
+    const sub = await collector(f.nc, "cluster.edge.nodeAdded");
     const ce = {
       specversion: "1.0",
       id: "evt-1",
@@ -246,7 +226,7 @@ describe("publish (single event)", () => {
   });
 
   it("publish - binary-mode CloudEvent keeps its ce-* headers; missing required attributes are 400", async () => {
-    const sub = await collector(nc, "audit.login");
+    const sub = await collector(f.nc, "audit.login");
     const headers = { "ce-specversion": "1.0", "ce-id": "b-1", "ce-source": "/portal", "ce-type": "login" };
     const res = await post("audit.login", '{"user":"u1"}', headers);
     expect(res.status).toBe(202);
@@ -268,16 +248,16 @@ describe("publish (single event)", () => {
   });
 
   it("publish - unknown route and wrong method are 404 problem+json", async () => {
-    const res = await gw.fetch("/v1/nope");
+    const res = await f.gw.fetch("/v1/nope");
     expect(res.status).toBe(404);
     expect(res.headers.get("content-type")).toBe(PROBLEM);
-    expect((await gw.fetch("/v1/publish/a.b")).status).toBe(404);
+    expect((await f.gw.fetch("/v1/publish/a.b")).status).toBe(404);
   });
 
   it("publish - JetStream ack timeout is 504 while the server is frozen", async () => {
-    const slow = await startGateway(server.url, { nats: { ackTimeoutMs: 300 } });
+    const slow = await startGateway(f.server.url, { nats: { ackTimeoutMs: 300 } });
     try {
-      server.freeze();
+      f.server.freeze();
       const res = await slow.fetch("/v1/publish/transfer.completed", {
         method: "POST",
         body: JSON.stringify(transferCompleted),
@@ -286,7 +266,7 @@ describe("publish (single event)", () => {
       expect(res.status).toBe(504);
       expect(await res.json()).toMatchObject({ status: 504, title: "JetStream ack timeout" });
     } finally {
-      server.thaw();
+      f.server.thaw();
       await slow.close();
     }
   });

@@ -1,18 +1,12 @@
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, type TestGateway } from "../support/gateway.js";
-import { NatsServer } from "../support/nats-server.js";
-import { natsConnect } from "../support/nats.js";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useGateway } from "../support/fixture.js";
 
 describe("request/reply", () => {
-  let server: NatsServer;
-  let gw: TestGateway;
-  let nc: NatsConnection;
+  const f = useGateway();
 
   beforeAll(async () => {
-    server = await NatsServer.start();
-    gw = await startGateway(server.url);
-    nc = await natsConnect(server.url);
+    const { nc } = f;
     // A responder that echoes the body upper-cased and reports what headers it saw.
     nc.subscribe("svc.echo", {
       callback: (_err, msg) => {
@@ -28,14 +22,9 @@ describe("request/reply", () => {
     await nc.flush();
   });
 
-  afterAll(async () => {
-    await gw?.close();
-    await nc?.close();
-    await server?.cleanup();
-  });
 
   it("request - 200 with the reply's body, and its NATS headers as NatsH-*", async () => {
-    const res = await gw.fetch("/v1/request/svc.echo?timeout=2000", {
+    const res = await f.gw.fetch("/v1/request/svc.echo?timeout=2000", {
       method: "POST",
       body: "hello",
       headers: { "content-type": "text/plain", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "NatsH-X-Tenant": "acme" },
@@ -48,7 +37,7 @@ describe("request/reply", () => {
   });
 
   it("request - 503 with Retry-After when nobody listens", async () => {
-    const res = await gw.fetch("/v1/request/svc.nobody", { method: "POST", body: "x" });
+    const res = await f.gw.fetch("/v1/request/svc.nobody", { method: "POST", body: "x" });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("1");
     expect(await res.json()).toEqual({
@@ -61,22 +50,22 @@ describe("request/reply", () => {
 
   it("request - 504 when the responder does not answer in time", async () => {
     const started = Date.now();
-    const res = await gw.fetch("/v1/request/svc.silent?timeout=200", { method: "POST", body: "x" });
+    const res = await f.gw.fetch("/v1/request/svc.silent?timeout=200", { method: "POST", body: "x" });
     expect(res.status).toBe(504);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(await res.json()).toMatchObject({ status: 504, title: "Request timed out", detail: "no reply on svc.silent in time" });
   });
 
   it.each(["0", "-5", "abc", "1.5", "60001"])("request - timeout=%s is 400", async (timeout) => {
-    const res = await gw.fetch(`/v1/request/svc.echo?timeout=${timeout}`, { method: "POST", body: "x" });
+    const res = await f.gw.fetch(`/v1/request/svc.echo?timeout=${timeout}`, { method: "POST", body: "x" });
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });
 
   it("request - same subject and schema rules as publish", async () => {
-    expect((await gw.fetch("/v1/request/svc.*", { method: "POST", body: "x" })).status).toBe(400);
-    expect((await gw.fetch("/v1/request/_INBOX.x", { method: "POST", body: "x" })).status).toBe(403);
-    const invalid = await gw.fetch("/v1/request/deploy.request", {
+    expect((await f.gw.fetch("/v1/request/svc.*", { method: "POST", body: "x" })).status).toBe(400);
+    expect((await f.gw.fetch("/v1/request/_INBOX.x", { method: "POST", body: "x" })).status).toBe(403);
+    const invalid = await f.gw.fetch("/v1/request/deploy.request", {
       method: "POST",
       body: JSON.stringify({ cluster: "dev" }),
       headers: { "content-type": "application/json" },

@@ -1,0 +1,138 @@
+/**
+ * Publish throughput and latency, side by side in one run:
+ *   bare     a bare Hono handler that only answers 202 (the ceiling)
+ *   core     the gateway: validated JSON (deployment.status) published on core NATS (202)
+ *   js       the gateway: validated JSON (transfer.completed) stored by JetStream (201)
+ * Each server runs in its own process; autocannon drives it from this one.
+ * Usage: npm run bench [-- --duration 10 --connections 32]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { NatsServer } from "../test/support/nats-server.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+const DURATION_S = Number(args.get("duration") ?? 10);
+const CONNECTIONS = Number(args.get("connections") ?? 32);
+const FIXED_RATE = Number(args.get("rate") ?? 1000);
+
+const now = new Date().toISOString();
+const deploymentStatus = JSON.stringify({ deploymentId: "dep-9", cluster: "prod-eu", status: "succeeded", updatedAt: now });
+const transferCompleted = JSON.stringify({
+  transferId: "tr-1",
+  imageId: "img-1",
+  source: "s3://a/b",
+  destination: "registry/x",
+  sizeBytes: 1024,
+  durationMs: 10,
+  completedAt: now,
+});
+
+function startChild(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) resolve({ child, url: m[1]! });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
+  });
+}
+
+/** Polls /readyz (a child process has no event to await); resolves with the NATS server version. */
+async function waitReady(url: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    if (res?.status === 200) return ((await res.json()) as { nats: { server: string } }).nats.server;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function run(name: string, url: string, body: string, opts: { rate?: number } = {}): Promise<Row> {
+  const result = await autocannon({
+    url,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    connections: opts.rate ? 8 : CONNECTIONS,
+    duration: DURATION_S,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+  });
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function main() {
+  const nats = await NatsServer.start();
+  const dir = mkdtempSync(join(tmpdir(), "natsgate-bench-"));
+  const config = join(dir, "config.json");
+  writeFileSync(config, JSON.stringify({ jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>"], storage: "file" }] } }));
+  const bare = await startChild("bench/bare-server.ts", {});
+  const gw = await startChild("src/server.ts", { NATS_URL: nats.url, NATSGATE_CONFIG: config });
+  const natsVersion = await waitReady(gw.url);
+  try {
+    // Warm up JIT and connections on each target before measuring.
+    for (const [u, b] of [[`${bare.url}/v1/publish/deployment.status`, deploymentStatus], [`${gw.url}/v1/publish/deployment.status`, deploymentStatus], [`${gw.url}/v1/publish/transfer.completed`, transferCompleted]] as const) {
+      await autocannon({ url: u, method: "POST", headers: { "content-type": "application/json" }, body: b, connections: CONNECTIONS, duration: 2 });
+    }
+    const rows: Row[] = [];
+    rows.push(await run("bare Hono 202", `${bare.url}/v1/publish/deployment.status`, deploymentStatus));
+    rows.push(await run("gateway core publish (validated)", `${gw.url}/v1/publish/deployment.status`, deploymentStatus));
+    rows.push(await run("gateway JetStream publish (validated)", `${gw.url}/v1/publish/transfer.completed`, transferCompleted));
+    rows.push(await run(`bare Hono 202 @${FIXED_RATE}/s`, `${bare.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
+    rows.push(await run(`gateway core publish @${FIXED_RATE}/s`, `${gw.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
+
+    const base = rows[0]!;
+    const machine = `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, nats-server ${natsVersion}`;
+    const lines = [
+      `# publish benchmark ${new Date().toISOString()}`,
+      `machine: ${machine}; autocannon ${CONNECTIONS} connections, ${DURATION_S} s per row`,
+      "",
+      "| target | req/s | ratio to bare | p50 ms | p99 ms | non-2xx | errors |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      ...rows.map(
+        (r) =>
+          `| ${r.name} | ${Math.round(r.rps)} | ${r.name.includes("@") ? "-" : (r.rps / base.rps).toFixed(2)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`,
+      ),
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  } finally {
+    bare.child.kill("SIGTERM");
+    gw.child.kill("SIGTERM");
+    await nats.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

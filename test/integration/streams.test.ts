@@ -1,0 +1,43 @@
+import { nanos } from "@nats-io/nats-core";
+import { describe, expect, it } from "vitest";
+import { publishVia, useGateway } from "../support/fixture.js";
+
+describe("streams", () => {
+  const f = useGateway(
+    {
+      jetstream: {
+        streams: [
+          { name: "EVENTS", subjects: ["old.>", "transfer.>"], maxAge: "1h" },
+          { name: "AUDIT", subjects: ["audit.>"], storage: "memory", maxMsgs: 1000 },
+        ],
+      },
+    },
+    // An operator created EVENTS earlier with fewer subjects.
+    async ({ jsm }) => void (await jsm.streams.add({ name: "EVENTS", subjects: ["old.>"] })),
+  );
+  const post = publishVia(() => f.gw);
+  const publish = (subject: string) => post(subject, "{}");
+
+  it("streams - configured streams are created, and existing ones updated, at start", async () => {
+    const events = await f.jsm.streams.info("EVENTS");
+    expect(events.config.subjects).toEqual(["old.>", "transfer.>"]);
+    expect(events.config.max_age).toBe(nanos(3_600_000));
+    const audit = await f.jsm.streams.info("AUDIT");
+    expect(audit.config).toMatchObject({ subjects: ["audit.>"], storage: "memory", max_msgs: 1000 });
+    expect(await (await publish("transfer.x")).json()).toMatchObject({ stream: "EVENTS" });
+    expect(await (await publish("audit.y")).json()).toMatchObject({ stream: "AUDIT" });
+  });
+
+  it("streams - a stream created or deleted later is noticed through JetStream advisories", async () => {
+    expect((await publish("late.x")).status).toBe(202);
+    await f.jsm.streams.add({ name: "LATE", subjects: ["late.>"] });
+    await expect.poll(() => f.gw.nats.streamIndex.find("late.x"), { timeout: 5_000, interval: 10 }).toBe("LATE");
+    const stored = await publish("late.x");
+    expect(stored.status).toBe(201);
+    expect(await stored.json()).toEqual({ subject: "late.x", stream: "LATE", seq: 1, duplicate: false });
+
+    await f.jsm.streams.delete("LATE");
+    await expect.poll(() => f.gw.nats.streamIndex.find("late.x"), { timeout: 5_000, interval: 10 }).toBeUndefined();
+    expect((await publish("late.x")).status).toBe(202);
+  });
+});
