@@ -1,11 +1,12 @@
 /** `GET /healthz` (process alive) and `GET /readyz` (NATS connected, streams in place). */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
 import { problemResponse } from "../src/http.js";
 
 /** Probe routes; they need no token so orchestrators can reach them. */
-export function healthRoutes(gw: Gateway): Hono {
-  const app = new Hono();
+export function healthRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     const nats = { connected: gw.nats.connected, server: gw.nats.serverVersion() };

@@ -1,20 +1,26 @@
 /** `POST /v1/publish/{subject}` (one event) and `POST /v1/publish` (a batch). */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
 import { parseBatch, publishBatch } from "../src/batch.js";
 import { readBody } from "../src/body.js";
 import { eventFromHttp } from "../src/event.js";
 import { subjectParam } from "../src/http.js";
-import { publishStatus } from "../src/publisher.js";
+import { outcomeOf } from "../src/audit.js";
+import { auditTrail, authenticate } from "../src/middleware.js";
+import { publishStatus, type PublishResult } from "../src/publisher.js";
 
 /** Publish routes, mounted at `/v1/publish`. */
-export function publishRoutes(gw: Gateway): Hono {
-  const app = new Hono();
+export function publishRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(authenticate(gw));
 
-  app.post("/:subject", async (c) => {
+  app.post("/:subject", auditTrail(gw, "publish"), async (c) => {
     const subject = subjectParam(c, "/v1/publish/");
+    c.set("audit", { subject, msgId: c.req.header("idempotency-key") });
     const body = await readBody(c.req.raw, gw.bodyLimit());
-    const result = await gw.publisher.publish(eventFromHttp(gw.rules, subject, c.req.raw.headers, body));
+    const result = await gw.publisher.publish(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body));
+    c.set("audit", { ...c.var.audit, stream: result.stream, seq: result.seq });
     return c.json(result, publishStatus(result));
   });
 
@@ -22,7 +28,27 @@ export function publishRoutes(gw: Gateway): Hono {
     const { maxBatchBytes, maxBatchItems } = gw.config.server;
     const body = await readBody(c.req.raw, maxBatchBytes);
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems);
-    const results = await publishBatch(items, gw.rules, gw.publisher, gw.bodyLimit());
+    const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit());
+    if (gw.audit.enabled) {
+      const client = c.var.principal.name;
+      const remote = c.var.remote;
+      results.forEach((r, i) => {
+        const item = items[i]!;
+        const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
+        const subject = typeof value?.subject === "string" ? value.subject : undefined;
+        const key = value?.headers?.["Idempotency-Key"] ?? value?.headers?.["idempotency-key"];
+        gw.audit.record({
+          action: "publish",
+          outcome: outcomeOf(r.status),
+          status: r.status,
+          client,
+          remote,
+          subject,
+          msgId: typeof key === "string" ? key : undefined,
+          ...("seq" in r ? { stream: (r as PublishResult).stream, seq: (r as PublishResult).seq } : {}),
+        });
+      });
+    }
     return c.json({ results });
   });
 

@@ -1,12 +1,14 @@
 /** `POST /v1/request/{subject}?timeout=ms`: NATS request/reply over HTTP. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
 import { readBody } from "../src/body.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../src/config-schema.js";
 import { BadRequestError } from "../src/errors.js";
 import { eventFromHttp } from "../src/event.js";
 import { httpHeadersFromNats } from "../src/headers.js";
 import { subjectParam } from "../src/http.js";
+import { auditTrail, authenticate } from "../src/middleware.js";
 
 /** Parses `?timeout=` in ms: 1 to MAX_REQUEST_TIMEOUT_MS. */
 export function parseTimeout(value: string | undefined): number {
@@ -19,13 +21,15 @@ export function parseTimeout(value: string | undefined): number {
 }
 
 /** Request routes, mounted at `/v1/request`. */
-export function requestRoutes(gw: Gateway): Hono {
-  const app = new Hono();
-  app.post("/:subject", async (c) => {
+export function requestRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(authenticate(gw));
+  app.post("/:subject", auditTrail(gw, "request"), async (c) => {
     const subject = subjectParam(c, "/v1/request/");
+    c.set("audit", { subject });
     const timeout = parseTimeout(c.req.query("timeout"));
     const body = await readBody(c.req.raw, gw.bodyLimit());
-    const reply = await gw.publisher.request(eventFromHttp(gw.rules, subject, c.req.raw.headers, body), timeout);
+    const reply = await gw.publisher.request(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body), timeout);
     const headers = new Headers(httpHeadersFromNats(reply.headers));
     if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
     return new Response(reply.data as Uint8Array<ArrayBuffer>, { status: 200, headers });

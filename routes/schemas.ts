@@ -1,15 +1,19 @@
 /** `GET /v1/schemas`, `GET /v1/schemas/{subject}` and `GET /openapi.json`. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
+import { authenticate } from "../src/middleware.js";
 import { NotFoundError } from "../src/errors.js";
 import { subjectParam } from "../src/http.js";
 import { openApiDocument } from "../src/openapi.js";
 import { VERSION } from "../src/version.js";
 
 /** Schema discovery routes. */
-export function schemaRoutes(gw: Gateway): Hono {
-  const app = new Hono();
+export function schemaRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   let openapi: string | undefined;
+  app.use("/v1/schemas/*", authenticate(gw));
+  app.use("/v1/schemas", authenticate(gw));
 
   app.get("/v1/schemas", (c) =>
     c.json({

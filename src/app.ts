@@ -10,13 +10,18 @@ import { healthRoutes } from "../routes/health.js";
 import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
 import { schemaRoutes } from "../routes/schemas.js";
+import type { AppEnv } from "./app-env.js";
+import { AuditLog } from "./audit.js";
+import { Authenticator } from "./auth.js";
 import type { Config } from "./config.js";
+import { DEFAULT_MAX_STREAMS_PER_CLIENT } from "./config-schema.js";
 import { NotFoundError } from "./errors.js";
 import type { EventRules } from "./event.js";
 import { errorResponse, problemResponse } from "./http.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { NatsClient } from "./nats-client.js";
 import { Publisher } from "./publisher.js";
+import { StreamSlots, TokenBuckets } from "./rate-limit.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -33,6 +38,8 @@ export interface AppDeps {
   registry: SchemaRegistry;
   clock?: Clock;
   logger?: Logger;
+  /** Where audit lines go (default: stdout). */
+  auditWrite?: (line: string) => void;
 }
 
 /** The engine pieces routes share. */
@@ -44,6 +51,12 @@ export interface Gateway {
   rules: EventRules;
   clock: Clock;
   logger: Logger;
+  auth: Authenticator;
+  audit: AuditLog;
+  /** Per-client request rate, when `rateLimit` is set. */
+  limiter: TokenBuckets | undefined;
+  /** Per-client concurrent streams. */
+  streamSlots: StreamSlots;
   /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
   bodyLimit(): number;
 }
@@ -52,14 +65,21 @@ export interface Gateway {
 export function createGateway(deps: AppDeps): Gateway {
   const { config, nats, registry } = deps;
   const configured = config.server.maxBodyBytes;
+  const clock = deps.clock ?? { now: () => Date.now() };
+  const logger = deps.logger ?? silentLogger;
+  const now = () => clock.now();
   return {
     config,
     nats,
     registry,
     publisher: new Publisher(nats),
     rules: { registry, strict: config.schemas.strict },
-    clock: deps.clock ?? { now: () => Date.now() },
-    logger: deps.logger ?? silentLogger,
+    clock,
+    logger,
+    auth: new Authenticator(config.auth, logger, now),
+    audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
+    limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
+    streamSlots: new StreamSlots(config.rateLimit?.maxStreams ?? DEFAULT_MAX_STREAMS_PER_CLIENT),
     bodyLimit() {
       const max = nats.maxPayload() ?? DEFAULT_MAX_PAYLOAD;
       return configured === undefined ? max : Math.min(configured, max);
@@ -68,9 +88,9 @@ export function createGateway(deps: AppDeps): Gateway {
 }
 
 /** The HTTP application. */
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): Hono<AppEnv> {
   const gw = createGateway(deps);
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   app.route("/", healthRoutes(gw));
   app.route("/v1/publish", publishRoutes(gw));
   app.route("/v1/request", requestRoutes(gw));

@@ -12,6 +12,7 @@ import {
   internalProblem,
   type Problem,
 } from "./errors.js";
+import type { Principal } from "./auth.js";
 import { eventFromItem, type EventRules } from "./event.js";
 import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
 
@@ -25,7 +26,7 @@ export const NDJSON_TYPES = new Set(["application/x-ndjson", "application/jsonl"
 export type BatchItemResult = { index: number; status: number } & (PublishResult | Omit<Problem, "status">);
 
 /** An item as parsed from the body: its value, or why it could not be read. */
-type ParsedItem = { value: unknown } | { error: GatewayError };
+export type ParsedItem = { value: unknown } | { error: GatewayError };
 
 /** Splits a batch body into items. Malformed NDJSON lines become failed items. */
 export function parseBatch(body: Uint8Array, contentType: string | undefined, maxItems: number): ParsedItem[] {
@@ -74,6 +75,7 @@ function failure(index: number, err: unknown): BatchItemResult {
 export async function publishBatch(
   items: ParsedItem[],
   rules: EventRules,
+  principal: Principal,
   publisher: Publisher,
   limit: number,
   window = DEFAULT_BATCH_WINDOW,
@@ -89,7 +91,7 @@ export async function publishBatch(
     }
     let pending: Promise<PublishResult>;
     try {
-      pending = publisher.publish(eventFromItem(rules, item.value, limit));
+      pending = publisher.publish(eventFromItem(rules, principal, item.value, limit));
     } catch (err) {
       results[index] = failure(index, err);
       continue;

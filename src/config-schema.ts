@@ -89,9 +89,15 @@ const natsSchema = z
     }
   });
 
+/** Concurrent SSE/WebSocket streams one client may hold. */
+export const DEFAULT_MAX_STREAMS_PER_CLIENT = 100;
+
 const clientSchema = z.strictObject({
   name: z.string().min(1),
-  token: z.string().min(1),
+  token: z
+    .string()
+    .min(1)
+    .refine((t) => !t.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(t), "a hashed token is sha256:<64 hex digits>"),
   publish: permissionSet.optional(),
   subscribe: permissionSet.optional(),
   admin: z.boolean().default(false),
@@ -163,13 +169,26 @@ export const configSchema = z.strictObject({
         .strictObject({
           issuer: z.string().optional(),
           audience: z.string().optional(),
-          secret: z.string().optional(),
+          secret: z.string().min(32, "an HMAC secret needs at least 32 characters").optional(),
           publicKey: z.string().optional(),
           jwksUrl: z.url().optional(),
+          /** Minimum time between JWKS refetches for unknown kids, in ms (jose's default). */
+          jwksCooldownMs: z.number().int().nonnegative().default(30_000),
         })
+        .refine((j) => [j.secret, j.publicKey, j.jwksUrl].filter(Boolean).length === 1, "set exactly one of secret, publicKey or jwksUrl")
         .optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((a, ctx) => {
+      if (a.mode === "required" && a.clients.length === 0 && !a.jwt) {
+        ctx.addIssue({ code: "custom", path: ["mode"], message: "required needs clients or jwt, or nobody could get in" });
+      }
+      const names = new Set<string>();
+      a.clients.forEach((c, i) => {
+        if (names.has(c.name)) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `duplicate client ${c.name}` });
+        names.add(c.name);
+      });
+    }),
   webhooks: z
     .strictObject({
       allowPrivateNetworks: z.boolean().default(false),
@@ -183,8 +202,19 @@ export const configSchema = z.strictObject({
       maxBufferedMessages: z.number().int().positive().default(DEFAULT_SSE_MAX_BUFFERED),
     })
     .prefault({}),
-  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() }).optional(),
-  audit: z.strictObject({ enabled: z.boolean().default(true), subject: z.string().optional() }).prefault({}),
+  rateLimit: z
+    .strictObject({
+      perSecond: z.number().positive(),
+      burst: z.number().int().positive(),
+      maxStreams: z.number().int().positive().default(DEFAULT_MAX_STREAMS_PER_CLIENT),
+    })
+    .optional(),
+  audit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      subject: z.string().min(1).refine((s) => !/[\s*>]/.test(s), "a literal subject").optional(),
+    })
+    .prefault({}),
 });
 
 /** The validated configuration, defaults applied. */

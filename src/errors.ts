@@ -42,6 +42,11 @@ export abstract class GatewayError extends Error {
     return {};
   }
 
+  /** Extra response headers (Retry-After is added from `retryAfter`). */
+  headers(): Record<string, string> {
+    return {};
+  }
+
   toProblem(): Problem {
     return {
       type: PROBLEM_BASE + this.slug,
@@ -95,6 +100,34 @@ export class MalformedJsonError extends BadRequestError {
       title: "Malformed JSON",
       cause,
     });
+  }
+}
+
+/** Missing or invalid credentials (401). */
+export class UnauthorizedError extends GatewayError {
+  readonly status = 401;
+  readonly slug = "unauthorized";
+  readonly title = "Unauthorized";
+  override headers() {
+    return { "www-authenticate": 'Bearer realm="natsgate"' };
+  }
+}
+
+/** The client spent its rate limit (429). */
+export class RateLimitedError extends GatewayError {
+  readonly status = 429;
+  readonly slug = "rate-limited";
+  readonly title = "Too many requests";
+  constructor(
+    message: string,
+    readonly limit: number,
+    retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.retryAfter = retryAfterSeconds;
+  }
+  override headers() {
+    return { "ratelimit-limit": String(this.limit), "ratelimit-remaining": "0", "ratelimit-reset": String(this.retryAfter) };
   }
 }
 

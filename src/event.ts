@@ -22,6 +22,7 @@ import {
   UnsupportedMediaTypeError,
 } from "./errors.js";
 import { natsHeadersFromHttp } from "./headers.js";
+import type { Principal } from "./auth.js";
 import { assertPublishSubject, isReservedSubject } from "./subjects.js";
 
 /** JetStream expectations from `Expect-Stream` / `Expect-Last-Sequence`. */
@@ -47,12 +48,16 @@ export interface EventRules {
 
 const encoder = new TextEncoder();
 
-/** Throws unless `subject` may be published to (syntax, then reserved prefixes). */
-export function assertPublishable(subject: string): void {
+/** Throws unless `principal` may publish to `subject`: syntax (400), then permissions (403). */
+export function assertMayPublish(principal: Principal, subject: string): void {
   assertPublishSubject(subject);
-  if (isReservedSubject(subject)) {
-    throw new ForbiddenError(`subject ${subject} is reserved for the NATS server`, subject);
-  }
+  if (principal.permissions.publish.permits(subject)) return;
+  throw new ForbiddenError(
+    isReservedSubject(subject)
+      ? `subject ${subject} is reserved for the NATS server`
+      : `client ${principal.name} may not publish to ${subject}`,
+    subject,
+  );
 }
 
 /** Validates a JSON value against the subject's schema, honouring strict mode. */
@@ -94,8 +99,14 @@ export function parseExpectations(get: (name: string) => string | null | undefin
 }
 
 /** Prepares a single HTTP publish (`POST /v1/publish/{subject}` or a request). */
-export function eventFromHttp(rules: EventRules, subject: string, headers: Headers, body: Uint8Array): OutboundEvent {
-  assertPublishable(subject);
+export function eventFromHttp(
+  rules: EventRules,
+  principal: Principal,
+  subject: string,
+  headers: Headers,
+  body: Uint8Array,
+): OutboundEvent {
+  assertMayPublish(principal, subject);
   const contentType = headers.get("content-type") ?? undefined;
   const type = mediaType(contentType);
   const expect = parseExpectations((n) => headers.get(n));
@@ -127,13 +138,13 @@ function checkData(rules: EventRules, subject: string, json: { value: unknown } 
 }
 
 /** Prepares one batch item `{subject, data, headers?}`; `limit` caps the data's size. */
-export function eventFromItem(rules: EventRules, item: unknown, limit: number): OutboundEvent {
+export function eventFromItem(rules: EventRules, principal: Principal, item: unknown, limit: number): OutboundEvent {
   if (typeof item !== "object" || item === null || Array.isArray(item)) {
     throw new BadRequestError("a batch item must be an object {subject, data, headers?}");
   }
   const { subject, data, headers } = item as Record<string, unknown>;
   if (typeof subject !== "string") throw new BadRequestError("subject must be a string");
-  assertPublishable(subject);
+  assertMayPublish(principal, subject);
   if (data === undefined) throw new BadRequestError("data is required (use null for an empty event)");
   const pairs = headerPairs(headers);
   validateEvent(rules, subject, data);

@@ -6,8 +6,8 @@ import { GatewayError, InvalidSubjectError, internalProblem, type Problem } from
 export const PROBLEM_JSON = "application/problem+json";
 
 /** A problem+json response. */
-export function problemResponse(problem: Problem, retryAfter?: number): Response {
-  const headers: Record<string, string> = { "content-type": PROBLEM_JSON };
+export function problemResponse(problem: Problem, retryAfter?: number, extra: Record<string, string> = {}): Response {
+  const headers: Record<string, string> = { ...extra, "content-type": PROBLEM_JSON };
   if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
   // The rest of an oversized body is never read, so the connection cannot be reused.
   if (problem.status === 413) headers.connection = "close";
@@ -16,7 +16,7 @@ export function problemResponse(problem: Problem, retryAfter?: number): Response
 
 /** The response for any error thrown by a handler; unknown errors never leak details. */
 export function errorResponse(err: unknown): Response {
-  if (err instanceof GatewayError) return problemResponse(err.toProblem(), err.retryAfter);
+  if (err instanceof GatewayError) return problemResponse(err.toProblem(), err.retryAfter, err.headers());
   return problemResponse(internalProblem());
 }
 

@@ -4,7 +4,6 @@ import type { Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { Hono } from "hono";
 import type { Config } from "./config.js";
 
 /** A listening server and its base URL. */
@@ -15,7 +14,7 @@ export interface Listening {
 }
 
 /** Listens on `server.host`:`server.port` (TLS when `server.tls` is set). */
-export function listen(app: Hono, server: Config["server"]): Promise<Listening> {
+export function listen(app: { fetch: (req: Request, env: any) => Response | Promise<Response> }, server: Config["server"]): Promise<Listening> {
   const tls = server.tls
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) } }
     : {};

@@ -3,6 +3,7 @@
  * test nats-server, and a real HTTP listener on a free port.
  */
 import type { Hono } from "hono";
+import type { AppEnv } from "../../src/app-env.js";
 import { createRegistry } from "../../schemas/index.js";
 import { createApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config.js";
@@ -14,9 +15,11 @@ import { closeHttp } from "../../src/shutdown.js";
 /** A running test gateway. */
 export interface TestGateway {
   url: string;
-  app: Hono;
+  app: Hono<AppEnv>;
   config: Config;
   nats: NatsClient;
+  /** Audit records written so far, parsed. */
+  audit: Record<string, unknown>[];
   /** `fetch` relative to the gateway's URL. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -31,13 +34,15 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
   });
   const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger: silentLogger });
   await nats.whenReady(10_000);
-  const app = createApp({ config: parsed, nats, registry: createRegistry(parsed) });
+  const audit: Record<string, unknown>[] = [];
+  const app = createApp({ config: parsed, nats, registry: createRegistry(parsed), auditWrite: (line) => audit.push(JSON.parse(line)) });
   const { server, url } = await listen(app, parsed.server);
   return {
     url,
     app,
     config: parsed,
     nats,
+    audit,
     fetch: (path, init) => fetch(url + path, init),
     async close() {
       await closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, after: async () => {} });

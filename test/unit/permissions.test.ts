@@ -1,0 +1,164 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { patternCovered, patternsOverlap, Permissions, SubjectRules } from "../../src/permissions.js";
+import { subjectMatches } from "../../src/subjects.js";
+
+describe("permissions - publish (literal subjects)", () => {
+  const rules = new SubjectRules({ allow: ["transfer.>", "deploy.request", "cluster.*.nodeAdded"], deny: ["transfer.secret.>"] });
+  it.each([
+    ["transfer.completed", true],
+    ["transfer.a.b.c", true],
+    ["transfer", false],
+    ["transfer.secret.x", false],
+    ["transfer.secret", true],
+    ["deploy.request", true],
+    ["deploy.request.x", false],
+    ["deploy", false],
+    ["cluster.dev.nodeAdded", true],
+    ["cluster.dev.nodeRemoved", false],
+    ["cluster.nodeAdded", false],
+    ["other", false],
+  ])("permits(%j) is %j", (subject, ok) => {
+    expect(rules.permits(subject)).toBe(ok);
+  });
+
+  it("deny wins over allow", () => {
+    expect(new SubjectRules({ allow: [">"], deny: ["a.b"] }).permits("a.b")).toBe(false);
+    expect(new SubjectRules({ allow: ["a.b"], deny: ["a.*"] }).permits("a.b")).toBe(false);
+  });
+
+  it("nothing is allowed without an allow list", () => {
+    expect(new SubjectRules({}).permits("a")).toBe(false);
+    expect(new SubjectRules({ deny: ["x"] }).permits("a")).toBe(false);
+  });
+
+  it.each([
+    ["$SYS.REQ.SERVER.PING"],
+    ["$JS.API.INFO"],
+    ["$KV.bucket.key"],
+    ["$O.store.chunk"],
+    ["_INBOX.abc"],
+  ])("reserved %s is refused under allow >, allowed only when named literally", (subject) => {
+    expect(new SubjectRules({ allow: [">"] }).permits(subject)).toBe(false);
+    expect(new SubjectRules({ allow: ["*.>"] }).permits(subject)).toBe(false);
+    const first = subject.split(".")[0];
+    expect(new SubjectRules({ allow: [`${first}.>`] }).permits(subject)).toBe(true);
+  });
+
+  it("a literal reserved allow lifts only that prefix", () => {
+    const r = new SubjectRules({ allow: ["$KV.config.>", ">"] });
+    expect(r.permits("$KV.config.x")).toBe(true);
+    expect(r.permits("$KV.other.x")).toBe(true);
+    expect(r.permits("$JS.API.INFO")).toBe(false);
+    expect(new SubjectRules({ allow: ["$KV.config.>"] }).permits("$KV.other.x")).toBe(false);
+  });
+});
+
+describe("permissions - subscribe (containment, not overlap)", () => {
+  const allowNodeAdded = new SubjectRules({ allow: ["cluster.*.nodeAdded"] });
+  it.each([
+    ["cluster.dev.nodeAdded", true],
+    ["cluster.*.nodeAdded", true],
+    ["cluster.>", false],
+    ["cluster.*.*", false],
+    ["*.dev.nodeAdded", false],
+    [">", false],
+    ["cluster.dev.>", false],
+  ])("allow cluster.*.nodeAdded: %j is %j", (pattern, ok) => {
+    expect(allowNodeAdded.permitsPattern(pattern)).toBe(ok);
+  });
+
+  it.each([
+    [["a.>"], [], "a.b", true],
+    [["a.>"], [], "a.*", true],
+    [["a.>"], [], "a.>", true],
+    [["a.>"], [], "a", false],
+    [["a.>"], [], ">", false],
+    [["a.*"], [], "a.>", false],
+    [["a.*", "a.*.>"], [], "a.>", true],
+    [["a.*", "a.*.*"], [], "a.>", false],
+    [["a.x", "a.y"], [], "a.*", false],
+    [["*.b"], [], "a.b", true],
+    // `*` can be $SYS or _INBOX, which nobody was allowed: containment refuses it.
+    [["*.b"], [], "*.b", false],
+    [["*.b", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>"], [], "*.b", true],
+    [["*.*"], [], "a.>", false],
+    [[">"], [], ">", false],
+    [[">"], [], "a.>", true],
+    [[">"], ["a.secret"], "a.*", false],
+    [[">"], ["a.secret"], "a.public", true],
+    [[">"], ["a.*.x"], "a.>", false],
+    [[">"], ["a.*.x"], "a.b", true],
+    [[">", "$SYS.>"], [], ">", false],
+    [[">", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>"], [], ">", true],
+    [[">"], [], "*.created", false],
+    [["orders.>"], [], "orders.*.created", true],
+  ])("allow %j deny %j: %j is %j", (allow, deny, pattern, ok) => {
+    expect(new SubjectRules({ allow, deny }).permitsPattern(pattern)).toBe(ok);
+  });
+});
+
+describe("permissions - pattern algebra", () => {
+  const t = (p: string) => p.split(".");
+  it.each([
+    ["a.b", "a.b", true],
+    ["a.*", "a.b", true],
+    ["a.*", "*.b", true],
+    ["a.>", "a", false],
+    [">", "a.b.c", true],
+    ["a.b", "a.c", false],
+    ["a.*.c", "a.b.*", true],
+    ["a.*", "a.b.c", false],
+  ])("patternsOverlap(%j, %j) is %j", (a, b, ok) => {
+    expect(patternsOverlap(t(a), t(b))).toBe(ok);
+    expect(patternsOverlap(t(b), t(a))).toBe(ok);
+  });
+
+  it("unrestricted principals still may not touch reserved prefixes", () => {
+    const p = Permissions.unrestricted();
+    expect(p.admin).toBe(true);
+    expect(p.publish.permits("anything.at.all")).toBe(true);
+    expect(p.publish.permits("$SYS.x")).toBe(false);
+    expect(p.subscribe.permitsPattern("a.>")).toBe(true);
+  });
+});
+
+// Brute force: enumerate every subject over a small alphabet up to a length past
+// any pattern. "zz" (named by no pattern) stands for every other token; "$SYS"
+// stands for the reserved prefixes no generated pattern names literally.
+const ALPHABET = ["a", "b", "_INBOX", "$SYS", "zz"];
+const MAX_LEN = 5;
+const SUBJECTS: string[] = [];
+(function enumerate(prefix: string[]) {
+  if (prefix.length > 0) SUBJECTS.push(prefix.join("."));
+  if (prefix.length === MAX_LEN) return;
+  for (const t of ALPHABET) enumerate([...prefix, t]);
+})([]);
+
+const token = fc.constantFrom("a", "b", "_INBOX", "*");
+const pattern = fc
+  .tuple(fc.array(token, { minLength: 1, maxLength: 3 }), fc.boolean())
+  .map(([tokens, full]) => (full ? [...tokens, ">"] : tokens).join("."));
+
+describe("permissions - property: containment equals brute-force matching", () => {
+  it("permitsPattern(P) holds exactly when every subject P matches is permitted", () => {
+    fc.assert(
+      fc.property(fc.array(pattern, { maxLength: 4 }), fc.array(pattern, { maxLength: 2 }), pattern, (allow, deny, p) => {
+        const rules = new SubjectRules({ allow, deny });
+        const brute = SUBJECTS.filter((s) => subjectMatches(p, s)).every((s) => rules.permits(s));
+        expect(rules.permitsPattern(p)).toBe(brute);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("patternCovered agrees with brute force without denies", () => {
+    fc.assert(
+      fc.property(fc.array(pattern, { maxLength: 4 }), pattern, (allow, p) => {
+        const brute = SUBJECTS.filter((s) => subjectMatches(p, s)).every((s) => allow.some((a) => subjectMatches(a, s)));
+        expect(patternCovered(p.split("."), allow.map((a) => a.split(".")))).toBe(brute);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
