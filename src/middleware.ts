@@ -50,6 +50,7 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
       const key = principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
       const taken = gw.limiter.take(key);
       if (!taken.ok) {
+        gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: principal.name, remote });
         throw new RateLimitedError(`rate limit of ${gw.limiter.perSecond}/s (burst ${gw.limiter.burst}) exceeded`, gw.limiter.burst, Math.ceil(taken.retryAfterMs / 1000));
       }
       c.header("ratelimit-limit", String(gw.limiter.burst));

@@ -14,6 +14,7 @@ import {
 } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { NatsUnavailableError } from "./errors.js";
+import { isJetStreamUnavailable } from "./nats-errors.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { StreamIndex } from "./stream-index.js";
@@ -184,17 +185,38 @@ export class NatsClient {
     const nc = this.#nc;
     if (!nc || !this.#connected || this.#closed) return;
     try {
-      this.#jsm ??= await jetstreamManager(nc, { timeout: this.#opts.nats.ackTimeoutMs });
-      await ensureStreams(this.#jsm, this.#opts.streams, this.#opts.logger);
-      await this.streamIndex.refresh(this.#jsm);
-      this.#ready = true;
-      for (const waiter of this.#readyWaiters) waiter();
-      this.#readyWaiters.clear();
+      const jsm = await this.#manager(nc);
+      if (jsm) {
+        await ensureStreams(jsm, this.#opts.streams, this.#opts.logger);
+        await this.streamIndex.refresh(jsm);
+      } else {
+        this.#opts.logger.warn("JetStream is not enabled for this account: every publish is core NATS");
+        this.streamIndex.set([]);
+      }
+      this.#markReady();
     } catch (err) {
       this.#opts.logger.error("NATS setup failed; retrying", { err: String(err) });
       this.#setupTimer = setTimeout(() => void this.#setup(), SETUP_RETRY_MS);
       this.#setupTimer.unref();
     }
+  }
+
+  /** The JetStream manager; undefined when the account has no JetStream, which is fine only without configured streams. */
+  async #manager(nc: NatsConnection): Promise<JetStreamManager | undefined> {
+    if (this.#jsm) return this.#jsm;
+    try {
+      this.#jsm = await jetstreamManager(nc, { timeout: this.#opts.nats.ackTimeoutMs });
+      return this.#jsm;
+    } catch (err) {
+      if (!isJetStreamUnavailable(err) || this.#opts.streams.length > 0) throw err;
+      return undefined;
+    }
+  }
+
+  #markReady(): void {
+    this.#ready = true;
+    for (const waiter of this.#readyWaiters) waiter();
+    this.#readyWaiters.clear();
   }
 
   #watchStatus(nc: NatsConnection): void {

@@ -28,6 +28,12 @@ export const JS_CODES = {
   streamNotFound: 10059,
 } as const;
 
+/** True when the error says JetStream is not enabled for the connection's account. */
+export function isJetStreamUnavailable(err: unknown): boolean {
+  // @nats-io/jetstream does not export JetStreamNotEnabled; its name is part of its API.
+  return (err instanceof Error && err.name === "JetStreamNotEnabled") || (err instanceof JetStreamApiError && err.code === 10039);
+}
+
 /** What the gateway was doing when the error happened. */
 export type NatsOperation = "publish" | "jetstream" | "request";
 
@@ -48,8 +54,7 @@ export function fromNatsError(
   }
   if (err instanceof natsErrors.NoRespondersError) return new NoRespondersError(subject, cause);
   if (err instanceof natsErrors.RequestError && err.isNoResponders()) return new NoRespondersError(subject, cause);
-  // @nats-io/jetstream does not export this class; its name is part of its API.
-  if (err instanceof Error && err.name === "JetStreamNotEnabled") {
+  if (isJetStreamUnavailable(err)) {
     return new NatsUnavailableError(`no JetStream stream answered for ${subject}`, cause);
   }
   if (err instanceof JetStreamApiError) {
