@@ -5,5 +5,5 @@ import { Hono } from "hono";
 const app = new Hono();
 app.post("/v1/publish/:subject", (c) => c.json({ subject: c.req.param("subject") }, 202));
 serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: "127.0.0.1" }, (info) => {
-  process.stdout.write(JSON.stringify({ msg: "listening", url: `http://127.0.0.1:${info.port}` }) + "\n");
+  process.stderr.write(JSON.stringify({ msg: "listening", url: `http://127.0.0.1:${info.port}` }) + "\n");
 });

@@ -3,10 +3,12 @@
  *   bare     a bare Hono handler that only answers 202 (the ceiling)
  *   core     the gateway: validated JSON (deployment.status) published on core NATS (202)
  *   js       the gateway: validated JSON (transfer.completed) stored by JetStream (201)
+ *   auth     the core publish again on a gateway with auth.mode: required (bearer token)
  * Each server runs in its own process; autocannon drives it from this one.
  * Usage: npm run bench [-- --duration 10 --connections 32]
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,16 +39,20 @@ function startChild(script: string, env: Record<string, string>): Promise<{ chil
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    // stdout carries the audit trail (a line per request): discard it, as a log shipper would.
+    stdio: ["ignore", "ignore", "pipe"],
   });
   return new Promise((resolve, reject) => {
     let out = "";
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
+      if (m) {
+        child.stderr!.off("data", onData);
+        child.stderr!.resume();
+        resolve({ child, url: m[1]! });
+      }
     };
-    child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
   });
@@ -71,11 +77,11 @@ interface Row {
   errors: number;
 }
 
-async function run(name: string, url: string, body: string, opts: { rate?: number } = {}): Promise<Row> {
+async function run(name: string, url: string, body: string, opts: { rate?: number; headers?: Record<string, string> } = {}): Promise<Row> {
   const result = await autocannon({
     url,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...opts.headers },
     body,
     connections: opts.rate ? 8 : CONNECTIONS,
     duration: DURATION_S,
@@ -95,19 +101,37 @@ async function main() {
   const nats = await NatsServer.start();
   const dir = mkdtempSync(join(tmpdir(), "natsgate-bench-"));
   const config = join(dir, "config.json");
-  writeFileSync(config, JSON.stringify({ jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>"], storage: "file" }] } }));
+  const streams = { streams: [{ name: "EVENTS", subjects: ["transfer.>"], storage: "file" }] };
+  writeFileSync(config, JSON.stringify({ jetstream: streams }));
+  const authConfig = join(dir, "auth.json");
+  const token = "bench-token-0123456789abcdef";
+  const digest = "sha256:" + createHash("sha256").update(token).digest("hex");
+  writeFileSync(authConfig, JSON.stringify({ jetstream: streams, auth: { mode: "required", clients: [{ name: "bench", token: digest, publish: { allow: [">"] } }] } }));
   const bare = await startChild("bench/bare-server.ts", {});
   const gw = await startChild("src/server.ts", { NATS_URL: nats.url, NATSGATE_CONFIG: config });
+  const gwAuth = await startChild("src/server.ts", { NATS_URL: nats.url, NATSGATE_CONFIG: authConfig });
   const natsVersion = await waitReady(gw.url);
+  await waitReady(gwAuth.url);
   try {
     // Warm up JIT and connections on each target before measuring.
-    for (const [u, b] of [[`${bare.url}/v1/publish/deployment.status`, deploymentStatus], [`${gw.url}/v1/publish/deployment.status`, deploymentStatus], [`${gw.url}/v1/publish/transfer.completed`, transferCompleted]] as const) {
-      await autocannon({ url: u, method: "POST", headers: { "content-type": "application/json" }, body: b, connections: CONNECTIONS, duration: 2 });
+    const warm: [string, string, Record<string, string>][] = [
+      [`${bare.url}/v1/publish/deployment.status`, deploymentStatus, {}],
+      [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, {}],
+      [`${gw.url}/v1/publish/transfer.completed`, transferCompleted, {}],
+      [`${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, { authorization: `Bearer ${token}` }],
+    ];
+    for (const [u, b, h] of warm) {
+      await autocannon({ url: u, method: "POST", headers: { "content-type": "application/json", ...h }, body: b, connections: CONNECTIONS, duration: 2 });
     }
     const rows: Row[] = [];
     rows.push(await run("bare Hono 202", `${bare.url}/v1/publish/deployment.status`, deploymentStatus));
     rows.push(await run("gateway core publish (validated)", `${gw.url}/v1/publish/deployment.status`, deploymentStatus));
     rows.push(await run("gateway JetStream publish (validated)", `${gw.url}/v1/publish/transfer.completed`, transferCompleted));
+    rows.push(
+      await run("gateway core publish, auth required (token)", `${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
     rows.push(await run(`bare Hono 202 @${FIXED_RATE}/s`, `${bare.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
     rows.push(await run(`gateway core publish @${FIXED_RATE}/s`, `${gw.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
 
@@ -128,6 +152,7 @@ async function main() {
   } finally {
     bare.child.kill("SIGTERM");
     gw.child.kill("SIGTERM");
+    gwAuth.child.kill("SIGTERM");
     await nats.cleanup();
   }
 }

@@ -16,6 +16,8 @@ export interface PermissionRules {
 type Tokens = readonly string[];
 
 const split = (pattern: string): Tokens => pattern.split(".");
+/** Decisions remembered per rule set before the memo is cleared (bounds memory under random subjects). */
+const MAX_MEMO = 10_000;
 const RESERVED_FIRST_TOKENS = RESERVED_PREFIXES.map((p) => p.slice(0, -1));
 
 /** True when some subject matches both patterns. */
@@ -53,6 +55,8 @@ export class SubjectRules {
   readonly #deny: string[];
   readonly #allowTokens: Tokens[];
   readonly #denyTokens: Tokens[];
+  // Every publish asks; the same few subjects recur, and matching splits strings.
+  #memo = new Map<string, boolean>();
 
   constructor(rules: Partial<PermissionRules> = {}) {
     this.#allow = rules.allow ?? [];
@@ -66,8 +70,13 @@ export class SubjectRules {
 
   /** May this literal subject be used? */
   permits(subject: string): boolean {
-    if (this.#deny.some((d) => subjectMatches(d, subject))) return false;
-    return this.#allow.some((a) => subjectMatches(a, subject));
+    let ok = this.#memo.get(subject);
+    if (ok === undefined) {
+      ok = !this.#deny.some((d) => subjectMatches(d, subject)) && this.#allow.some((a) => subjectMatches(a, subject));
+      if (this.#memo.size >= MAX_MEMO) this.#memo = new Map();
+      this.#memo.set(subject, ok);
+    }
+    return ok;
   }
 
   /** May this pattern be used — is every subject it matches permitted? */
