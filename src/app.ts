@@ -21,7 +21,7 @@ import { errorResponse, problemResponse } from "./http.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { NatsClient } from "./nats-client.js";
 import { Publisher } from "./publisher.js";
-import { corsFor, securityHeaders } from "./security.js";
+import { corsFor } from "./security.js";
 import { StreamSlots, TokenBuckets } from "./rate-limit.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
@@ -92,7 +92,6 @@ export function createGateway(deps: AppDeps): Gateway {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const gw = createGateway(deps);
   const app = new Hono<AppEnv>();
-  app.use(securityHeaders(deps.config.server));
   const corsMiddleware = corsFor(deps.config.server);
   if (corsMiddleware) app.use(corsMiddleware);
   app.route("/", healthRoutes(gw));

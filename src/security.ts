@@ -2,23 +2,39 @@
  * Browser-facing defaults: standard security headers on every response, and
  * CORS for the origins listed in `server.cors.origins` (none by default).
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import type { Config } from "./config.js";
 
 /** Response headers scripts may read cross-origin. */
 export const CORS_EXPOSE_HEADERS = ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "WWW-Authenticate", "Idempotency-Key"];
 
-/** nosniff, frame denial, no referrer, HSTS when served over TLS, and friends. */
-export function securityHeaders(server: Config["server"]): MiddlewareHandler {
-  return secureHeaders({
-    strictTransportSecurity: server.tls ? "max-age=31536000; includeSubDomains" : false,
-    xFrameOptions: "DENY",
-    referrerPolicy: "no-referrer",
-    // The API is meant to be called cross-origin where CORS allows it.
-    crossOriginResourcePolicy: "cross-origin",
-  });
+/** nosniff, no framing, no referrer, no legacy XSS filter, HSTS when served over TLS. */
+export function securityHeaderPairs(server: Config["server"]): [string, string][] {
+  const pairs: [string, string][] = [
+    ["X-Content-Type-Options", "nosniff"],
+    ["X-Frame-Options", "DENY"],
+    ["Referrer-Policy", "no-referrer"],
+    ["X-XSS-Protection", "0"],
+    ["X-Permitted-Cross-Domain-Policies", "none"],
+  ];
+  if (server.tls) pairs.push(["Strict-Transport-Security", "max-age=31536000; includeSubDomains"]);
+  return pairs;
+}
+
+/**
+ * A Node `request` listener that sets the security headers before the app runs.
+ * Setting them on the Node response (merged by writeHead) rather than in Hono
+ * middleware keeps @hono/node-server's fast path: touching `c.res.headers`
+ * after the handler forces a full Response and Headers object per request,
+ * which cost about a quarter of publish throughput when measured.
+ */
+export function securityHeaderListener(server: Config["server"]): (req: IncomingMessage, res: ServerResponse) => void {
+  const pairs = securityHeaderPairs(server);
+  return function securityHeaders(_req, res) {
+    for (const [name, value] of pairs) res.setHeader(name, value);
+  };
 }
 
 /** CORS for the configured origins, or undefined when none are configured. */
