@@ -257,7 +257,7 @@ describe("publish (single event)", () => {
   it("publish - JetStream ack timeout is 504 while the server is frozen", async () => {
     const slow = await startGateway(f.server.url, { nats: { ackTimeoutMs: 300 } });
     try {
-      f.server.freeze();
+      await f.server.freeze();
       const res = await slow.fetch("/v1/publish/transfer.completed", {
         method: "POST",
         body: JSON.stringify(transferCompleted),

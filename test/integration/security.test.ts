@@ -15,7 +15,8 @@ const clients = [
 describe("HTTP hardening: security headers, CORS, rate limits, proxies, TLS", () => {
   const f = useGateway({
     auth: { mode: "required", clients },
-    rateLimit: { perSecond: 1, burst: 3 },
+    // Slow refill (one token per 5 s) so the test's own pace cannot add a token.
+    rateLimit: { perSecond: 0.2, burst: 3 },
     server: { cors: { origins: ["https://console.example"] } },
   });
   const post = publishVia(() => f.gw);
@@ -63,7 +64,7 @@ describe("HTTP hardening: security headers, CORS, rate limits, proxies, TLS", ()
       statuses.push(last.status);
     }
     expect(statuses).toEqual([202, 202, 202, 429]);
-    expect(last.headers.get("retry-after")).toBe("1");
+    expect(last.headers.get("retry-after")).toBe("5");
     expect(last.headers.get("ratelimit-limit")).toBe("3");
     expect(last.headers.get("ratelimit-remaining")).toBe("0");
     expect(await last.json()).toMatchObject({ status: 429, title: "Too many requests" });

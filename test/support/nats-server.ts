@@ -4,7 +4,7 @@
  * data), freeze and thaw it. Never a mock broker, never a fixed port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -95,9 +95,21 @@ export class NatsServer {
     await this.#spawn(this.port, this.monitorPort);
   }
 
-  /** Freezes the process (SIGSTOP): connections stay open, nothing is answered. */
-  freeze(): void {
-    this.#child?.kill("SIGSTOP");
+  /**
+   * Freezes the process (SIGSTOP): connections stay open, nothing is answered.
+   * Resolves once the kernel reports it stopped — a signal is delivered
+   * asynchronously, and a request sent in between would still be answered.
+   */
+  async freeze(): Promise<void> {
+    const child = this.#child;
+    if (!child?.pid) return;
+    child.kill("SIGSTOP");
+    const deadline = Date.now() + 2_000;
+    // /proc/<pid>/stat: "pid (comm) STATE ..."; T means stopped.
+    while (!/^\d+ \(.*\) T /.test(readFileSync(`/proc/${child.pid}/stat`, "utf8"))) {
+      if (Date.now() > deadline) throw new Error("nats-server did not stop");
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   /** Resumes a frozen process. */
