@@ -10,6 +10,7 @@ import { healthRoutes } from "../routes/health.js";
 import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
 import { schemaRoutes } from "../routes/schemas.js";
+import { subscribeRoutes } from "../routes/subscribe.js";
 import type { AppEnv } from "./app-env.js";
 import { AuditLog } from "./audit.js";
 import { Authenticator } from "./auth.js";
@@ -22,6 +23,8 @@ import { silentLogger, type Logger } from "./logger.js";
 import type { NatsClient } from "./nats-client.js";
 import { Publisher } from "./publisher.js";
 import { corsFor } from "./security.js";
+import { SseHub } from "./sse-hub.js";
+import type { SseSession } from "./sse-session.js";
 import { StreamSlots, TokenBuckets } from "./rate-limit.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
@@ -58,6 +61,12 @@ export interface Gateway {
   limiter: TokenBuckets | undefined;
   /** Per-client concurrent streams. */
   streamSlots: StreamSlots;
+  /** SSE fan-out. */
+  sse: SseHub;
+  /** Open SSE sessions (ended on shutdown). */
+  sessions: Set<SseSession>;
+  /** Ends every stream (SIGTERM) so in-flight HTTP can drain. */
+  endStreams(): void;
   /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
   bodyLimit(): number;
 }
@@ -81,6 +90,12 @@ export function createGateway(deps: AppDeps): Gateway {
     audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
     limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
     streamSlots: new StreamSlots(config.rateLimit?.maxStreams ?? DEFAULT_MAX_STREAMS_PER_CLIENT),
+    sse: new SseHub(nats, now),
+    sessions: new Set(),
+    endStreams() {
+      for (const s of [...this.sessions]) s.end("shutdown");
+      this.sse.close();
+    },
     bodyLimit() {
       const max = nats.maxPayload() ?? DEFAULT_MAX_PAYLOAD;
       return configured === undefined ? max : Math.min(configured, max);
@@ -88,8 +103,11 @@ export function createGateway(deps: AppDeps): Gateway {
   };
 }
 
+/** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown). */
+export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
+
 /** The HTTP application. */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
+export function createApp(deps: AppDeps): GatewayApp {
   const gw = createGateway(deps);
   const app = new Hono<AppEnv>();
   const corsMiddleware = corsFor(deps.config.server);
@@ -97,6 +115,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", healthRoutes(gw));
   app.route("/v1/publish", publishRoutes(gw));
   app.route("/v1/request", requestRoutes(gw));
+  app.route("/", subscribeRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
@@ -114,7 +133,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }
     return res;
   });
-  return app;
+  return Object.assign(app, { gateway: gw });
 }
 
 function describe(err: unknown): string {

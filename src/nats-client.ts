@@ -12,7 +12,7 @@ import {
   type ConnectionOptions,
   type NatsConnection,
 } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { NatsUnavailableError } from "./errors.js";
 import { isJetStreamUnavailable } from "./nats-errors.js";
 import type { Config } from "./config.js";
@@ -141,6 +141,13 @@ export class NatsClient {
   jetstream(): JetStreamClient {
     this.connection();
     return this.#js!;
+  }
+
+  /** Current info of a stream (503 while disconnected). */
+  async streamInfo(stream: string): Promise<StreamInfo> {
+    this.connection();
+    if (!this.#jsm) throw new NatsUnavailableError("JetStream is not available");
+    return this.#jsm.streams.info(stream);
   }
 
   /** The server's max_payload in bytes, once known. */

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     server,
     timeoutMs: config.server.shutdownTimeoutMs,
     logger,
+    beforeClose: () => app.gateway.endStreams(),
     after: async () => {
       await nats.drain();
       await embedded?.stop();

@@ -10,6 +10,8 @@ import type { Logger } from "./logger.js";
 /** Things to close, in order. */
 export interface ShutdownParts {
   server: Pick<Server, "close" | "closeIdleConnections" | "closeAllConnections">;
+  /** Called as HTTP stops accepting (ends long-lived streams). */
+  beforeClose?: () => void;
   /** Called once HTTP has stopped; should drain NATS and stop children. */
   after: () => Promise<void>;
   timeoutMs: number;
@@ -34,6 +36,7 @@ export function closeHttp(parts: ShutdownParts): Promise<void> {
       clearTimeout(force);
       done();
     });
+    parts.beforeClose?.();
     server.closeIdleConnections();
   });
 }

@@ -7,6 +7,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "./logger.js";
+import { patternCovered } from "./permissions.js";
 import { subjectMatches } from "./subjects.js";
 
 /** Subjects the server announces stream changes on. */
@@ -41,6 +42,19 @@ export class StreamIndex {
     if (this.#cache.size >= MAX_CACHED_SUBJECTS) this.#cache.clear();
     this.#cache.set(subject, found);
     return found ?? undefined;
+  }
+
+  /**
+   * The stream that captures every subject `pattern` can match, or undefined.
+   * A pattern only partly captured (or spread over streams) cannot be resumed
+   * from one stream position, so it is served from core NATS instead.
+   */
+  covering(pattern: string): string | undefined {
+    const tokens = pattern.split(".");
+    for (const s of this.#streams) {
+      if (patternCovered(tokens, s.subjects.map((p) => p.split(".")))) return s.name;
+    }
+    return undefined;
   }
 
   /** Replaces the index (used by `refresh`, and by tests of pure lookups). */

@@ -6,6 +6,7 @@ import { answers, findOnPath } from "../../src/embedded-nats.js";
 import { NatsServer } from "../support/nats-server.js";
 import { natsConnect } from "../support/nats.js";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
+import { rawSse } from "../support/sse.js";
 
 const PATH_WITH_NATS = [process.env.PATH, "/usr/sbin", "/usr/local/sbin"].join(":");
 const started: GatewayProcess[] = [];
@@ -123,6 +124,23 @@ describe("process (npm start)", () => {
     expect(await p.exited).toEqual({ code: 0, signal: null });
     expect(p.output()).toContain('"msg":"stopped"');
     await nc.close();
+  });
+
+  it("shutdown - SIGTERM ends open SSE streams with event: shutdown and exits 0 without waiting for them", async () => {
+    const server = await NatsServer.start();
+    servers.push(server);
+    const p = gateway([], { NATS_URL: server.url });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    await p.waitForLog("connected to NATS");
+    const raw = await rawSse(`${url}/v1/subscribe?subject=live.%3E`);
+    await raw.until((t) => t.startsWith("retry:"));
+    const started = Date.now();
+    p.child.kill("SIGTERM");
+    await raw.ended;
+    expect(raw.text().endsWith('event: shutdown\ndata: {"reason":"shutdown"}\n\n')).toBe(true);
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    // Well under server.shutdownTimeoutMs (10 s): the stream did not hold the drain open.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("nats - with NATS_URL it serves 503 until the server appears, then connects and publishes", async () => {

@@ -2,10 +2,9 @@
  * An in-process gateway for tests: the real app, a real NATS connection to a
  * test nats-server, and a real HTTP listener on a free port.
  */
-import type { Hono } from "hono";
-import type { AppEnv } from "../../src/app-env.js";
+
 import { createRegistry } from "../../schemas/index.js";
-import { createApp } from "../../src/app.js";
+import { createApp, type GatewayApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config.js";
 import { listen } from "../../src/listen.js";
 import { silentLogger } from "../../src/logger.js";
@@ -15,7 +14,7 @@ import { closeHttp } from "../../src/shutdown.js";
 /** A running test gateway. */
 export interface TestGateway {
   url: string;
-  app: Hono<AppEnv>;
+  app: GatewayApp;
   config: Config;
   nats: NatsClient;
   /** Audit records written so far, parsed. */
@@ -45,7 +44,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
     audit,
     fetch: (path, init) => fetch(url + path, init),
     async close() {
-      await closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, after: async () => {} });
+      await closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, beforeClose: () => app.gateway.endStreams(), after: async () => {} });
       await nats.drain();
     },
   };

@@ -1,0 +1,146 @@
+/**
+ * A feed: the NATS side of one subscription set, rendered once into SSE
+ * frames and handed to every client attached to it. Patterns fully captured
+ * by a stream are read through a JetStream ordered consumer (so every frame
+ * carries a resumable cursor); the others through a core subscription.
+ */
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
+import { formatCursor, type Positions } from "./cursor.js";
+import type { NatsClient } from "./nats-client.js";
+import { envelope, sseFrame } from "./sse-frame.js";
+import { subjectMatches } from "./subjects.js";
+
+/** Where a feed starts in the streams it reads. */
+export type StartSpec =
+  | { kind: "new" }
+  | { kind: "all" }
+  | { kind: "last" }
+  | { kind: "since"; time: Date }
+  | { kind: "cursor"; positions: Positions };
+
+/** Which patterns go to which stream, and which to core NATS. */
+export interface FeedPlan {
+  core: string[];
+  streams: Map<string, string[]>;
+}
+
+/** Splits patterns between the streams that capture them and core NATS. */
+export function planFeed(patterns: string[], nats: NatsClient): FeedPlan {
+  const plan: FeedPlan = { core: [], streams: new Map() };
+  for (const p of patterns) {
+    const stream = nats.streamIndex.covering(p);
+    if (stream === undefined) plan.core.push(p);
+    else plan.streams.set(stream, [...(plan.streams.get(stream) ?? []), p]);
+  }
+  return plan;
+}
+
+/** True when the server takes several filter subjects on one consumer (2.10+). */
+export function supportsMultiFilter(version: string | undefined): boolean {
+  const [major, minor] = (version ?? "0.0").split(".").map(Number);
+  return major! > 2 || (major === 2 && minor! >= 10);
+}
+
+/** Receives rendered frames. */
+export type FrameSink = (frame: string) => void;
+
+/** The NATS subscriptions and consumers behind one subscription set. */
+export class Feed {
+  readonly sinks = new Set<FrameSink>();
+  readonly #positions: Positions = new Map();
+  readonly #subs: Subscription[] = [];
+  readonly #consumers: { messages: ConsumerMessages; consumer: Consumer }[] = [];
+  #stopped = false;
+
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly plan: FeedPlan,
+    private readonly start: StartSpec,
+    private readonly queue: string | undefined,
+    private readonly now: () => number,
+  ) {}
+
+  /** Opens every subscription and consumer; throws if NATS refuses. */
+  async open(): Promise<void> {
+    const nc = this.nats.connection();
+    for (const pattern of this.plan.core) {
+      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#core(msg)) }));
+    }
+    for (const [stream, patterns] of this.plan.streams) await this.#openStream(nc, stream, patterns);
+    // The subscriptions must be registered on the server before the client is told it is subscribed.
+    await nc.flush();
+  }
+
+  async #openStream(nc: NatsConnection, stream: string, patterns: string[]): Promise<void> {
+    const js = this.nats.jetstream();
+    const multi = patterns.length > 1;
+    const serverFilters = !multi || supportsMultiFilter(nc.info?.version);
+    // nats-server 2.9 takes one filter per consumer: read the stream unfiltered and match here,
+    // which keeps one consumer and the stream's own order.
+    const opts: Partial<OrderedConsumerOptions> = serverFilters ? { filter_subjects: multi ? patterns : patterns[0]! } : {};
+    const start = this.start;
+    if (start.kind === "cursor" && start.positions.has(stream)) {
+      const after = start.positions.get(stream)!;
+      this.#positions.set(stream, after);
+      opts.deliver_policy = DeliverPolicy.StartSequence;
+      opts.opt_start_seq = after + 1;
+    } else if (start.kind === "all") {
+      opts.deliver_policy = DeliverPolicy.All;
+      this.#positions.set(stream, 0);
+    } else if (start.kind === "last") {
+      opts.deliver_policy = DeliverPolicy.Last;
+    } else if (start.kind === "since") {
+      opts.deliver_policy = DeliverPolicy.StartTime;
+      opts.opt_start_time = start.time.toISOString();
+    } else {
+      // "new" (or a stream the cursor does not name): start right after the stream's last message,
+      // so the position is known from the first frame on.
+      const info = await this.nats.streamInfo(stream);
+      this.#positions.set(stream, info.state.last_seq);
+      opts.deliver_policy = DeliverPolicy.StartSequence;
+      opts.opt_start_seq = info.state.last_seq + 1;
+    }
+    if (this.#stopped) return;
+    const consumer = await js.consumers.get(stream, opts);
+    const match = serverFilters ? undefined : patterns;
+    const messages = await consumer.consume({ callback: (m) => this.#stream(stream, m, match) });
+    this.#consumers.push({ messages, consumer });
+    if (this.#stopped) Feed.#release(messages, consumer);
+  }
+
+  #core(msg: Msg): void {
+    const env = envelope(msg.subject, msg.data, msg.headers, this.now());
+    this.#broadcast(sseFrame(JSON.stringify(env)));
+  }
+
+  #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
+    if (match && !match.some((p) => subjectMatches(p, m.subject))) {
+      this.#positions.set(stream, m.seq);
+      return;
+    }
+    this.#positions.set(stream, m.seq);
+    const env = envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq);
+    this.#broadcast(sseFrame(JSON.stringify(env), { id: formatCursor(this.#positions) }));
+  }
+
+  #broadcast(frame: string): void {
+    for (const sink of this.sinks) sink(frame);
+  }
+
+  /** Closes every subscription and consumer (idempotent). */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const s of this.#subs) s.unsubscribe();
+    for (const { messages, consumer } of this.#consumers) Feed.#release(messages, consumer);
+  }
+
+  // Ordered consumers otherwise linger on the server for their 5-minute inactivity threshold.
+  static #release(messages: ConsumerMessages, consumer: Consumer): void {
+    void messages
+      .close()
+      .then(() => consumer.delete())
+      .catch(() => {});
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * One SSE client: a bounded queue between its feed and its socket, a heartbeat,
+ * the end of the stream when its credentials expire, and cleanup that runs
+ * exactly once however the stream ends (client gone, overflow, expiry,
+ * shutdown).
+ */
+import type { SSEStreamingApi } from "hono/streaming";
+import { SSE_HEARTBEAT, sseFrame, sseRetry } from "./sse-frame.js";
+
+/** Reconnection delay suggested to EventSource, in ms. */
+export const SSE_RETRY_MS = 2_000;
+/** How long the final event may take to reach a client before the stream is aborted: 5 s. */
+const FINAL_WRITE_TIMEOUT_MS = 5_000;
+
+/** What a session needs. */
+export interface SessionOptions {
+  heartbeatMs: number;
+  maxBuffered: number;
+  /** Credentials expire at this time (ms since the epoch). */
+  expiresAt?: number;
+  now: () => number;
+  /** Called once when the session ends, with the reason. */
+  onEnd: (reason: "closed" | "overflow" | "expired" | "shutdown") => void;
+}
+
+/** Pumps frames to one client. */
+export class SseSession {
+  readonly #queue: string[] = [];
+  #pumping = false;
+  #ended = false;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #expiry: NodeJS.Timeout | undefined;
+  #done!: () => void;
+  /** Resolves when the session is over (the stream may then be closed). */
+  readonly finished = new Promise<void>((r) => (this.#done = r));
+
+  constructor(
+    private readonly stream: SSEStreamingApi,
+    private readonly opts: SessionOptions,
+  ) {
+    this.#queue.push(sseRetry(SSE_RETRY_MS));
+    this.#heartbeat = setInterval(() => this.#enqueueControl(SSE_HEARTBEAT), opts.heartbeatMs);
+    if (opts.expiresAt !== undefined) {
+      // setTimeout overflows past ~24.8 days; such a token outlives any stream anyway.
+      const ms = Math.min(Math.max(0, opts.expiresAt - opts.now()), 2 ** 31 - 1);
+      this.#expiry = setTimeout(() => this.end("expired"), ms);
+    }
+    stream.onAbort(() => this.end("closed"));
+    this.#pump();
+  }
+
+  /** Queues a frame from the feed; ends the stream with `event: overflow` when the client is too far behind. */
+  readonly push = (frame: string): void => {
+    if (this.#ended) return;
+    if (this.#queue.length >= this.opts.maxBuffered) {
+      this.end("overflow");
+      return;
+    }
+    this.#queue.push(frame);
+    if (!this.#pumping) this.#pump();
+  };
+
+  #enqueueControl(frame: string): void {
+    if (this.#ended) return;
+    this.#queue.push(frame);
+    if (!this.#pumping) this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    while (this.#queue.length > 0 && !this.stream.aborted) {
+      // Everything queued goes out in one write: fewer chunks, fewer syscalls.
+      const chunk = this.#queue.join("");
+      this.#queue.length = 0;
+      await this.stream.write(chunk);
+    }
+    this.#pumping = false;
+  }
+
+  /** Ends the session (idempotent); overflow and expiry say so in a final event. */
+  end(reason: "closed" | "overflow" | "expired" | "shutdown"): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#expiry);
+    this.opts.onEnd(reason);
+    if (reason === "closed" || this.stream.aborted) return this.#done();
+    // Queued frames are dropped: the client resumes after the last id it received.
+    this.#queue.length = 0;
+    // The writer queues this behind any write in flight; a client that reads nothing is cut off.
+    const timer = setTimeout(() => this.stream.abort(), FINAL_WRITE_TIMEOUT_MS);
+    void this.stream.write(sseFrame(JSON.stringify({ reason }), { event: reason })).finally(() => {
+      clearTimeout(timer);
+      this.#done();
+    });
+  }
+}
