@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { SchemaRegistry } from "../schemas/registry.js";
+import { consoleRoutes } from "../routes/console.js";
 import { healthRoutes } from "../routes/health.js";
 import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/v1/publish", publishRoutes(gw));
   app.route("/v1/request", requestRoutes(gw));
   app.route("/", subscribeRoutes(gw));
+  app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
