@@ -30,6 +30,9 @@ describe("streams", () => {
 
   it("streams - a stream created or deleted later is noticed through JetStream advisories", async () => {
     expect((await publish("late.x")).status).toBe(202);
+    // A 202 means handed to the connection; make sure it reached the server before the stream
+    // exists, or the stream could capture it and shift the sequence asserted below.
+    await f.gw.nats.connection().flush();
     await f.jsm.streams.add({ name: "LATE", subjects: ["late.>"] });
     await expect.poll(() => f.gw.nats.streamIndex.find("late.x"), { timeout: 5_000, interval: 10 }).toBe("LATE");
     const stored = await publish("late.x");
