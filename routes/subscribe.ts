@@ -51,8 +51,8 @@ export function subscribeRoutes(gw: Gateway): Hono<AppEnv> {
     const start = startSpec(c.req.header("last-event-id") || c.req.query("lastEventId") || undefined, c.req.query("deliver"), c.req.query("since"));
 
     const slotKey = principal.kind === "anonymous" ? `ip:${c.var.remote ?? "local"}` : principal.name;
-    const release = gw.streamSlots.acquire(slotKey);
-    if (!release) throw new RateLimitedError(`at most ${gw.streamSlots.max} concurrent streams per client`, gw.streamSlots.max, 5);
+    const release = gw.streamSlots ? gw.streamSlots.acquire(slotKey) : () => {};
+    if (!release) throw new RateLimitedError(`at most ${gw.streamSlots!.max} concurrent streams per client`, gw.streamSlots!.max, 5);
 
     let session: SseSession | undefined;
     const early: string[] = [];

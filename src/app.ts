@@ -16,7 +16,6 @@ import type { AppEnv } from "./app-env.js";
 import { AuditLog } from "./audit.js";
 import { Authenticator } from "./auth.js";
 import type { Config } from "./config.js";
-import { DEFAULT_MAX_STREAMS_PER_CLIENT } from "./config-schema.js";
 import { NotFoundError } from "./errors.js";
 import type { EventRules } from "./event.js";
 import { errorResponse, problemResponse } from "./http.js";
@@ -60,8 +59,8 @@ export interface Gateway {
   audit: AuditLog;
   /** Per-client request rate, when `rateLimit` is set. */
   limiter: TokenBuckets | undefined;
-  /** Per-client concurrent streams. */
-  streamSlots: StreamSlots;
+  /** Per-client concurrent streams, when `rateLimit` is set. */
+  streamSlots: StreamSlots | undefined;
   /** SSE fan-out. */
   sse: SseHub;
   /** Open SSE sessions (ended on shutdown). */
@@ -90,7 +89,9 @@ export function createGateway(deps: AppDeps): Gateway {
     auth: new Authenticator(config.auth, logger, now),
     audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
     limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
-    streamSlots: new StreamSlots(config.rateLimit?.maxStreams ?? DEFAULT_MAX_STREAMS_PER_CLIENT),
+    // Like the request rate, stream caps apply only when rateLimit is configured: an anonymous
+    // per-IP cap would otherwise limit every client behind one proxy together.
+    streamSlots: config.rateLimit ? new StreamSlots(config.rateLimit.maxStreams) : undefined,
     sse: new SseHub(nats, now),
     sessions: new Set(),
     endStreams() {

@@ -37,7 +37,7 @@ describe("subscribe (SSE) with auth", () => {
     viaHeader.close();
     viaCookie.close();
     // Closing frees the client's stream slots (maxStreams is 2 here).
-    await expect.poll(() => f.gw.app.gateway.streamSlots.count("agent"), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("agent"), { timeout: 5_000 }).toBe(0);
     const viaQuery = await rawSse(url(`subject=deploy.request&access_token=${AGENT}`));
     expect(viaQuery.res.status).toBe(200);
     viaQuery.close();
@@ -73,7 +73,7 @@ describe("subscribe (SSE) with auth", () => {
     expect(third.status).toBe(429);
     expect(await third.json()).toMatchObject({ detail: "at most 2 concurrent streams per client" });
     a.close();
-    await expect.poll(() => f.gw.app.gateway.streamSlots.count("agent"), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("agent"), { timeout: 5_000 }).toBe(1);
     const again = await rawSse(url(`subject=deploy.request&access_token=${AGENT}`));
     expect(again.res.status).toBe(200);
     again.close();

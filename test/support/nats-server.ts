@@ -24,6 +24,8 @@ const READY_TIMEOUT_MS = 10_000;
 export class NatsServer {
   port = 0;
   monitorPort = 0;
+  /** WebSocket listener port, when the config enables one. */
+  wsPort = 0;
   #child: ChildProcess | undefined;
   readonly #dir: string;
   readonly #confFile: string;
@@ -64,6 +66,8 @@ export class NatsServer {
         const monitor = /Starting http monitor on [\d.]+:(\d+)/.exec(log);
         if (client) this.port = Number(client[1]);
         if (monitor) this.monitorPort = Number(monitor[1]);
+        const ws = /Listening for websocket clients on ws:\/\/[\d.]+:(\d+)/.exec(log);
+        if (ws) this.wsPort = Number(ws[1]);
         if (log.includes("Server is ready")) {
           clearTimeout(timer);
           resolve();
