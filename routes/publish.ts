@@ -2,13 +2,12 @@
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
 import type { AppEnv } from "../src/app-env.js";
-import { parseBatch, publishBatch } from "../src/batch.js";
+import { auditBatch, parseBatch, publishBatch } from "../src/batch.js";
 import { readBody } from "../src/body.js";
 import { eventFromHttp } from "../src/event.js";
 import { subjectParam } from "../src/http.js";
-import { outcomeOf } from "../src/audit.js";
 import { auditTrail, authenticate } from "../src/middleware.js";
-import { publishStatus, type PublishResult } from "../src/publisher.js";
+import { publishStatus } from "../src/publisher.js";
 
 /** Publish routes, mounted at `/v1/publish`. */
 export function publishRoutes(gw: Gateway): Hono<AppEnv> {
@@ -29,26 +28,7 @@ export function publishRoutes(gw: Gateway): Hono<AppEnv> {
     const body = await readBody(c.req.raw, maxBatchBytes);
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems);
     const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit());
-    if (gw.audit.enabled) {
-      const client = c.var.principal.name;
-      const remote = c.var.remote;
-      results.forEach((r, i) => {
-        const item = items[i]!;
-        const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
-        const subject = typeof value?.subject === "string" ? value.subject : undefined;
-        const key = value?.headers?.["Idempotency-Key"] ?? value?.headers?.["idempotency-key"];
-        gw.audit.record({
-          action: "publish",
-          outcome: outcomeOf(r.status),
-          status: r.status,
-          client,
-          remote,
-          subject,
-          msgId: typeof key === "string" ? key : undefined,
-          ...("seq" in r ? { stream: (r as PublishResult).stream, seq: (r as PublishResult).seq } : {}),
-        });
-      });
-    }
+    auditBatch(gw.audit, items, results, c.var.principal.name, c.var.remote);
     return c.json({ results });
   });
 

@@ -12,6 +12,7 @@ import {
   internalProblem,
   type Problem,
 } from "./errors.js";
+import { outcomeOf, type AuditLog } from "./audit.js";
 import type { Principal } from "./auth.js";
 import { eventFromItem, type EventRules } from "./event.js";
 import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
@@ -119,4 +120,25 @@ export async function publishBatch(
     }
   }
   return results;
+}
+
+/** One audit record per batch item, with the subject and idempotency key it named. */
+export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], client: string, remote: string | undefined): void {
+  if (!audit.enabled) return;
+  results.forEach((r, i) => {
+    const item = items[i]!;
+    const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
+    const key = value?.headers?.["Idempotency-Key"] ?? value?.headers?.["idempotency-key"];
+    const stored = "seq" in r ? (r as PublishResult) : undefined;
+    audit.record({
+      action: "publish",
+      outcome: outcomeOf(r.status),
+      status: r.status,
+      client,
+      remote,
+      subject: typeof value?.subject === "string" ? value.subject : undefined,
+      msgId: typeof key === "string" ? key : undefined,
+      ...(stored ? { stream: stored.stream, seq: stored.seq } : {}),
+    });
+  });
 }

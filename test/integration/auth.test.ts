@@ -116,6 +116,21 @@ describe("auth - tokens, permissions, audit", () => {
     for (const secret of [PORTAL_TOKEN, AGENT_TOKEN, "wrong-token-value", "secretBody"]) expect(all).not.toContain(secret);
   });
 
+  it("audit - each batch item gets its own record", async () => {
+    f.gw.audit.length = 0;
+    const body = [
+      JSON.stringify({ subject: "transfer.b1", data: {}, headers: { "Idempotency-Key": "k-b1" } }),
+      JSON.stringify({ subject: "deploy.forbidden", data: {} }),
+      "not json",
+    ].join("\n");
+    await f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...bearer(PORTAL_TOKEN) } });
+    expect(f.gw.audit.map(({ action, outcome, status, client, subject, msgId }) => ({ action, outcome, status, client, subject, msgId }))).toEqual([
+      { action: "publish", outcome: "ok", status: 202, client: "portal", subject: "transfer.b1", msgId: "k-b1" },
+      { action: "publish", outcome: "denied", status: 403, client: "portal", subject: "deploy.forbidden", msgId: undefined },
+      { action: "publish", outcome: "failed", status: 400, client: "portal", subject: undefined, msgId: undefined },
+    ]);
+  });
+
   it("audit - records are also published to audit.subject", async () => {
     const sub = await collector(f.nc, "audit.natsgate");
     await post("transfer.copied", "{}", bearer(PORTAL_TOKEN));
