@@ -5,7 +5,7 @@ import type { Gateway } from "../src/app.js";
 import type { AppEnv } from "../src/app-env.js";
 import { parseCursor } from "../src/cursor.js";
 import { BadRequestError, ForbiddenError, RateLimitedError } from "../src/errors.js";
-import type { StartSpec } from "../src/feed.js";
+import type { Frame, StartSpec } from "../src/feed.js";
 import { authenticate } from "../src/middleware.js";
 import { SseSession } from "../src/sse-session.js";
 import { assertSubscribePattern, isReservedSubject } from "../src/subjects.js";
@@ -55,7 +55,7 @@ export function subscribeRoutes(gw: Gateway): Hono<AppEnv> {
     if (!release) throw new RateLimitedError(`at most ${gw.streamSlots!.max} concurrent streams per client`, gw.streamSlots!.max, 5);
 
     let session: SseSession | undefined;
-    const early: string[] = [];
+    const early: Frame[] = [];
     let leave: () => void;
     try {
       // Frames that arrive before the stream exists are kept for it, in order.

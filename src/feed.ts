@@ -42,20 +42,29 @@ export function supportsMultiFilter(version: string | undefined): boolean {
   return major! > 2 || (major === 2 && minor! >= 10);
 }
 
+/** A rendered SSE frame, with the stream position it carries (JetStream frames only). */
+export interface Frame {
+  text: string;
+  stream?: string;
+  seq?: number;
+  /** Matching messages left in the stream after this one, when it was delivered. */
+  pending?: number;
+}
+
 /** Receives rendered frames. */
-export type FrameSink = (frame: string) => void;
+export type FrameSink = (frame: Frame) => void;
 
 /** The NATS subscriptions and consumers behind one subscription set. */
 export class Feed {
   readonly sinks = new Set<FrameSink>();
   readonly #positions: Positions = new Map();
   readonly #subs: Subscription[] = [];
-  readonly #consumers: { messages: ConsumerMessages; consumer: Consumer }[] = [];
+  readonly #consumers: { stream: string; messages: ConsumerMessages; consumer: Consumer }[] = [];
   #stopped = false;
 
   constructor(
     private readonly nats: NatsClient,
-    private readonly plan: FeedPlan,
+    readonly plan: FeedPlan,
     private readonly start: StartSpec,
     private readonly queue: string | undefined,
     private readonly now: () => number,
@@ -105,26 +114,41 @@ export class Feed {
     const consumer = await js.consumers.get(stream, opts);
     const match = serverFilters ? undefined : patterns;
     const messages = await consumer.consume({ callback: (m) => this.#stream(stream, m, match) });
-    this.#consumers.push({ messages, consumer });
+    this.#consumers.push({ stream, messages, consumer });
     if (this.#stopped) Feed.#release(messages, consumer);
   }
 
   #core(msg: Msg): void {
     const env = envelope(msg.subject, msg.data, msg.headers, this.now());
-    this.#broadcast(sseFrame(JSON.stringify(env)));
+    this.#broadcast({ text: sseFrame(JSON.stringify(env)) });
   }
 
   #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
-    if (match && !match.some((p) => subjectMatches(p, m.subject))) {
-      this.#positions.set(stream, m.seq);
-      return;
-    }
     this.#positions.set(stream, m.seq);
+    if (match && !match.some((p) => subjectMatches(p, m.subject))) return;
     const env = envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq);
-    this.#broadcast(sseFrame(JSON.stringify(env), { id: formatCursor(this.#positions) }));
+    const text = sseFrame(JSON.stringify(env), { id: formatCursor(this.#positions) });
+    // pending is exact only when the server filters; with client-side matching it counts other subjects too.
+    this.#broadcast({ text, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
   }
 
-  #broadcast(frame: string): void {
+  /** A copy of the position reached in each stream. */
+  positions(): Positions {
+    return new Map(this.#positions);
+  }
+
+  /**
+   * True when the stream's consumer has nothing left to deliver and everything it
+   * delivered was handled (`handledSeq` is the last sequence the caller saw).
+   */
+  async drained(stream: string, handledSeq: number): Promise<boolean> {
+    const entry = this.#consumers.find((c) => c.stream === stream);
+    if (!entry) return false;
+    const info = await entry.consumer.info();
+    return info.num_pending === 0 && info.delivered.stream_seq <= handledSeq;
+  }
+
+  #broadcast(frame: Frame): void {
     for (const sink of this.sinks) sink(frame);
   }
 

@@ -5,6 +5,7 @@
  * shutdown).
  */
 import type { SSEStreamingApi } from "hono/streaming";
+import type { Frame } from "./feed.js";
 import { SSE_HEARTBEAT, sseFrame, sseRetry } from "./sse-frame.js";
 
 /** Reconnection delay suggested to EventSource, in ms. */
@@ -50,13 +51,13 @@ export class SseSession {
   }
 
   /** Queues a frame from the feed; ends the stream with `event: overflow` when the client is too far behind. */
-  readonly push = (frame: string): void => {
+  readonly push = (frame: Frame): void => {
     if (this.#ended) return;
     if (this.#queue.length >= this.opts.maxBuffered) {
       this.end("overflow");
       return;
     }
-    this.#queue.push(frame);
+    this.#queue.push(frame.text);
     if (!this.#pumping) this.#pump();
   };
 

@@ -109,6 +109,34 @@ describe("subscribe (SSE)", () => {
     }
   });
 
+  it("sse - a resuming client is caught up while events keep arriving, then shares the live consumer", async () => {
+    const live = open("subject=cluster.handoff.%3E");
+    await live.opened;
+    for (let i = 0; i < 20; i++) await post(`cluster.handoff.${i % 2}`, JSON.stringify({ n: i }));
+    const all = await live.next(20);
+    const cursor = all[4]!.id;
+    // Resume from the 5th event while publishing continues.
+    const resumed = open(`subject=cluster.handoff.%3E&lastEventId=${encodeURIComponent(cursor)}`);
+    const publishing = (async () => {
+      for (let i = 20; i < 120; i++) await post(`cluster.handoff.${i % 2}`, JSON.stringify({ n: i }));
+    })();
+    await publishing;
+    await resumed.next(115, 10_000);
+    await live.next(120, 10_000);
+    expect(resumed.envelopes().map((e) => e.data.n)).toEqual(Array.from({ length: 115 }, (_, i) => i + 5));
+    // Once caught up, the replay's consumer is gone: one consumer serves both clients.
+    const consumers = async () => {
+      const names: string[] = [];
+      for await (const ci of f.jsm.consumers.list("EVENTS")) names.push(ci.name);
+      return names.length;
+    };
+    await expect.poll(consumers, { timeout: 5_000 }).toBe(1);
+    expect(f.gw.app.gateway.sse.feeds).toBe(1);
+    await post("cluster.handoff.x", '{"n":120}');
+    await resumed.next(116);
+    expect(resumed.envelopes().at(-1)!.data.n).toBe(120);
+  });
+
   it("sse - deliver=all, deliver=last and since choose where a fresh subscription starts", async () => {
     for (let i = 0; i < 3; i++) await post(`cluster.hist.n${i}`, "{}");
     const all = open("subject=cluster.hist.>&deliver=all");

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { CatchUp } from "../../src/catch-up.js";
+import type { Frame } from "../../src/feed.js";
+
+const f = (seq: number, pending?: number): Frame => ({ text: `#${seq}`, stream: "S", seq, pending });
+const core = (text: string): Frame => ({ text });
+
+function run(start: number, livePos: number) {
+  const out: string[] = [];
+  const c = new CatchUp((fr) => out.push(fr.text), new Map([["S", livePos]]), ["S"], new Map([["S", start]]));
+  let switched = 0;
+  c.onSwitch = () => switched++;
+  return { c, out, switches: () => switched };
+}
+
+describe("catch-up handoff", () => {
+  it("holds live frames until the replay reaches the live position, then delivers each once, in order", () => {
+    const { c, out, switches } = run(10, 14);
+    c.live(f(15));
+    c.live(core("core-a"));
+    for (const s of [11, 12, 13]) c.replay(f(s));
+    expect(out).toEqual(["#11", "#12", "#13"]);
+    c.replay(f(14));
+    expect(switches()).toBe(1);
+    c.replay(f(15)); // the replay may race ahead; after the switch it is ignored
+    c.live(f(15)); // and a live duplicate is dropped
+    c.live(f(16));
+    expect(out).toEqual(["#11", "#12", "#13", "#14", "#15", "core-a", "#16"]);
+  });
+
+  it("replay frames arriving after the switch are ignored; the live feed carries on without gaps", () => {
+    const { c, out } = run(0, 2);
+    for (const s of [1, 2, 3, 4]) c.replay(f(s));
+    c.live(f(3));
+    c.live(f(4));
+    c.live(f(5));
+    expect(out).toEqual(["#1", "#2", "#3", "#4", "#5"]);
+  });
+
+  it("pending 0 on a replayed frame means caught up even below the live position", () => {
+    const { c, out, switches } = run(0, 100);
+    c.live(f(101));
+    c.replay(f(7, 0));
+    expect(switches()).toBe(1);
+    expect(out).toEqual(["#7", "#101"]);
+  });
+
+  it("frames at or before the start cursor are never delivered", () => {
+    const { c, out } = run(10, 10);
+    c.live(f(9));
+    c.caughtUp("S");
+    c.live(f(10));
+    c.live(f(11));
+    expect(out).toEqual(["#11"]);
+  });
+});
