@@ -4,8 +4,8 @@
  * exactly once however the stream ends (client gone, overflow, expiry,
  * shutdown).
  */
-import type { SSEStreamingApi } from "hono/streaming";
 import type { Frame } from "./feed.js";
+import type { SseOutput } from "./sse-output.js";
 import { SSE_HEARTBEAT, sseFrame, sseRetry } from "./sse-frame.js";
 
 /** Reconnection delay suggested to EventSource, in ms. */
@@ -36,7 +36,7 @@ export class SseSession {
   readonly finished = new Promise<void>((r) => (this.#done = r));
 
   constructor(
-    private readonly stream: SSEStreamingApi,
+    private readonly out: SseOutput,
     private readonly opts: SessionOptions,
   ) {
     this.#queue.push(sseRetry(SSE_RETRY_MS));
@@ -46,7 +46,7 @@ export class SseSession {
       const ms = Math.min(Math.max(0, opts.expiresAt - opts.now()), 2 ** 31 - 1);
       this.#expiry = setTimeout(() => this.end("expired"), ms);
     }
-    stream.onAbort(() => this.end("closed"));
+    out.onGone(() => this.end("closed"));
     this.#pump();
   }
 
@@ -69,11 +69,11 @@ export class SseSession {
 
   async #pump(): Promise<void> {
     this.#pumping = true;
-    while (this.#queue.length > 0 && !this.stream.aborted) {
+    while (this.#queue.length > 0 && !this.out.gone) {
       // Everything queued goes out in one write: fewer chunks, fewer syscalls.
       const chunk = this.#queue.join("");
       this.#queue.length = 0;
-      await this.stream.write(chunk);
+      await this.out.write(chunk);
     }
     this.#pumping = false;
   }
@@ -85,13 +85,14 @@ export class SseSession {
     clearInterval(this.#heartbeat);
     clearTimeout(this.#expiry);
     this.opts.onEnd(reason);
-    if (reason === "closed" || this.stream.aborted) return this.#done();
+    if (reason === "closed" || this.out.gone) return this.#done();
     // Queued frames are dropped: the client resumes after the last id it received.
     this.#queue.length = 0;
-    // The writer queues this behind any write in flight; a client that reads nothing is cut off.
-    const timer = setTimeout(() => this.stream.abort(), FINAL_WRITE_TIMEOUT_MS);
-    void this.stream.write(sseFrame(JSON.stringify({ reason }), { event: reason })).finally(() => {
+    // The output queues this behind any write in flight; a client that reads nothing is cut off.
+    const timer = setTimeout(() => this.out.abort(), FINAL_WRITE_TIMEOUT_MS);
+    void this.out.write(sseFrame(JSON.stringify({ reason }), { event: reason })).finally(() => {
       clearTimeout(timer);
+      this.out.end();
       this.#done();
     });
   }
