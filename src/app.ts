@@ -12,6 +12,7 @@ import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
 import { schemaRoutes } from "../routes/schemas.js";
 import { subscribeRoutes } from "../routes/subscribe.js";
+import { wsRoutes } from "../routes/ws.js";
 import type { AppEnv } from "./app-env.js";
 import { AuditLog } from "./audit.js";
 import { Authenticator } from "./auth.js";
@@ -25,6 +26,7 @@ import { Publisher } from "./publisher.js";
 import { corsFor } from "./security.js";
 import { SseHub } from "./sse-hub.js";
 import type { SseSession } from "./sse-session.js";
+import { WS_CLOSE, type WsSession } from "./ws-session.js";
 import { StreamSlots, TokenBuckets } from "./rate-limit.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
@@ -65,6 +67,8 @@ export interface Gateway {
   sse: SseHub;
   /** Open SSE sessions (ended on shutdown). */
   sessions: Set<SseSession>;
+  /** Open WebSocket sessions (closed on shutdown). */
+  wsSessions: Set<WsSession>;
   /** Ends every stream (SIGTERM) so in-flight HTTP can drain. */
   endStreams(): void;
   /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
@@ -94,8 +98,10 @@ export function createGateway(deps: AppDeps): Gateway {
     streamSlots: config.rateLimit ? new StreamSlots(config.rateLimit.maxStreams) : undefined,
     sse: new SseHub(nats, now),
     sessions: new Set(),
+    wsSessions: new Set(),
     endStreams() {
       for (const s of [...this.sessions]) s.end("shutdown");
+      for (const w of [...this.wsSessions]) w.close(WS_CLOSE.goingAway, "server shutting down");
       this.sse.close();
     },
     bodyLimit() {
@@ -118,6 +124,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/v1/publish", publishRoutes(gw));
   app.route("/v1/request", requestRoutes(gw));
   app.route("/", subscribeRoutes(gw));
+  app.route("/", wsRoutes(gw));
   app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));

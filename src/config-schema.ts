@@ -89,6 +89,17 @@ const natsSchema = z
     }
   });
 
+/** Subscriptions one WebSocket may hold. */
+export const DEFAULT_WS_MAX_SUBSCRIPTIONS = 100;
+/** Largest WebSocket frame accepted: 1 MiB (larger closes with 1009). */
+export const DEFAULT_WS_MAX_FRAME_BYTES = 1024 * 1024;
+/** Bytes a WebSocket may have unsent before it is closed with 1013: 8 MiB. */
+export const DEFAULT_WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Protocol ping interval: 20 s. */
+export const DEFAULT_WS_PING_INTERVAL_MS = 20_000;
+/** A client silent (no frame, no pong) this long is disconnected: 60 s. */
+export const DEFAULT_WS_IDLE_TIMEOUT_MS = 60_000;
+
 /** Concurrent SSE/WebSocket streams one client may hold. */
 export const DEFAULT_MAX_STREAMS_PER_CLIENT = 100;
 
@@ -200,6 +211,15 @@ export const configSchema = z.strictObject({
     .strictObject({
       heartbeatMs: z.number().int().positive().default(DEFAULT_SSE_HEARTBEAT_MS),
       maxBufferedMessages: z.number().int().positive().default(DEFAULT_SSE_MAX_BUFFERED),
+    })
+    .prefault({}),
+  ws: z
+    .strictObject({
+      maxSubscriptions: z.number().int().positive().default(DEFAULT_WS_MAX_SUBSCRIPTIONS),
+      maxFrameBytes: z.number().int().positive().default(DEFAULT_WS_MAX_FRAME_BYTES),
+      maxBufferedBytes: z.number().int().positive().default(DEFAULT_WS_MAX_BUFFERED_BYTES),
+      pingIntervalMs: z.number().int().positive().default(DEFAULT_WS_PING_INTERVAL_MS),
+      idleTimeoutMs: z.number().int().positive().default(DEFAULT_WS_IDLE_TIMEOUT_MS),
     })
     .prefault({}),
   rateLimit: z

@@ -44,7 +44,12 @@ export function supportsMultiFilter(version: string | undefined): boolean {
 
 /** A rendered SSE frame, with the stream position it carries (JetStream frames only). */
 export interface Frame {
+  /** The SSE frame. */
   text: string;
+  /** The envelope as JSON (other transports wrap it). */
+  env: string;
+  /** The resume cursor after this frame, for stream frames. */
+  cursor?: string;
   stream?: string;
   seq?: number;
   /** Matching messages left in the stream after this one, when it was delivered. */
@@ -119,17 +124,17 @@ export class Feed {
   }
 
   #core(msg: Msg): void {
-    const env = envelope(msg.subject, msg.data, msg.headers, this.now());
-    this.#broadcast({ text: sseFrame(JSON.stringify(env)) });
+    const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
+    this.#broadcast({ text: sseFrame(env), env });
   }
 
   #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
     this.#positions.set(stream, m.seq);
     if (match && !match.some((p) => subjectMatches(p, m.subject))) return;
-    const env = envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq);
-    const text = sseFrame(JSON.stringify(env), { id: formatCursor(this.#positions) });
+    const env = JSON.stringify(envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq));
+    const cursor = formatCursor(this.#positions);
     // pending is exact only when the server filters; with client-side matching it counts other subjects too.
-    this.#broadcast({ text, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
+    this.#broadcast({ text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
   }
 
   /** A copy of the position reached in each stream. */

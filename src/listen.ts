@@ -4,6 +4,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { WebSocketServer } from "ws";
 import type { Config } from "./config.js";
 import { securityHeaderListener } from "./security.js";
 
@@ -20,7 +21,7 @@ export interface FetchApp {
 }
 
 /** Listens on `server.host`:`server.port` (TLS when `server.tls` is set), with security headers on every response. */
-export function listen(app: FetchApp, server: Config["server"]): Promise<Listening> {
+export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]): Promise<Listening> {
   const headers = securityHeaderListener(server);
   const tls: HttpsOptions | undefined = server.tls
     ? { cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) }
@@ -33,7 +34,9 @@ export function listen(app: FetchApp, server: Config["server"]): Promise<Listeni
     return s;
   }) as unknown as typeof createHttpServer;
   return new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: server.port, hostname: server.host, createServer }, (info: AddressInfo) => {
+    // WebSocket upgrades (routes/ws.ts); the ws package closes oversized frames with 1009 itself.
+    const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: ws.maxFrameBytes }) };
+    const s = serve({ fetch: app.fetch, port: server.port, hostname: server.host, createServer, websocket }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
       resolve({ server: s as Server, port: info.port, url: `${server.tls ? "https" : "http"}://${host}:${info.port}` });
     });

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 
   const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger });
   const app = createApp({ config, nats, registry, logger });
-  const { server, url } = await listen(app, config.server);
+  const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });
 
   installShutdown({

@@ -35,7 +35,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
   await nats.whenReady(10_000);
   const audit: Record<string, unknown>[] = [];
   const app = createApp({ config: parsed, nats, registry: createRegistry(parsed), auditWrite: (line) => audit.push(JSON.parse(line)) });
-  const { server, url } = await listen(app, parsed.server);
+  const { server, url } = await listen(app, parsed.server, parsed.ws);
   return {
     url,
     app,

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { CatchUp } from "../../src/catch-up.js";
 import type { Frame } from "../../src/feed.js";
 
-const f = (seq: number, pending?: number): Frame => ({ text: `#${seq}`, stream: "S", seq, pending });
-const core = (text: string): Frame => ({ text });
+const f = (seq: number, pending?: number): Frame => ({ text: `#${seq}`, env: "{}", stream: "S", seq, pending });
+const core = (text: string): Frame => ({ text, env: "{}" });
 
 function run(start: number, livePos: number) {
   const out: string[] = [];

@@ -1,0 +1,41 @@
+/** `GET /v1/ws`: publish, subscribe and request over one WebSocket (JSON text frames). */
+import { upgradeWebSocket } from "@hono/node-server";
+import { Hono } from "hono";
+import type { WebSocket } from "ws";
+import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
+import { RateLimitedError } from "../src/errors.js";
+import { authenticate } from "../src/middleware.js";
+import { WsSession } from "../src/ws-session.js";
+
+/** WebSocket routes (Node: @hono/node-server's built-in upgrade over the `ws` package). */
+export function wsRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get(
+    "/v1/ws",
+    authenticate(gw, { streams: true }),
+    upgradeWebSocket((c) => {
+      const principal = c.var.principal;
+      const remote = c.var.remote;
+      // A socket is one stream against the client's cap; refusing here answers the upgrade with 429.
+      const slotKey = principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
+      const release = gw.streamSlots ? gw.streamSlots.acquire(slotKey) : () => {};
+      if (!release) throw new RateLimitedError(`at most ${gw.streamSlots!.max} concurrent streams per client`, gw.streamSlots!.max, 5);
+      let session: WsSession | undefined;
+      return {
+        onOpen(_evt, ws) {
+          const s = new WsSession(gw, ws.raw as WebSocket, principal, remote, () => {
+            release();
+            gw.wsSessions.delete(s);
+          });
+          session = s;
+          gw.wsSessions.add(s);
+        },
+        onMessage(evt) {
+          void session?.handle(typeof evt.data === "string" ? evt.data : null);
+        },
+      };
+    }),
+  );
+  return app;
+}
