@@ -7,6 +7,7 @@ import { NatsServer } from "../support/nats-server.js";
 import { natsConnect } from "../support/nats.js";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
 import { rawSse } from "../support/sse.js";
+import { wsClient } from "../support/ws.js";
 
 const PATH_WITH_NATS = [process.env.PATH, "/usr/sbin", "/usr/local/sbin"].join(":");
 const started: GatewayProcess[] = [];
@@ -141,6 +142,21 @@ describe("process (npm start)", () => {
     expect(await p.exited).toEqual({ code: 0, signal: null });
     // Well under server.shutdownTimeoutMs (10 s): the stream did not hold the drain open.
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("shutdown - SIGTERM closes WebSockets with 1001 and exits 0", async () => {
+    const server = await NatsServer.start();
+    servers.push(server);
+    const p = gateway([], { NATS_URL: server.url });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    await p.waitForLog("connected to NATS");
+    const c = await wsClient(`${url.replace("http", "ws")}/v1/ws`);
+    c.send({ op: "sub", sid: "a", subject: "live.x" });
+    c.send({ op: "ping" });
+    await c.next((f) => f.op === "pong");
+    p.child.kill("SIGTERM");
+    expect(await c.closed).toEqual({ code: 1001, reason: "server shutting down" });
+    expect(await p.exited).toEqual({ code: 0, signal: null });
   });
 
   it("nats - with NATS_URL it serves 503 until the server appears, then connects and publishes", async () => {
