@@ -104,6 +104,22 @@ describe("WebSocket", () => {
     expect(await c.next()).toEqual({ op: "pong" });
   });
 
+  it("ws - ws.maxSubscriptions caps subscriptions per socket; rateLimit applies to pub frames", async () => {
+    // burst 3: the upgrade request takes one token, then two pub frames fit.
+    const capped = await startGateway(f.server.url, { ws: { maxSubscriptions: 2 }, rateLimit: { perSecond: 0.2, burst: 3 } });
+    try {
+      const c = await open(capped);
+      for (const sid of ["a", "b", "c"]) c.send({ op: "sub", sid, subject: `cap.${sid}` });
+      expect(await c.next((fr) => fr.op === "err")).toMatchObject({ sid: "c", status: 400, detail: "at most 2 subscriptions per socket" });
+      for (const id of [1, 2, 3]) c.send({ op: "pub", id, subject: "cap.x", data: id });
+      expect(await c.next((fr) => fr.id === 1)).toMatchObject({ op: "ack", status: 202 });
+      expect(await c.next((fr) => fr.id === 2)).toMatchObject({ op: "ack", status: 202 });
+      expect(await c.next((fr) => fr.id === 3)).toMatchObject({ op: "err", status: 429, title: "Too many requests" });
+    } finally {
+      await capped.close();
+    }
+  });
+
   it("ws - a frame over ws.maxFrameBytes closes the socket with 1009", async () => {
     const small = await startGateway(f.server.url, { ws: { maxFrameBytes: 1024 } });
     try {
