@@ -7,18 +7,15 @@
  * Each server runs in its own process; autocannon drives it from this one.
  * Usage: npm run bench [-- --duration 10 --connections 32]
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { NatsServer } from "../test/support/nats-server.js";
+import { benchArgs, startProcess } from "./support.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+const args = benchArgs();
 const DURATION_S = Number(args.get("duration") ?? 10);
 const CONNECTIONS = Number(args.get("connections") ?? 32);
 const FIXED_RATE = Number(args.get("rate") ?? 1000);
@@ -34,29 +31,6 @@ const transferCompleted = JSON.stringify({
   durationMs: 10,
   completedAt: now,
 });
-
-function startChild(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
-    // stdout carries the audit trail (a line per request): discard it, as a log shipper would.
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) {
-        child.stderr!.off("data", onData);
-        child.stderr!.resume();
-        resolve({ child, url: m[1]! });
-      }
-    };
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
-  });
-}
 
 /** Polls /readyz (a child process has no event to await); resolves with the NATS server version. */
 async function waitReady(url: string): Promise<string> {
@@ -107,9 +81,9 @@ async function main() {
   const token = "bench-token-0123456789abcdef";
   const digest = "sha256:" + createHash("sha256").update(token).digest("hex");
   writeFileSync(authConfig, JSON.stringify({ jetstream: streams, auth: { mode: "required", clients: [{ name: "bench", token: digest, publish: { allow: [">"] } }] } }));
-  const bare = await startChild("bench/bare-server.ts", {});
-  const gw = await startChild("src/server.ts", { NATS_URL: nats.url, NATSGATE_CONFIG: config });
-  const gwAuth = await startChild("src/server.ts", { NATS_URL: nats.url, NATSGATE_CONFIG: authConfig });
+  const bare = await startProcess({}, "bench/bare-server.ts", /listening/);
+  const gw = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config });
+  const gwAuth = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: authConfig });
   const natsVersion = await waitReady(gw.url);
   await waitReady(gwAuth.url);
   try {

@@ -5,21 +5,15 @@
  * nats-server's own WebSocket listener.
  * Usage: npx tsx bench/sse.ts [--clients 1000,10000] [--messages 20]
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request, Agent } from "node:http";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { wsconnect } from "@nats-io/nats-core";
-import WebSocket from "ws";
-import { NatsServer } from "../test/support/nats-server.js";
+import type { NatsServer } from "../test/support/nats-server.js";
+import { benchArgs, natsServerWithWebSocket, startProcess } from "./support.js";
 
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+const args = benchArgs();
 const SIZES = (args.get("clients") ?? "1000,10000").split(",").map(Number);
 const MESSAGES = Number(args.get("messages") ?? 20);
 const BATCH = 500;
@@ -117,20 +111,8 @@ async function wsRun(server: NatsServer, pub: NatsConnection, n: number) {
 }
 
 async function main() {
-  const server = await NatsServer.start({ config: "websocket { port: -1, no_tls: true }\nmax_connections: 100000" });
-  const gw = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_URL: server.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const gatewayUrl = await new Promise<string>((resolve) => {
-    let out = "";
-    gw.stderr!.on("data", (c: Buffer) => {
-      out += c;
-      const m = /"url":"(http:\/\/[^"]+)"[\s\S]*connected to NATS/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-  });
+  const server = await natsServerWithWebSocket();
+  const { child: gw, url: gatewayUrl } = await startProcess({ NATS_URL: server.url });
   const pub = await connect({ servers: server.url });
   const idle = rssMb(gw.pid!);
   const rows: string[] = [];

@@ -5,19 +5,13 @@
  * nats-server's own WebSocket listener, in the same run.
  * Usage: npx tsx bench/ws.ts [--clients 1,1000] [--deliveries 1000000]
  */
-import { spawn } from "node:child_process";
 import { cpus } from "node:os";
-import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { wsconnect } from "@nats-io/nats-core";
 import WebSocket from "ws";
-import { NatsServer } from "../test/support/nats-server.js";
+import { benchArgs, natsServerWithWebSocket, startProcess } from "./support.js";
 
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+const args = benchArgs();
 const SIZES = (args.get("clients") ?? "1,1000").split(",").map(Number);
 const DELIVERIES = Number(args.get("deliveries") ?? 1_000_000);
 const BATCH = 250;
@@ -85,20 +79,9 @@ async function natsWsRun(port: number, pub: NatsConnection, n: number, messages:
 }
 
 async function main() {
-  const server = await NatsServer.start({ config: "websocket { port: -1, no_tls: true }\nmax_connections: 100000" });
-  const gw = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_URL: server.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const base = await new Promise<string>((resolve) => {
-    let out = "";
-    gw.stderr!.on("data", (chunk: Buffer) => {
-      out += chunk;
-      const m = /"url":"http:\/\/([^"]+)"[\s\S]*connected to NATS/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-  });
+  const server = await natsServerWithWebSocket();
+  const { child: gw, url } = await startProcess({ NATS_URL: server.url });
+  const base = url.replace(/^http:\/\//, "");
   const pub = await connect({ servers: server.url });
   const rows: string[] = [];
   try {

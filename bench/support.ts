@@ -1,0 +1,49 @@
+/** Shared by the benchmarks: arguments, a gateway child process, and a nats-server with WebSocket. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { NatsServer } from "../test/support/nats-server.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+// nats.js's wsconnect needs a global WebSocket; Node 20 has none.
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+/** `--name value` pairs from the command line. */
+export function benchArgs(): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+  return args;
+}
+
+/** A nats-server with a WebSocket listener, for the WebSocket baselines. */
+export function natsServerWithWebSocket(): Promise<NatsServer> {
+  return NatsServer.start({ config: "websocket { port: -1, no_tls: true }\nmax_connections: 100000" });
+}
+
+/**
+ * Runs a script (default: the gateway's Node entry) on a random port; resolves
+ * once it logged its URL (and, for the gateway, its NATS connection). stdout
+ * (the audit trail) is discarded, as a log shipper would.
+ */
+export function startProcess(env: Record<string, string>, script = "src/server.ts", ready = /connected to NATS/): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m && ready.test(out)) {
+        child.stderr!.off("data", onData);
+        child.stderr!.resume();
+        resolve({ child, url: m[1]! });
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
+  });
+}
