@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { WebSocket } from "ws";
 import type { Gateway } from "../src/app.js";
 import type { AppEnv } from "../src/app-env.js";
-import { RateLimitedError } from "../src/errors.js";
+import { claimStream, limitKey } from "../src/rate-limit.js";
 import { authenticate } from "../src/middleware.js";
 import { WsSession } from "../src/ws-session.js";
 
@@ -18,9 +18,7 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
       const principal = c.var.principal;
       const remote = c.var.remote;
       // A socket is one stream against the client's cap; refusing here answers the upgrade with 429.
-      const slotKey = principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
-      const release = gw.streamSlots ? gw.streamSlots.acquire(slotKey) : () => {};
-      if (!release) throw new RateLimitedError(`at most ${gw.streamSlots!.max} concurrent streams per client`, gw.streamSlots!.max, 5);
+      const release = claimStream(gw.streamSlots, limitKey(principal, remote));
       let session: WsSession | undefined;
       return {
         onOpen(_evt, ws) {

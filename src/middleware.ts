@@ -9,7 +9,8 @@ import type { Gateway } from "./app.js";
 import type { AppEnv } from "./app-env.js";
 import { outcomeOf, type AuditAction } from "./audit.js";
 import { tokenFrom } from "./auth.js";
-import { RateLimitedError, UnauthorizedError } from "./errors.js";
+import { UnauthorizedError } from "./errors.js";
+import { chargeRequest, limitKey } from "./rate-limit.js";
 
 /** The client's address; `X-Forwarded-For`'s first hop only when the proxy is trusted. */
 export function remoteAddress(c: Context, trustProxy: boolean): string | undefined {
@@ -46,15 +47,16 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
       throw err;
     }
     c.set("principal", principal);
-    if (gw.limiter) {
-      const key = principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
-      const taken = gw.limiter.take(key);
-      if (!taken.ok) {
-        gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: principal.name, remote });
-        throw new RateLimitedError(`rate limit of ${gw.limiter.perSecond}/s (burst ${gw.limiter.burst}) exceeded`, gw.limiter.burst, Math.ceil(taken.retryAfterMs / 1000));
-      }
-      c.header("ratelimit-limit", String(gw.limiter.burst));
-      c.header("ratelimit-remaining", String(taken.remaining));
+    let remaining: number | undefined;
+    try {
+      remaining = chargeRequest(gw.limiter, limitKey(principal, remote));
+    } catch (err) {
+      gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: principal.name, remote });
+      throw err;
+    }
+    if (remaining !== undefined) {
+      c.header("ratelimit-limit", String(gw.limiter!.burst));
+      c.header("ratelimit-remaining", String(remaining));
     }
     await next();
   };

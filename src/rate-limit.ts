@@ -4,6 +4,9 @@
  * over N replicas gets up to N times the rate, which operators size for.
  */
 
+import type { Principal } from "./auth.js";
+import { RateLimitedError } from "./errors.js";
+
 /** Buckets idle this long are forgotten, in ms. */
 const IDLE_FORGET_MS = 60_000;
 /** How often idle buckets are swept, in ms. */
@@ -75,4 +78,30 @@ export class StreamSlots {
   count(key: string): number {
     return this.#open.get(key) ?? 0;
   }
+}
+
+/** The key limits count against: the client's name, or its address when anonymous. */
+export function limitKey(principal: Principal, remote: string | undefined): string {
+  return principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
+}
+
+/** Takes one request token for `key`; 429 when spent. Returns the tokens left (undefined without a limiter). */
+export function chargeRequest(limiter: TokenBuckets | undefined, key: string): number | undefined {
+  if (!limiter) return undefined;
+  const taken = limiter.take(key);
+  if (!taken.ok) {
+    throw new RateLimitedError(`rate limit of ${limiter.perSecond}/s (burst ${limiter.burst}) exceeded`, limiter.burst, Math.ceil(taken.retryAfterMs / 1000));
+  }
+  return taken.remaining;
+}
+
+/** Seconds a client refused a stream slot is told to wait. */
+const STREAM_RETRY_AFTER_S = 5;
+
+/** Claims a stream slot for `key` (429 when all are taken); returns its release function. */
+export function claimStream(slots: StreamSlots | undefined, key: string): () => void {
+  if (!slots) return () => {};
+  const release = slots.acquire(key);
+  if (!release) throw new RateLimitedError(`at most ${slots.max} concurrent streams per client`, slots.max, STREAM_RETRY_AFTER_S);
+  return release;
 }

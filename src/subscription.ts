@@ -5,8 +5,9 @@
  */
 import type { Gateway } from "./app.js";
 import type { Principal } from "./auth.js";
-import { ForbiddenError, RateLimitedError } from "./errors.js";
+import { ForbiddenError } from "./errors.js";
 import type { Frame, StartSpec } from "./feed.js";
+import { claimStream, limitKey } from "./rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
 import { SseSession } from "./sse-session.js";
 import { assertSubscribePattern, isReservedSubject } from "./subjects.js";
@@ -40,9 +41,7 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
 export async function openSubscription(gw: Gateway, req: SubscriptionRequest): Promise<(out: SseOutput) => SseSession> {
   assertMaySubscribe(gw, req);
   const { principal } = req;
-  const slotKey = principal.kind === "anonymous" ? `ip:${req.remote ?? "local"}` : principal.name;
-  const release = gw.streamSlots ? gw.streamSlots.acquire(slotKey) : () => {};
-  if (!release) throw new RateLimitedError(`at most ${gw.streamSlots!.max} concurrent streams per client`, gw.streamSlots!.max, 5);
+  const release = claimStream(gw.streamSlots, limitKey(principal, req.remote));
 
   let session: SseSession | undefined;
   const early: Frame[] = [];

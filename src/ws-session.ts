@@ -9,11 +9,12 @@ import type { WebSocket } from "ws";
 import type { Gateway } from "./app.js";
 import type { Principal } from "./auth.js";
 import { parseCursor } from "./cursor.js";
-import { BadRequestError, GatewayError, internalProblem, MalformedJsonError, RateLimitedError } from "./errors.js";
+import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } from "./errors.js";
 import { eventFromItem } from "./event.js";
 import type { Frame, StartSpec } from "./feed.js";
 import { httpHeaderRecord } from "./headers.js";
 import { publishStatus } from "./publisher.js";
+import { chargeRequest, limitKey } from "./rate-limit.js";
 import { payloadValue } from "./sse-frame.js";
 import { assertMaySubscribe } from "./subscription.js";
 
@@ -134,11 +135,7 @@ export class WsSession {
   }
 
   #charge(): void {
-    const limiter = this.gw.limiter;
-    if (!limiter) return;
-    const key = this.principal.kind === "anonymous" ? `ip:${this.remote ?? "local"}` : this.principal.name;
-    const taken = limiter.take(key);
-    if (!taken.ok) throw new RateLimitedError(`rate limit of ${limiter.perSecond}/s exceeded`, limiter.burst, Math.ceil(taken.retryAfterMs / 1000));
+    chargeRequest(this.gw.limiter, limitKey(this.principal, this.remote));
   }
 
   async #pub(frame: Incoming): Promise<void> {
