@@ -38,7 +38,12 @@ export class SseHub {
     const early: Frame[] = [];
     const live = await this.#attach(patterns, queue, (f) => void early.push(f));
     const streams = live.feed.plan.streams;
-    const handoff = new CatchUp(sink, live.feed.positions(), streams.keys(), start.kind === "cursor" ? start.positions : undefined);
+    const livePosition = live.feed.positions();
+    if (start.kind === "cursor") {
+      // A cursor that does not name one of the set's streams starts that stream where the live feed is.
+      start = { kind: "cursor", positions: new Map([...livePosition, ...start.positions]) };
+    }
+    const handoff = new CatchUp(sink, livePosition, streams.keys(), start.kind === "cursor" ? start.positions : undefined);
     // Same tick: no frame can slip between the early ones and the retarget.
     for (const f of early) handoff.live(f);
     live.retarget(handoff.live);

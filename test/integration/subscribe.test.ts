@@ -137,6 +137,20 @@ describe("subscribe (SSE)", () => {
     expect(resumed.envelopes().at(-1)!.data.n).toBe(120);
   });
 
+  it("sse - a cursor naming none of the set's streams starts them at the live position", async () => {
+    await post("resume.before", '{"n":"old"}');
+    const c = open("subject=resume.>&lastEventId=OTHER%3A5");
+    await c.opened;
+    await post("resume.after", '{"n":"new"}');
+    const [e] = await c.next(1);
+    expect(JSON.parse(e!.data).data).toEqual({ n: "new" });
+    await expect.poll(async () => {
+      const names: string[] = [];
+      for await (const ci of f.jsm.consumers.list("EVENTS")) names.push(ci.name);
+      return names.length;
+    }, { timeout: 5_000 }).toBe(1);
+  });
+
   it("sse - deliver=all, deliver=last and since choose where a fresh subscription starts", async () => {
     for (let i = 0; i < 3; i++) await post(`cluster.hist.n${i}`, "{}");
     const all = open("subject=cluster.hist.>&deliver=all");
