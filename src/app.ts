@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import type { SchemaRegistry } from "../schemas/registry.js";
 import { consoleRoutes } from "../routes/console.js";
 import { healthRoutes } from "../routes/health.js";
+import { hookRoutes } from "../routes/hooks.js";
 import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
 import { schemaRoutes } from "../routes/schemas.js";
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/v1/request", requestRoutes(gw));
   app.route("/", subscribeRoutes(gw));
   app.route("/", wsRoutes(gw));
+  app.route("/", hookRoutes(gw));
   app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
+import { subjectProblem } from "./subjects.js";
 
 /** Default HTTP port. */
 export const DEFAULT_PORT = 8080;
@@ -130,7 +131,7 @@ const webhookEndpoint = z.strictObject({
 
 const inboundSource = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, '-' and '_'"),
-  subject: z.string().min(1),
+  subject: z.string().refine((s) => subjectProblem(s, false) === undefined, "must be a literal NATS subject (no wildcards, no empty tokens)"),
   verify: z.strictObject({
     type: z.enum(["standard-webhooks", "github", "slack", "hmac-sha256"]),
     secret: z.string().min(1),
@@ -206,7 +207,16 @@ export const configSchema = z.strictObject({
       endpoints: z.array(webhookEndpoint).default([]),
     })
     .prefault({}),
-  inbound: z.array(inboundSource).default([]),
+  inbound: z
+    .array(inboundSource)
+    .default([])
+    .superRefine((list, ctx) => {
+      const names = new Set<string>();
+      list.forEach((s, i) => {
+        if (names.has(s.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate inbound webhook ${s.name}` });
+        names.add(s.name);
+      });
+    }),
   sse: z
     .strictObject({
       heartbeatMs: z.number().int().positive().default(DEFAULT_SSE_HEARTBEAT_MS),

@@ -159,6 +159,13 @@ export class StreamMismatchError extends GatewayError {
   readonly title = "Stream mismatch";
 }
 
+/** The request repeats one already handled, e.g. a replayed webhook delivery (409). */
+export class ConflictError extends GatewayError {
+  readonly status = 409;
+  readonly slug = "conflict";
+  readonly title = "Conflict";
+}
+
 /** `Expect-Last-Sequence` does not match the stream (412). */
 export class PreconditionFailedError extends GatewayError {
   readonly status = 412;

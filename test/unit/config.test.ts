@@ -47,6 +47,8 @@ describe("config - defaults and validation", () => {
     [{ schemas: { strict: "yes" } }, "schemas.strict"],
     [{ auth: { mode: "sometimes" } }, "auth.mode"],
     [{ inbound: [{ name: "gh", subject: "x", verify: { type: "md5", secret: "s" } }] }, "inbound[0].verify.type"],
+    [{ inbound: [{ name: "gh", subject: "gh.*", verify: { type: "github", secret: "s" } }] }, "inbound[0].subject"],
+    [{ inbound: [{ name: "gh", subject: "a", verify: { type: "github", secret: "s" } }, { name: "gh", subject: "b", verify: { type: "github", secret: "s" } }] }, "inbound[1].name"],
   ])("%j is refused naming %s", (data, key) => {
     const err = configError(() => parseConfig(data));
     expect(err.key).toBe(key);

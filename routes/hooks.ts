@@ -1,0 +1,42 @@
+/** `POST /v1/hooks/{name}`: verified inbound webhooks, published to NATS. */
+import { Hono } from "hono";
+import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
+import { readBody } from "../src/body.js";
+import { ConflictError, NotFoundError, UnauthorizedError } from "../src/errors.js";
+import { eventFromHttp } from "../src/event.js";
+import { MSG_ID_HEADER } from "../src/headers.js";
+import { sourcePrincipal, verifyDelivery, type InboundSource } from "../src/inbound.js";
+import { remoteAddress } from "../src/middleware.js";
+import { publishStatus } from "../src/publisher.js";
+
+/** Inbound webhook routes; the signature is the credential, no bearer token. */
+export function hookRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const sources = new Map<string, InboundSource>(gw.config.inbound.map((s) => [s.name, s]));
+
+  app.post("/v1/hooks/:name", async (c) => {
+    const name = c.req.param("name");
+    const source = sources.get(name);
+    if (!source) throw new NotFoundError(`no inbound webhook named ${name}`);
+    const remote = remoteAddress(c, gw.config.server.trustProxy);
+    const body = await readBody(c.req.raw, gw.bodyLimit());
+    let delivery;
+    try {
+      delivery = verifyDelivery(source, c.req.raw.headers, body, gw.clock.now());
+    } catch (err) {
+      if (err instanceof UnauthorizedError) {
+        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, client: `hook:${name}`, remote, detail: err.message });
+      }
+      throw err;
+    }
+    const principal = sourcePrincipal(source);
+    const event = eventFromHttp(gw.rules, principal, source.subject, c.req.raw.headers, body);
+    if (delivery.id) event.headers.set(MSG_ID_HEADER, delivery.id);
+    const result = await gw.publisher.publish(event);
+    gw.audit.record({ action: "publish", outcome: result.duplicate ? "failed" : "ok", status: result.duplicate ? 409 : publishStatus(result), client: principal.name, remote, subject: source.subject, msgId: delivery.id, stream: result.stream, seq: result.seq });
+    if (result.duplicate) throw new ConflictError(`delivery ${delivery.id} was already received (seq ${result.seq})`);
+    return c.json(result, publishStatus(result));
+  });
+  return app;
+}
