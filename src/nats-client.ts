@@ -49,6 +49,9 @@ export function connectionOptions(nats: Config["nats"], downSince: () => number)
     maxReconnectAttempts: -1,
     waitOnFirstConnect: true,
     pingInterval: DEFAULT_PING_INTERVAL_MS,
+    // nats.js otherwise captures a stack trace for every request (each JetStream publish is one);
+    // gateway errors are mapped at the boundary and never need the caller's async stack.
+    noAsyncTraces: true,
     reconnectDelayHandler: () => reconnectDelay(Date.now() - downSince(), Math.random()),
   };
   if (nats.token) opts.token = nats.token;
