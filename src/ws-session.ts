@@ -54,7 +54,8 @@ export class WsSession {
     this.#timers.push(
       setInterval(() => {
         if (gw.clock.now() - this.#lastSeen > idleTimeoutMs) return this.close(WS_CLOSE.goingAway, "idle timeout");
-        ws.ping();
+        // ws throws from ping() once the socket is closing (the peer may have started it).
+        if (ws.readyState === ws.OPEN) ws.ping();
       }, pingIntervalMs),
     );
     if (principal.expiresAt !== undefined) {
@@ -88,7 +89,7 @@ export class WsSession {
       this.gw.logger.warn("WebSocket client too far behind; closing", { client: this.principal.name });
       return this.close(WS_CLOSE.tryAgainLater, "too far behind");
     }
-    this.ws.send(frame);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
   }
 
   #error(err: unknown, ref: { id?: unknown; sid?: unknown }): void {
