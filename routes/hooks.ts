@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
 import type { AppEnv } from "../src/app-env.js";
+import type { Principal } from "../src/auth.js";
 import { readBody } from "../src/body.js";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../src/errors.js";
 import { eventFromHttp } from "../src/event.js";
@@ -13,12 +14,15 @@ import { publishStatus } from "../src/publisher.js";
 /** Inbound webhook routes; the signature is the credential, no bearer token. */
 export function hookRoutes(gw: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const sources = new Map<string, InboundSource>(gw.config.inbound.map((s) => [s.name, s]));
+  const sources = new Map<string, { source: InboundSource; principal: Principal }>(
+    gw.config.inbound.map((s) => [s.name, { source: s, principal: sourcePrincipal(s) }]),
+  );
 
   app.post("/v1/hooks/:name", async (c) => {
     const name = c.req.param("name");
-    const source = sources.get(name);
-    if (!source) throw new NotFoundError(`no inbound webhook named ${name}`);
+    const entry = sources.get(name);
+    if (!entry) throw new NotFoundError(`no inbound webhook named ${name}`);
+    const { source, principal } = entry;
     const remote = remoteAddress(c, gw.config.server.trustProxy);
     const body = await readBody(c.req.raw, gw.bodyLimit());
     let delivery;
@@ -30,7 +34,6 @@ export function hookRoutes(gw: Gateway): Hono<AppEnv> {
       }
       throw err;
     }
-    const principal = sourcePrincipal(source);
     const event = eventFromHttp(gw.rules, principal, source.subject, c.req.raw.headers, body);
     if (delivery.id) event.headers.set(MSG_ID_HEADER, delivery.id);
     const result = await gw.publisher.publish(event);

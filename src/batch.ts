@@ -128,7 +128,8 @@ export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchI
   results.forEach((r, i) => {
     const item = items[i]!;
     const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
-    const key = value?.headers?.["Idempotency-Key"] ?? value?.headers?.["idempotency-key"];
+    const headers = value?.headers && typeof value.headers === "object" ? Object.entries(value.headers) : [];
+    const key = headers.find(([name]) => name.toLowerCase() === "idempotency-key")?.[1];
     const stored = "seq" in r ? (r as PublishResult) : undefined;
     audit.record({
       action: "publish",

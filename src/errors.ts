@@ -145,6 +145,14 @@ export class ForbiddenError extends GatewayError {
   }
 }
 
+/** The 403 for a subject a client may not use; reserved prefixes say so rather than naming the client. */
+export function subjectRefused(client: string, verb: "publish to" | "subscribe to", subject: string, reserved: boolean): ForbiddenError {
+  return new ForbiddenError(
+    reserved ? `subject ${subject} is reserved for the NATS server` : `client ${client} may not ${verb} ${subject}`,
+    subject,
+  );
+}
+
 /** Nothing at this path, or no such resource (404). */
 export class NotFoundError extends GatewayError {
   readonly status = 404;

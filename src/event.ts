@@ -14,12 +14,12 @@ import { decodeUtf8, isJsonMediaType, mediaType } from "./body.js";
 import { assertBinaryMode, CLOUDEVENTS_JSON, fromStructured, isBinaryMode } from "./cloudevents.js";
 import {
   BadRequestError,
-  ForbiddenError,
   MalformedJsonError,
   NoSchemaError,
   PayloadTooLargeError,
   SchemaViolationError,
   UnsupportedMediaTypeError,
+  subjectRefused,
 } from "./errors.js";
 import { natsHeadersFromHttp } from "./headers.js";
 import type { Principal } from "./auth.js";
@@ -52,12 +52,7 @@ const encoder = new TextEncoder();
 export function assertMayPublish(principal: Principal, subject: string): void {
   assertPublishSubject(subject);
   if (principal.permissions.publish.permits(subject)) return;
-  throw new ForbiddenError(
-    isReservedSubject(subject)
-      ? `subject ${subject} is reserved for the NATS server`
-      : `client ${principal.name} may not publish to ${subject}`,
-    subject,
-  );
+  throw subjectRefused(principal.name, "publish to", subject, isReservedSubject(subject));
 }
 
 /** Validates a JSON value against the subject's schema, honouring strict mode. */

@@ -5,7 +5,7 @@
  */
 import type { Gateway } from "./app.js";
 import type { Principal } from "./auth.js";
-import { ForbiddenError } from "./errors.js";
+import { subjectRefused } from "./errors.js";
 import type { Frame, StartSpec } from "./feed.js";
 import { claimStream, limitKey } from "./rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
@@ -27,10 +27,7 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
     assertSubscribePattern(s);
     if (req.principal.permissions.subscribe.permitsPattern(s)) continue;
     gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject: s });
-    throw new ForbiddenError(
-      isReservedSubject(s) ? `subject ${s} is reserved for the NATS server` : `client ${req.principal.name} may not subscribe to ${s}`,
-      s,
-    );
+    throw subjectRefused(req.principal.name, "subscribe to", s, isReservedSubject(s));
   }
 }
 

@@ -2,17 +2,10 @@ import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { startGateway } from "../support/gateway.js";
+import { gatewaySubjects } from "../support/nats.js";
 import { rawSse, sseClient, type SseClient } from "../support/sse.js";
 import { nodeAdded, deploymentStatus } from "../fixtures/events.js";
 
-/** Subscriptions the gateway holds on its NATS connection, from the server's monitoring endpoint (inboxes and advisories excluded). */
-async function gatewaySubjects(monitorUrl: string): Promise<string[]> {
-  const connz = (await (await fetch(`${monitorUrl}/connz?subs=1`)).json()) as { connections: { name?: string; subscriptions_list?: string[] }[] };
-  return connz.connections
-    .filter((c) => c.name === "natsgate")
-    .flatMap((c) => c.subscriptions_list ?? [])
-    .filter((s) => !s.startsWith("_INBOX.") && !s.startsWith("$JS.EVENT."));
-}
 
 describe("subscribe (SSE)", () => {
   const f = useGateway({

@@ -1,15 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { useGateway } from "../support/fixture.js";
+import { gatewaySubjects } from "../support/nats.js";
 import { startGateway } from "../support/gateway.js";
 import { signToken } from "../support/jwt.js";
 import { wsClient, type WsClient } from "../support/ws.js";
 import { transferCompleted } from "../fixtures/events.js";
 
-async function gatewaySubjects(monitorUrl: string): Promise<string[]> {
-  const connz = (await (await fetch(`${monitorUrl}/connz?subs=1`)).json()) as { connections: { name?: string; subscriptions_list?: string[] }[] };
-  return connz.connections.filter((c) => c.name === "natsgate").flatMap((c) => c.subscriptions_list ?? []).filter((s) => !s.startsWith("_INBOX.") && !s.startsWith("$JS.EVENT."));
-}
 
 describe("WebSocket", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>", "ws.stored.>"] }] } });

@@ -41,3 +41,15 @@ export async function collector(nc: NatsConnection, subject: string) {
 
 /** Text of a message's payload. */
 export const text = (m: Msg) => new TextDecoder().decode(m.data);
+
+/**
+ * Subjects the gateway's NATS connection is subscribed to, from the server's
+ * monitoring endpoint (its inboxes and JetStream advisory subscription excluded).
+ */
+export async function gatewaySubjects(monitorUrl: string): Promise<string[]> {
+  const connz = (await (await fetch(`${monitorUrl}/connz?subs=1`)).json()) as { connections: { name?: string; subscriptions_list?: string[] }[] };
+  return connz.connections
+    .filter((c) => c.name === "natsgate")
+    .flatMap((c) => c.subscriptions_list ?? [])
+    .filter((s) => !s.startsWith("_INBOX.") && !s.startsWith("$JS.EVENT."));
+}
