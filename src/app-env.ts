@@ -7,6 +7,7 @@ export interface AuditNote {
   msgId?: string;
   stream?: string;
   seq?: number;
+  resource?: string;
 }
 
 /** Hono `Env` for every natsgate route. */

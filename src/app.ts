@@ -13,6 +13,7 @@ import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
 import { schemaRoutes } from "../routes/schemas.js";
 import { subscribeRoutes } from "../routes/subscribe.js";
+import { webhookRoutes } from "../routes/webhooks.js";
 import { wsRoutes } from "../routes/ws.js";
 import type { AppEnv } from "./app-env.js";
 import { AuditLog } from "./audit.js";
@@ -29,6 +30,7 @@ import { SseHub } from "./sse-hub.js";
 import type { SseSession } from "./sse-session.js";
 import { WS_CLOSE, type WsSession } from "./ws-session.js";
 import { StreamSlots, TokenBuckets } from "./rate-limit.js";
+import { WebhookService } from "./webhooks/service.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -70,6 +72,8 @@ export interface Gateway {
   sessions: Set<SseSession>;
   /** Open WebSocket sessions (closed on shutdown). */
   wsSessions: Set<WsSession>;
+  /** Outbound webhooks: registry, delivery workers, admin operations. */
+  webhooks: WebhookService;
   /** Ends every stream (SIGTERM) so in-flight HTTP can drain. */
   endStreams(): void;
   /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
@@ -83,6 +87,8 @@ export function createGateway(deps: AppDeps): Gateway {
   const clock = deps.clock ?? { now: () => Date.now() };
   const logger = deps.logger ?? silentLogger;
   const now = () => clock.now();
+  const webhooks = new WebhookService({ config, nats, clock, logger });
+  webhooks.start();
   return {
     config,
     nats,
@@ -100,6 +106,7 @@ export function createGateway(deps: AppDeps): Gateway {
     sse: new SseHub(nats, now),
     sessions: new Set(),
     wsSessions: new Set(),
+    webhooks,
     endStreams() {
       for (const s of [...this.sessions]) s.end("shutdown");
       for (const w of [...this.wsSessions]) w.close(WS_CLOSE.goingAway, "server shutting down");
@@ -127,6 +134,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/", subscribeRoutes(gw));
   app.route("/", wsRoutes(gw));
   app.route("/", hookRoutes(gw));
+  app.route("/", webhookRoutes(gw));
   app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));

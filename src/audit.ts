@@ -8,7 +8,7 @@ import type { Config } from "./config.js";
 import type { NatsClient } from "./nats-client.js";
 
 /** What happened. */
-export type AuditAction = "publish" | "request" | "subscribe" | "auth";
+export type AuditAction = "publish" | "request" | "subscribe" | "auth" | "admin";
 
 /** One audit record. */
 export interface AuditRecord {
@@ -22,6 +22,8 @@ export interface AuditRecord {
   msgId?: string;
   stream?: string;
   seq?: number;
+  /** The admin resource acted on, e.g. `webhook:slack-alerts`. */
+  resource?: string;
   detail?: string;
 }
 

@@ -3,9 +3,11 @@
  * start with zod. Every key is optional; unknown keys are errors so that a typo
  * is reported instead of silently ignored.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { subjectProblem } from "./subjects.js";
+import { webhookSchema } from "./webhooks/model.js";
 
 /** Default HTTP port. */
 export const DEFAULT_PORT = 8080;
@@ -115,19 +117,30 @@ const clientSchema = z.strictObject({
   admin: z.boolean().default(false),
 });
 
-const webhookEndpoint = z.strictObject({
-  id: z.string().min(1),
-  subjects: subjectList,
-  url: z.url(),
-  format: z.enum(["json", "slack", "cloudevents"]).default("json"),
-  secret: z.string().optional(),
-  headers: z.record(z.string(), z.string()).optional(),
-  template: z.unknown().optional(),
-  enabled: z.boolean().default(true),
-  timeoutMs: z.number().int().positive().optional(),
-  rateLimit: z.number().positive().optional(),
-  retry: z.strictObject({ schedule: z.array(z.number().int().nonnegative()) }).optional(),
-});
+const webhookEndpoint = webhookSchema.refine((w) => w.id !== undefined, { path: ["id"], message: "a webhook in the config file needs an id" });
+
+/** KV bucket holding the webhook registry. */
+export const DEFAULT_WEBHOOK_BUCKET = "natsgate_webhooks";
+/** Stream of dead letters. */
+export const DEFAULT_DEAD_LETTER_STREAM = "NATSGATE_DEAD_LETTERS";
+/** Stream of recent delivery attempts. */
+export const DEFAULT_ATTEMPT_STREAM = "NATSGATE_WEBHOOK_ATTEMPTS";
+/** How long dead letters are kept: 30 days, in ms. */
+export const DEFAULT_DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
+/** Attempt records kept per webhook. */
+export const DEFAULT_ATTEMPTS_PER_WEBHOOK = 100;
+
+const cidrOrHost = z
+  .string()
+  .min(1)
+  .refine((v) => {
+    const [net, prefix, ...rest] = v.split("/");
+    if (rest.length > 0) return false;
+    const family = isIP(net!);
+    if (prefix === undefined) return family !== 0 || /^[A-Za-z0-9.-]+$/.test(net!);
+    const bits = Number(prefix);
+    return family !== 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 4 ? 32 : 128);
+  }, "a hostname, an IP address or a CIDR range such as 10.0.0.0/8");
 
 const inboundSource = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, '-' and '_'"),
@@ -204,9 +217,22 @@ export const configSchema = z.strictObject({
   webhooks: z
     .strictObject({
       allowPrivateNetworks: z.boolean().default(false),
+      allowlist: z.array(cidrOrHost).default([]),
+      bucket: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '-' and '_'").default(DEFAULT_WEBHOOK_BUCKET),
+      deadLetterStream: streamName.default(DEFAULT_DEAD_LETTER_STREAM),
+      attemptStream: streamName.default(DEFAULT_ATTEMPT_STREAM),
+      deadLetterMaxAge: duration.default(DEFAULT_DEAD_LETTER_MAX_AGE_MS),
+      attemptsPerWebhook: z.number().int().min(1).max(10_000).default(DEFAULT_ATTEMPTS_PER_WEBHOOK),
       endpoints: z.array(webhookEndpoint).default([]),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((w, ctx) => {
+      const ids = new Set<string>();
+      w.endpoints.forEach((e, i) => {
+        if (ids.has(e.id!)) ctx.addIssue({ code: "custom", path: ["endpoints", i, "id"], message: `duplicate webhook ${e.id}` });
+        ids.add(e.id!);
+      });
+    }),
   inbound: z
     .array(inboundSource)
     .default([])

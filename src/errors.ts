@@ -273,6 +273,43 @@ export class UpstreamError extends GatewayError {
   readonly title = "NATS refused the message";
 }
 
+/** A well-formed request the gateway cannot act on, e.g. a webhook over subjects no stream captures (422). */
+export class UnprocessableError extends GatewayError {
+  readonly status = 422;
+  readonly slug = "unprocessable";
+  readonly title = "Unprocessable request";
+  constructor(
+    message: string,
+    readonly issues: ProblemIssue[] = [],
+  ) {
+    super(message);
+  }
+  override extensions() {
+    return this.issues.length > 0 ? { errors: this.issues } : {};
+  }
+}
+
+/** A webhook destination did not accept a delivery the caller asked for now (502). */
+export class DeliveryFailedError extends GatewayError {
+  readonly status = 502;
+  readonly slug = "delivery-failed";
+  readonly title = "Delivery failed";
+  constructor(
+    message: string,
+    readonly attempt: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+  override extensions() {
+    return { attempt: this.attempt };
+  }
+}
+
+/** The caller is authenticated but lacks admin permission (403). */
+export function adminRequired(client: string): ForbiddenError {
+  return new ForbiddenError(`client ${client} needs admin permission`);
+}
+
 /** Problem for errors that are not ours: never leaks a message or a stack. */
 export function internalProblem(): Problem {
   return {

@@ -90,6 +90,7 @@ export class NatsClient {
   #closed = false;
   #setupTimer: NodeJS.Timeout | undefined;
   readonly #readyWaiters = new Set<() => void>();
+  readonly #readyListeners = new Set<() => void>();
   readonly #opts: NatsClientOptions;
   readonly #firstConnect: Promise<NatsConnection>;
 
@@ -151,6 +152,24 @@ export class NatsClient {
     this.connection();
     if (!this.#jsm) throw new NatsUnavailableError("JetStream is not available");
     return this.#jsm.streams.info(stream);
+  }
+
+  /** The JetStream manager (503 while disconnected or without JetStream). */
+  manager(): JetStreamManager {
+    this.connection();
+    if (!this.#jsm) throw new NatsUnavailableError("JetStream is not available");
+    return this.#jsm;
+  }
+
+  /** True once set up against an account with JetStream. */
+  hasJetStream(): boolean {
+    return this.#jsm !== undefined;
+  }
+
+  /** Calls `listener` every time the client becomes ready (first connect and each reconnect). */
+  onReady(listener: () => void): void {
+    this.#readyListeners.add(listener);
+    if (this.ready) listener();
   }
 
   /** The server's max_payload in bytes, once known. */
@@ -227,6 +246,7 @@ export class NatsClient {
     this.#ready = true;
     for (const waiter of this.#readyWaiters) waiter();
     this.#readyWaiters.clear();
+    for (const listener of this.#readyListeners) listener();
   }
 
   #watchStatus(nc: NatsConnection): void {

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     logger,
     beforeClose: () => app.gateway.endStreams(),
     after: async () => {
+      await app.gateway.webhooks.stop();
       await nats.drain();
       await embedded?.stop();
     },

@@ -38,25 +38,27 @@ export function streamConfig(s: StreamSettings): Partial<StreamConfig> & { name:
 
 /** Creates missing streams and updates the settings of existing ones. */
 export async function ensureStreams(jsm: JetStreamManager, streams: StreamSettings[], logger: Logger): Promise<void> {
-  for (const settings of streams) {
-    const wanted = streamConfig(settings);
-    let existing;
-    try {
-      existing = await jsm.streams.info(settings.name);
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
-    }
-    if (!existing) {
-      await jsm.streams.add(wanted);
-      logger.info("created stream", { stream: settings.name, subjects: settings.subjects });
-      continue;
-    }
-    const current = existing.config as unknown as Record<string, unknown>;
-    const changed = Object.entries(wanted).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
-    if (changed) {
-      // Storage and retention cannot change on a live stream; the server says so.
-      await jsm.streams.update(settings.name, { ...existing.config, ...wanted });
-      logger.info("updated stream", { stream: settings.name, subjects: settings.subjects });
-    }
+  for (const settings of streams) await ensureStream(jsm, streamConfig(settings), logger);
+}
+
+/** Creates the stream, or updates it when its settings differ from `wanted`. */
+export async function ensureStream(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string }, logger: Logger): Promise<void> {
+  let existing;
+  try {
+    existing = await jsm.streams.info(wanted.name);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
+  }
+  if (!existing) {
+    await jsm.streams.add(wanted);
+    logger.info("created stream", { stream: wanted.name, subjects: wanted.subjects });
+    return;
+  }
+  const current = existing.config as unknown as Record<string, unknown>;
+  const changed = Object.entries(wanted).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
+  if (changed) {
+    // Storage and retention cannot change on a live stream; the server says so.
+    await jsm.streams.update(wanted.name, { ...existing.config, ...wanted });
+    logger.info("updated stream", { stream: wanted.name, subjects: wanted.subjects });
   }
 }

@@ -35,6 +35,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
   await nats.whenReady(10_000);
   const audit: Record<string, unknown>[] = [];
   const app = createApp({ config: parsed, nats, registry: createRegistry(parsed), auditWrite: (line) => audit.push(JSON.parse(line)) });
+  await app.gateway.webhooks.whenStarted();
   const { server, url } = await listen(app, parsed.server, parsed.ws);
   return {
     url,
@@ -45,6 +46,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
     fetch: (path, init) => fetch(url + path, init),
     async close() {
       await closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, beforeClose: () => app.gateway.endStreams(), after: async () => {} });
+      await app.gateway.webhooks.stop();
       await nats.drain();
     },
   };

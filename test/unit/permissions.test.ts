@@ -81,7 +81,7 @@ describe("permissions - subscribe (containment, not overlap)", () => {
     [["*.b"], [], "a.b", true],
     // `*` can be $SYS or _INBOX, which nobody was allowed: containment refuses it.
     [["*.b"], [], "*.b", false],
-    [["*.b", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>"], [], "*.b", true],
+    [["*.b", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>", "$NATSGATE.>"], [], "*.b", true],
     [["*.*"], [], "a.>", false],
     [[">"], [], ">", false],
     [[">"], [], "a.>", true],
@@ -90,7 +90,7 @@ describe("permissions - subscribe (containment, not overlap)", () => {
     [[">"], ["a.*.x"], "a.>", false],
     [[">"], ["a.*.x"], "a.b", true],
     [[">", "$SYS.>"], [], ">", false],
-    [[">", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>"], [], ">", true],
+    [[">", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>", "$NATSGATE.>"], [], ">", true],
     [[">"], [], "*.created", false],
     [["orders.>"], [], "orders.*.created", true],
   ])("allow %j deny %j: %j is %j", (allow, deny, pattern, ok) => {

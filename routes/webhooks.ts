@@ -1,0 +1,80 @@
+/**
+ * The outbound-webhook admin API (admin permission): `/v1/webhooks` CRUD,
+ * recent deliveries, test deliveries, replays, and the dead letters.
+ */
+import { Hono, type Context } from "hono";
+import type { Gateway } from "../src/app.js";
+import type { AppEnv } from "../src/app-env.js";
+import { readBody } from "../src/body.js";
+import { adminRequired, BadRequestError, MalformedJsonError } from "../src/errors.js";
+import { auditTrail, authenticate } from "../src/middleware.js";
+import { MAX_LIST_LIMIT, WebhookAdmin } from "../src/webhooks/admin.js";
+
+/** Largest webhook definition accepted: 64 KiB. */
+const MAX_DEFINITION_BYTES = 64 * 1024;
+
+async function jsonBody(c: Context<AppEnv>, optional = false): Promise<unknown> {
+  const bytes = await readBody(c.req.raw, MAX_DEFINITION_BYTES);
+  if (bytes.byteLength === 0 && optional) return {};
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new MalformedJsonError(err);
+  }
+}
+
+function intParam(c: Context<AppEnv>, name: string, fallback: number, min: number, max: number): number {
+  const raw = c.req.query(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new BadRequestError(`${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** Webhook and dead-letter routes. */
+export function webhookRoutes(gw: Gateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const admin = new WebhookAdmin(gw.webhooks, () => gw.clock.now());
+  for (const path of ["/v1/webhooks", "/v1/webhooks/*", "/v1/dead-letters", "/v1/dead-letters/*"]) {
+    app.use(path, authenticate(gw), auditTrail(gw, "admin"), async (c, next) => {
+      if (!c.var.principal.permissions.admin) throw adminRequired(c.var.principal.name);
+      const id = c.req.param("id");
+      c.set("audit", { resource: c.req.path.startsWith("/v1/dead-letters") ? "dead-letters" : `webhook${id ? ":" + id : "s"}` });
+      await next();
+    });
+  }
+
+  app.get("/v1/webhooks", (c) => c.json({ webhooks: admin.list() }));
+  app.post("/v1/webhooks", async (c) => {
+    const hook = await admin.create(await jsonBody(c));
+    c.header("location", `/v1/webhooks/${hook.id}`);
+    return c.json(hook, 201);
+  });
+  app.get("/v1/webhooks/:id", (c) => c.json(admin.get(c.req.param("id"))));
+  app.put("/v1/webhooks/:id", async (c) => {
+    const { created, webhook } = await admin.replace(c.req.param("id"), await jsonBody(c));
+    if (created) c.header("location", `/v1/webhooks/${webhook.id}`);
+    return c.json(webhook, created ? 201 : 200);
+  });
+  app.delete("/v1/webhooks/:id", async (c) => {
+    await admin.delete(c.req.param("id"));
+    return c.body(null, 204);
+  });
+  app.get("/v1/webhooks/:id/deliveries", async (c) =>
+    c.json({ deliveries: await admin.deliveries(c.req.param("id"), intParam(c, "limit", 50, 1, MAX_LIST_LIMIT)) }),
+  );
+  app.post("/v1/webhooks/:id/test", async (c) => c.json(await admin.test(c.req.param("id"))));
+
+  app.get("/v1/dead-letters", async (c) => {
+    const after = intParam(c, "after", 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(c, "limit", 100, 1, MAX_LIST_LIMIT);
+    const letters = await admin.deadLetters(c.req.query("webhook"), after, limit);
+    return c.json({ deadLetters: letters, ...(letters.length === limit ? { next: letters[letters.length - 1]!.id } : {}) });
+  });
+  app.post("/v1/dead-letters/:id/retry", async (c) => {
+    const id = c.req.param("id");
+    if (!/^\d{1,15}$/.test(id) || Number(id) < 1) throw new BadRequestError("a dead letter id is a positive integer");
+    return c.json(await admin.retryDeadLetter(Number(id)));
+  });
+  return app;
+}

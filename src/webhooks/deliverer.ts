@@ -1,0 +1,123 @@
+/**
+ * One delivery attempt of one event to one webhook, shared by the durable
+ * workers, `POST /v1/webhooks/{id}/test` and dead-letter retries: pace the
+ * destination, build and sign the request, send it, decide what the answer
+ * means, and journal the attempt.
+ */
+import type { Clock } from "../app.js";
+import type { Logger } from "../logger.js";
+import type { NatsClient } from "../nats-client.js";
+import type { Envelope } from "../sse-frame.js";
+import { deliveryRequest } from "./delivery-request.js";
+import type { AttemptResult, HttpSender } from "./http-send.js";
+import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";
+import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "./model.js";
+import { decide, type Outcome } from "./outcome.js";
+
+/** Response text kept in an attempt record: 256 bytes (dead letters keep the full excerpt). */
+const RECORD_EXCERPT_CHARS = 256;
+const encoder = new TextEncoder();
+
+/** What the deliverer needs. */
+export interface DelivererDeps {
+  nats: NatsClient;
+  sender: HttpSender;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+}
+
+/** An attempt and what it means. */
+export interface Attempted {
+  result: AttemptResult;
+  outcome: Outcome;
+}
+
+/** Sends attempts and keeps their journal. */
+export class Deliverer {
+  readonly #deps: DelivererDeps;
+  /** Earliest start of the next request per paced key (ms). */
+  readonly #nextFree = new Map<string, number>();
+
+  constructor(deps: DelivererDeps) {
+    this.#deps = deps;
+  }
+
+  /** Waits for the destination's pace (Slack: 1/s per URL; `rateLimit`: per webhook). */
+  async pace(hook: WebhookSpec): Promise<void> {
+    const perSecond = Math.min(hook.rateLimit ?? Infinity, hook.format === "slack" ? SLACK_REQUESTS_PER_SECOND : Infinity);
+    if (perSecond === Infinity) return;
+    const key = hook.format === "slack" ? `url:${hook.url}` : `hook:${hook.id}`;
+    const interval = 1000 / perSecond;
+    const now = this.#deps.clock.now();
+    const start = Math.max(now, this.#nextFree.get(key) ?? 0);
+    this.#nextFree.set(key, start + interval);
+    if (start > now) await new Promise((r) => setTimeout(r, start - now));
+  }
+
+  /** Sends `env` as attempt number `attempt` and decides the outcome (no pacing, no journal). */
+  async attempt(hook: WebhookSpec, env: Envelope, id: string, attempt: number): Promise<Attempted> {
+    const req = deliveryRequest(hook, env, id, this.#deps.clock.now());
+    const result = await this.#deps.sender.send(req);
+    const schedule = hook.retry?.schedule ?? DEFAULT_RETRY_SCHEDULE_MS;
+    const outcome = decide(result, { format: hook.format, schedule }, attempt, (this.#deps.random ?? Math.random)());
+    return { result, outcome };
+  }
+
+  /** Appends an attempt record (best effort: the journal must never hold up a delivery). */
+  record(hookId: string, env: Envelope, id: string, attempt: number, a: Attempted): void {
+    const { result, outcome } = a;
+    const now = this.#deps.clock.now();
+    const rec: AttemptRecord = {
+      webhookId: id,
+      subject: env.subject,
+      ...(env.stream !== undefined ? { stream: env.stream, seq: env.seq } : {}),
+      attempt,
+      outcome: outcomeName(outcome),
+      ...(result.status !== undefined ? { status: result.status } : {}),
+      ...(result.error ? { error: result.message ?? result.error } : {}),
+      ...(result.excerpt ? { response: result.excerpt.slice(0, RECORD_EXCERPT_CHARS) } : {}),
+      durationMs: result.durationMs,
+      at: new Date(now).toISOString(),
+      ...(outcome.kind === "retry" ? { nextAttemptAt: new Date(now + outcome.delayMs).toISOString() } : {}),
+    };
+    try {
+      this.#deps.nats.connection().publish(attemptSubject(hookId), encoder.encode(JSON.stringify(rec)));
+    } catch (err) {
+      this.#deps.logger.debug("attempt record dropped", { webhook: hookId, err: String(err) });
+    }
+  }
+
+  /** Stores a dead letter, acknowledged by JetStream (throws if it could not be stored). */
+  async deadLetter(hookId: string, letter: DeadLetter): Promise<void> {
+    await this.#deps.nats.jetstream().publish(deadLetterSubject(hookId), encoder.encode(JSON.stringify(letter)));
+  }
+}
+
+function outcomeName(o: Outcome): AttemptRecord["outcome"] {
+  switch (o.kind) {
+    case "delivered":
+      return "delivered";
+    case "retry":
+      return "retrying";
+    case "dead":
+      return "dead-lettered";
+    case "disable":
+      return "disabled";
+  }
+}
+
+/** A dead letter for an event whose last attempt ended with `a`. */
+export function deadLetterOf(hookId: string, env: Envelope, id: string, attempts: number, a: Attempted, reason: string, nowMs: number): DeadLetter {
+  return {
+    webhook: hookId,
+    webhookId: id,
+    reason,
+    attempts,
+    ...(a.result.status !== undefined ? { status: a.result.status } : {}),
+    ...(a.result.error ? { error: a.result.message ?? a.result.error } : {}),
+    ...(a.result.excerpt ? { response: a.result.excerpt } : {}),
+    deadAt: new Date(nowMs).toISOString(),
+    event: env,
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Outbound webhooks on one replica: keeps the JetStream pieces in place (KV
+ * registry, dead-letter and attempt streams, one durable consumer per subject
+ * pattern), follows the registry live, runs a worker per enabled webhook, and
+ * carries out the admin API's operations.
+ */
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../app.js";
+import type { Config } from "../config.js";
+import { ConflictError, NatsUnavailableError, NotFoundError, UnprocessableError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { NatsClient } from "../nats-client.js";
+import { ensureStream } from "../streams.js";
+import { bindingsFor, deleteConsumers, ensureConsumers, type Binding } from "./consumers.js";
+import { Deliverer } from "./deliverer.js";
+import { HttpSender } from "./http-send.js";
+import { attemptStreamConfig, deadLetterStreamConfig, type JournalOptions } from "./journal.js";
+import { definitionKey, type StoredWebhook, type WebhookSpec } from "./model.js";
+import { SsrfGuard } from "./ssrf.js";
+import { WebhookStore, type Versioned } from "./store.js";
+import { WebhookWorker } from "./worker.js";
+
+/** Delay before setting up again after a failure (e.g. JetStream briefly unavailable), in ms. */
+const SETUP_RETRY_MS = 2_000;
+
+/** What the service needs. */
+export interface WebhookServiceDeps {
+  config: Config;
+  nats: NatsClient;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Outbound webhooks: registry, workers and admin operations. */
+export class WebhookService {
+  readonly guard: SsrfGuard;
+  readonly deliverer: Deliverer;
+  readonly journal: JournalOptions;
+  readonly #deps: WebhookServiceDeps;
+  readonly #sender: HttpSender;
+  readonly #workers = new Map<string, WebhookWorker>();
+  #store: WebhookStore | undefined;
+  #setup: Promise<void> | undefined;
+  #started: (() => void) | undefined;
+  readonly #startedPromise: Promise<void>;
+  #stopped = false;
+  /** Set when the account has no JetStream: webhooks cannot work at all. */
+  #unavailable: string | undefined;
+
+  constructor(deps: WebhookServiceDeps) {
+    this.#deps = deps;
+    const w = deps.config.webhooks;
+    this.guard = new SsrfGuard({ allowPrivateNetworks: w.allowPrivateNetworks, allowlist: w.allowlist });
+    this.#sender = new HttpSender(this.guard);
+    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger });
+    this.journal = {
+      deadLetterStream: w.deadLetterStream,
+      attemptStream: w.attemptStream,
+      deadLetterMaxAgeMs: w.deadLetterMaxAge,
+      attemptsPerWebhook: w.attemptsPerWebhook,
+    };
+    this.#startedPromise = new Promise((resolve) => (this.#started = resolve));
+  }
+
+  /** Sets up once NATS is ready (and again after failures). */
+  start(): void {
+    this.#deps.nats.onReady(() => {
+      if (!this.#store && !this.#setup) this.#setup = this.#trySetup();
+    });
+  }
+
+  /** Resolves once the registry is loaded and workers run. */
+  whenStarted(): Promise<void> {
+    return this.#startedPromise;
+  }
+
+  /** The registry (503 until set up). */
+  store(): WebhookStore {
+    if (!this.#store) throw new NatsUnavailableError(this.#unavailable ?? "webhooks are not available yet: the gateway is still setting up JetStream");
+    return this.#store;
+  }
+
+  async #trySetup(): Promise<void> {
+    try {
+      await this.#doSetup();
+      this.#started?.();
+    } catch (err) {
+      this.#store?.stop();
+      this.#store = undefined;
+      if (this.#stopped) return;
+      this.#deps.logger.error("webhook setup failed; retrying", { err: String(err) });
+      await new Promise((r) => setTimeout(r, SETUP_RETRY_MS).unref());
+      this.#setup = undefined;
+      if (this.#deps.nats.ready && !this.#stopped) this.#setup = this.#trySetup();
+    }
+  }
+
+  async #doSetup(): Promise<void> {
+    const { nats, config, logger } = this.#deps;
+    if (!nats.hasJetStream()) {
+      this.#unavailable = "outbound webhooks need JetStream, which this NATS account does not have";
+      if (config.webhooks.endpoints.length > 0) logger.error(this.#unavailable, { webhooks: config.webhooks.endpoints.map((e) => e.id) });
+      return;
+    }
+    this.#unavailable = undefined;
+    const jsm = nats.manager();
+    await ensureStream(jsm, deadLetterStreamConfig(this.journal), logger);
+    await ensureStream(jsm, attemptStreamConfig(this.journal), logger);
+    const store = await WebhookStore.open(nats.jetstream(), config.webhooks.bucket);
+    for (const endpoint of config.webhooks.endpoints) await this.#seed(store, endpoint as WebhookSpec);
+    await store.watch((id, entry) => this.#apply(id, entry));
+    this.#store = store;
+    if (this.#stopped) this.#store.stop();
+  }
+
+  /** Writes a config-file webhook to the registry unless the stored one is the same. */
+  async #seed(store: WebhookStore, spec: WebhookSpec): Promise<void> {
+    const now = new Date(this.#deps.clock.now()).toISOString();
+    const current = await store.read(spec.id);
+    if (current && current.hook.source === "api") {
+      this.#deps.logger.warn("webhook id in the config file is taken by one created through the API; the API's is kept", { webhook: spec.id });
+      return;
+    }
+    const desired: StoredWebhook = { ...spec, source: "config", createdAt: current?.hook.createdAt ?? now, updatedAt: now };
+    try {
+      await ensureConsumers(this.#deps.nats.manager(), spec, bindingsFor(spec, this.#deps.nats.streamIndex));
+    } catch (err) {
+      if (!(err instanceof UnprocessableError)) throw err;
+      this.#deps.logger.error("webhook from the config file cannot be delivered", { webhook: spec.id, err: err.message });
+      desired.enabled = false;
+      desired.disabledReason = err.message;
+      desired.disabledBy = "setup";
+    }
+    if (current && definitionKey(current.hook) === definitionKey(desired)) {
+      // Same definition: keep a destination's verdict (410) until an admin re-enables it.
+      const keep = current.hook.disabledBy === "destination" || (current.hook.enabled === desired.enabled && current.hook.disabledReason === desired.disabledReason);
+      if (keep) return;
+    }
+    if (current) await store.update(desired, current.revision).catch((err) => this.#seedRace(err, spec.id));
+    else await store.create(desired).catch((err) => this.#seedRace(err, spec.id));
+  }
+
+  #seedRace(err: unknown, id: string): void {
+    // Another replica starting at the same time wrote it first; its copy is the same file's.
+    if (err instanceof ConflictError) return this.#deps.logger.debug("config webhook seeded by another replica", { webhook: id });
+    throw err;
+  }
+
+  /** Starts, restarts or stops the worker for a registry change. */
+  #apply(id: string, entry: Versioned | undefined): void {
+    const old = this.#workers.get(id);
+    if (old && entry && old.hook === entry.hook) return;
+    if (old) {
+      this.#workers.delete(id);
+      void old.stop();
+    }
+    if (!entry || !entry.hook.enabled || this.#stopped) return;
+    const hook = entry.hook;
+    let bindings: Binding[];
+    try {
+      bindings = bindingsFor(hook, this.#deps.nats.streamIndex);
+    } catch (err) {
+      this.#deps.logger.error("webhook cannot be delivered", { webhook: id, err: String(err) });
+      return;
+    }
+    const worker = new WebhookWorker(hook, bindings, {
+      nats: this.#deps.nats,
+      deliverer: this.deliverer,
+      logger: this.#deps.logger,
+      now: () => this.#deps.clock.now(),
+      disable: (hookId, reason) => this.disable(hookId, reason),
+    });
+    this.#workers.set(id, worker);
+    worker.start();
+  }
+
+  /** Applies a change made by this replica at once (the watch repeats it later). */
+  applyLocal(id: string, entry: Versioned | undefined): void {
+    this.#apply(id, entry);
+  }
+
+  /** A new id for a webhook created without one. */
+  static newId(): string {
+    return "wh_" + randomBytes(9).toString("base64url").replace(/[^A-Za-z0-9]/g, "x");
+  }
+
+  /** Turns a webhook off after its destination said so; idempotent across replicas. */
+  async disable(id: string, reason: string): Promise<void> {
+    const store = this.store();
+    for (let tries = 0; tries < 5; tries++) {
+      const current = await store.read(id);
+      if (!current || !current.hook.enabled) return;
+      const hook: StoredWebhook = {
+        ...current.hook,
+        enabled: false,
+        disabledReason: reason,
+        disabledBy: "destination",
+        updatedAt: new Date(this.#deps.clock.now()).toISOString(),
+      };
+      try {
+        this.#apply(id, await store.update(hook, current.revision));
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+  }
+
+  /** Ensures the consumers of `hook`; 422 when its subjects are not captured by a stream. */
+  async prepare(hook: WebhookSpec): Promise<Binding[]> {
+    const bindings = bindingsFor(hook, this.#deps.nats.streamIndex);
+    await ensureConsumers(this.#deps.nats.manager(), hook, bindings);
+    return bindings;
+  }
+
+  /** Deletes consumers `before` had that `after` does not. */
+  async retire(before: WebhookSpec, after: WebhookSpec | undefined): Promise<void> {
+    const index = this.#deps.nats.streamIndex;
+    const keep = new Set(after ? bindingsFor(after, index).map((b) => b.durable) : []);
+    const old = before.subjects.flatMap((pattern) => {
+      try {
+        return bindingsFor({ id: before.id, subjects: [pattern] }, index);
+      } catch {
+        return []; // its stream is gone, and the consumer with it
+      }
+    });
+    await deleteConsumers(this.#deps.nats.manager(), old.filter((b) => !keep.has(b.durable)));
+  }
+
+  /** The JetStream manager (503 while NATS is down). */
+  manager() {
+    return this.#deps.nats.manager();
+  }
+
+  /** The stored webhook or 404. */
+  get(id: string): Versioned {
+    const entry = this.store().get(id);
+    if (!entry) throw new NotFoundError(`no webhook ${id}`);
+    return entry;
+  }
+
+  /** Stops every worker (in-flight requests settle first) and the registry watch. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#store?.stop();
+    const workers = [...this.#workers.values()];
+    this.#workers.clear();
+    await Promise.allSettled(workers.map((w) => w.stop()));
+    this.#sender.close();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The webhook registry in a JetStream KV bucket, shared by every replica. Each
+ * replica keeps a live copy fed by a KV watch; writes go through compare-and-
+ * set so two admins (or two replicas disabling after a 410) cannot overwrite
+ * each other silently.
+ */
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { QueuedIterator } from "@nats-io/nats-core";
+import { ConflictError } from "../errors.js";
+import type { StoredWebhook } from "./model.js";
+
+/** One entry of the live copy. */
+export interface Versioned {
+  hook: StoredWebhook;
+  revision: number;
+}
+
+/** Called for every change seen on the bucket (undefined: deleted). */
+export type ChangeListener = (id: string, entry: Versioned | undefined) => void;
+
+const decoder = new TextDecoder();
+
+/** KV-backed webhook registry with a live local copy. */
+export class WebhookStore {
+  readonly #kv: KV;
+  readonly #live = new Map<string, Versioned>();
+  #watch: QueuedIterator<unknown> | undefined;
+
+  private constructor(kv: KV) {
+    this.#kv = kv;
+  }
+
+  /** Opens (creating if needed) the bucket. */
+  static async open(js: JetStreamClient, bucket: string): Promise<WebhookStore> {
+    const kvm = new Kvm(js);
+    let kv: KV;
+    try {
+      kv = await kvm.create(bucket, { history: 1 });
+    } catch {
+      // Created elsewhere with other settings (history, replicas): use it as it is.
+      kv = await kvm.open(bucket);
+    }
+    return new WebhookStore(kv);
+  }
+
+  /** Every webhook this replica knows of, by id. */
+  all(): StoredWebhook[] {
+    return [...this.#live.values()].map((v) => v.hook).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The live entry for `id`. */
+  get(id: string): Versioned | undefined {
+    return this.#live.get(id);
+  }
+
+  /** Reads `id` from the bucket itself (not the live copy). */
+  async read(id: string): Promise<Versioned | undefined> {
+    const e = await this.#kv.get(id);
+    if (!e || e.operation !== "PUT") return undefined;
+    return { hook: JSON.parse(decoder.decode(e.value)) as StoredWebhook, revision: e.revision };
+  }
+
+  /** Stores a new webhook; 409 if the id is taken. */
+  async create(hook: StoredWebhook): Promise<Versioned> {
+    try {
+      const revision = await this.#kv.create(hook.id, JSON.stringify(hook));
+      return this.#remember(hook, revision);
+    } catch (err) {
+      if (await this.read(hook.id)) throw new ConflictError(`webhook ${hook.id} already exists`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Replaces `hook` if the stored revision is still `revision`; 409 otherwise. */
+  async update(hook: StoredWebhook, revision: number): Promise<Versioned> {
+    try {
+      const next = await this.#kv.update(hook.id, JSON.stringify(hook), revision);
+      return this.#remember(hook, next);
+    } catch (err) {
+      const current = await this.read(hook.id);
+      if (current && current.revision !== revision) throw new ConflictError(`webhook ${hook.id} was changed meanwhile; read it again`, { cause: err });
+      throw err;
+    }
+  }
+
+  /** Deletes `id`. */
+  async delete(id: string): Promise<void> {
+    await this.#kv.delete(id);
+    this.#live.delete(id);
+  }
+
+  /** Loads the bucket and follows it; `listener` sees the initial values and every change after. */
+  async watch(listener: ChangeListener): Promise<void> {
+    const iter = await this.#kv.watch();
+    this.#watch = iter;
+    let initial = true;
+    const done = new Promise<void>((resolve) => {
+      void (async () => {
+        for await (const e of iter) {
+          const known = this.#live.get(e.key);
+          if (e.operation === "PUT") {
+            // Own writes are applied at once; the watch repeats them later.
+            if (!known || known.revision < e.revision) {
+              const entry = this.#remember(JSON.parse(decoder.decode(e.value)) as StoredWebhook, e.revision);
+              listener(e.key, entry);
+            }
+          } else if (!known || known.revision < e.revision) {
+            this.#live.delete(e.key);
+            listener(e.key, undefined);
+          }
+          if (initial && e.delta === 0) {
+            initial = false;
+            resolve();
+          }
+        }
+      })();
+      // An empty bucket yields nothing to mark the end of the initial values.
+      void this.#kv.status().then((s) => {
+        if (s.values === 0) resolve();
+      });
+    });
+    await done;
+  }
+
+  /** Stops following the bucket. */
+  stop(): void {
+    this.#watch?.stop();
+  }
+
+  #remember(hook: StoredWebhook, revision: number): Versioned {
+    const entry = { hook, revision };
+    this.#live.set(hook.id, entry);
+    return entry;
+  }
+}

@@ -1,0 +1,195 @@
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishVia, useGateway } from "../support/fixture.js";
+import { startSink, type Sink } from "../support/sink.js";
+
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const OLD_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+describe("outbound webhooks - delivery", () => {
+  const f = useGateway({
+    jetstream: { streams: [{ name: "EVENTS", subjects: ["wh.>"] }] },
+    webhooks: { allowPrivateNetworks: true },
+  });
+  const publish = publishVia(() => f.gw);
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink.close());
+
+  const create = async (body: Record<string, unknown>) => {
+    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return res.json();
+  };
+  const deliveries = async (id: string) => (await (await f.gw.fetch(`/v1/webhooks/${id}/deliveries`)).json()).deliveries;
+
+  it("webhooks - a published event arrives signed; standardwebhooks verifies it and the body is the envelope", async () => {
+    await create({ id: "signed", subjects: ["wh.signed.*"], url: `${sink.url}/signed`, secret: SECRET });
+    const res = await publish("wh.signed.created", JSON.stringify({ image: "alpine:3.20" }), {
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    });
+    expect(res.status).toBe(201);
+    const { seq } = await res.json();
+    const [req] = await sink.waitFor("/signed", 1);
+    const payload = new Webhook(SECRET).verify(req!.body, req!.headers as Record<string, string>);
+    expect(payload).toEqual({
+      subject: "wh.signed.created",
+      data: { image: "alpine:3.20" },
+      headers: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "Content-Type": "application/json" },
+      stream: "EVENTS",
+      seq,
+      time: expect.any(String),
+    });
+    expect(req!.headers["webhook-id"]).toBe(`msg_EVENTS_${seq}`);
+    expect(req!.headers["content-type"]).toBe("application/json");
+    expect(req!.headers["user-agent"]).toMatch(/^natsgate\/\d+\.\d+\.\d+/);
+    expect(req!.headers.traceparent).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    expect(Math.abs(Number(req!.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(5);
+  });
+
+  it("webhooks - two secrets during rotation give two signatures, each verifiable alone", async () => {
+    await create({ id: "rotating", subjects: ["wh.rotating.*"], url: `${sink.url}/rotating`, secret: [SECRET, OLD_SECRET] });
+    await publish("wh.rotating.x", JSON.stringify({ n: 1 }));
+    const [req] = await sink.waitFor("/rotating", 1);
+    expect(String(req!.headers["webhook-signature"]).split(" ")).toHaveLength(2);
+    for (const s of [SECRET, OLD_SECRET]) expect(new Webhook(s).verify(req!.body, req!.headers as Record<string, string>)).toMatchObject({ data: { n: 1 } });
+    expect(() => new Webhook("whsec_" + Buffer.alloc(24, 7).toString("base64")).verify(req!.body, req!.headers as Record<string, string>)).toThrow();
+  });
+
+  it("webhooks - 500, 500, then 200 is three attempts with the same webhook-id, journaled newest first", async () => {
+    sink.script("/flaky", (_, n) => ({ status: n < 2 ? 500 : 200, body: n < 2 ? "boom" : "ok" }));
+    await create({ id: "flaky", subjects: ["wh.flaky.*"], url: `${sink.url}/flaky`, retry: { schedule: [50, 50, 50] } });
+    await publish("wh.flaky.x", JSON.stringify({ n: 1 }));
+    const reqs = await sink.waitFor("/flaky", 3);
+    const ids = new Set(reqs.map((r) => r.headers["webhook-id"]));
+    expect(ids.size).toBe(1);
+    await expect.poll(async () => (await deliveries("flaky")).map((d: { outcome: string; status: number; attempt: number }) => [d.attempt, d.outcome, d.status])).toEqual([
+      [3, "delivered", 200],
+      [2, "retrying", 500],
+      [1, "retrying", 500],
+    ]);
+    const [, second] = await deliveries("flaky");
+    expect(second).toMatchObject({ webhookId: [...ids][0], subject: "wh.flaky.x", stream: "EVENTS", response: "boom", nextAttemptAt: expect.any(String) });
+    expect(sink.on("/flaky")).toHaveLength(3);
+  });
+
+  it("webhooks - 429 with Retry-After waits at least that long, even with a shorter schedule", async () => {
+    sink.script("/limited", (_, n) => (n === 0 ? { status: 429, headers: { "retry-after": "1" } } : { status: 204 }));
+    await create({ id: "limited", subjects: ["wh.limited.*"], url: `${sink.url}/limited`, retry: { schedule: [20] } });
+    await publish("wh.limited.x", "{}");
+    const [first, second] = await sink.waitFor("/limited", 2);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("webhooks - a 400 goes to the dead letters with its status and response; retry delivers it and removes it", async () => {
+    let accept = false;
+    sink.script("/rejects", () => (accept ? { status: 200 } : { status: 400, body: "field amount is required" }));
+    await create({ id: "rejects", subjects: ["wh.rejects.*"], url: `${sink.url}/rejects`, retry: { schedule: [20, 20] } });
+    const { seq } = await (await publish("wh.rejects.x", JSON.stringify({ amount: null }))).json();
+    await sink.waitFor("/rejects", 1);
+    let letters: any[] = [];
+    await expect
+      .poll(async () => {
+        letters = (await (await f.gw.fetch("/v1/dead-letters?webhook=rejects")).json()).deadLetters;
+        return letters.length;
+      })
+      .toBe(1);
+    expect(letters[0]).toMatchObject({
+      id: expect.any(Number),
+      webhook: "rejects",
+      webhookId: `msg_EVENTS_${seq}`,
+      reason: "HTTP 400",
+      attempts: 1,
+      status: 400,
+      response: "field amount is required",
+      event: { subject: "wh.rejects.x", data: { amount: null }, stream: "EVENTS", seq },
+    });
+    expect(sink.on("/rejects")).toHaveLength(1);
+    const failed = await f.gw.fetch(`/v1/dead-letters/${letters[0].id}/retry`, { method: "POST" });
+    expect(failed.status).toBe(502);
+    expect((await failed.json()).attempt).toMatchObject({ status: 400 });
+    accept = true;
+    const ok = await f.gw.fetch(`/v1/dead-letters/${letters[0].id}/retry`, { method: "POST" });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ delivered: true, status: 200, webhookId: `msg_EVENTS_${seq}` });
+    expect(sink.on("/rejects").at(-1)!.headers["webhook-id"]).toBe(`msg_EVENTS_${seq}`);
+    expect((await (await f.gw.fetch("/v1/dead-letters?webhook=rejects")).json()).deadLetters).toEqual([]);
+    expect((await f.gw.fetch(`/v1/dead-letters/${letters[0].id}/retry`, { method: "POST" })).status).toBe(404);
+  });
+
+  it("webhooks - 410 disables the webhook; the event is held and delivered once it is enabled again", async () => {
+    let gone = true;
+    sink.script("/gone", () => ({ status: gone ? 410 : 200 }));
+    const hook = await create({ id: "gone", subjects: ["wh.gone.*"], url: `${sink.url}/gone`, retry: { schedule: [20] } });
+    await publish("wh.gone.x", JSON.stringify({ n: 1 }));
+    await sink.waitFor("/gone", 1);
+    await expect.poll(async () => (await (await f.gw.fetch("/v1/webhooks/gone")).json()).enabled).toBe(false);
+    const disabled = await (await f.gw.fetch("/v1/webhooks/gone")).json();
+    expect(disabled.disabledReason).toBe("the destination answered 410 Gone");
+    gone = false;
+    const { createdAt: _c, updatedAt: _u, source: _s, secrets: _n, disabledReason: _r, disabledBy: _b, ...spec } = { ...hook, enabled: true };
+    const put = await f.gw.fetch("/v1/webhooks/gone", { method: "PUT", body: JSON.stringify(spec), headers: { "content-type": "application/json" } });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const reqs = await sink.waitFor("/gone", 2);
+    expect(reqs[1]!.headers["webhook-id"]).toBe(reqs[0]!.headers["webhook-id"]);
+    expect((await put.json()).enabled).toBe(true);
+  });
+
+  it("webhooks - a sink slower than timeoutMs counts as a failed attempt and is retried, then dead-lettered", async () => {
+    sink.script("/slow", () => ({ status: 200, delayMs: 1_000 }));
+    await create({ id: "slow", subjects: ["wh.slow.*"], url: `${sink.url}/slow`, timeoutMs: 200, retry: { schedule: [20] } });
+    await publish("wh.slow.x", "{}");
+    await sink.waitFor("/slow", 2);
+    await expect
+      .poll(async () => (await (await f.gw.fetch("/v1/dead-letters?webhook=slow")).json()).deadLetters.map((l: any) => [l.attempts, l.error]), { timeout: 5_000 })
+      .toEqual([[2, "no complete response within 200 ms"]]);
+    const [latest] = await deliveries("slow");
+    expect(latest).toMatchObject({ outcome: "dead-lettered", error: "no complete response within 200 ms" });
+    expect(latest.durationMs).toBeGreaterThanOrEqual(190);
+    expect(latest.durationMs).toBeLessThan(900);
+  });
+
+  it("webhooks - cloudevents format posts a structured CloudEvent", async () => {
+    await create({ id: "ce", subjects: ["wh.ce.*"], url: `${sink.url}/ce`, format: "cloudevents", secret: SECRET });
+    const { seq } = await (await publish("wh.ce.done", JSON.stringify({ ok: true }))).json();
+    const [req] = await sink.waitFor("/ce", 1);
+    expect(req!.headers["content-type"]).toBe("application/cloudevents+json");
+    expect(new Webhook(SECRET).verify(req!.body, req!.headers as Record<string, string>)).toEqual({
+      specversion: "1.0",
+      id: `msg_EVENTS_${seq}`,
+      source: "/natsgate/streams/EVENTS",
+      type: "wh.ce.done",
+      time: expect.any(String),
+      datacontenttype: "application/json",
+      data: { ok: true },
+    });
+  });
+
+  it("webhooks - ordered delivery holds later events until the first succeeds", async () => {
+    sink.script("/ordered", (_, n) => ({ status: n < 2 ? 503 : 200 }));
+    await create({ id: "ordered", subjects: ["wh.ordered.*"], url: `${sink.url}/ordered`, ordered: true, retry: { schedule: [30, 30, 30] } });
+    for (let i = 1; i <= 3; i++) await publish("wh.ordered.x", JSON.stringify({ i }));
+    const reqs = await sink.waitFor("/ordered", 5);
+    expect(reqs.map((r) => JSON.parse(r.body).data.i)).toEqual([1, 1, 1, 2, 3]);
+  });
+
+  it("webhooks - at most `concurrency` requests are in flight per webhook", async () => {
+    sink.script("/parallel", () => ({ status: 200, delayMs: 100 }));
+    await create({ id: "parallel", subjects: ["wh.parallel.*"], url: `${sink.url}/parallel`, concurrency: 3 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => publish("wh.parallel.x", JSON.stringify({ i }))));
+    const reqs = await sink.waitFor("/parallel", 12);
+    expect(new Set(reqs.map((r) => JSON.parse(r.body).data.i)).size).toBe(12);
+    expect(sink.concurrency("/parallel").max).toBe(3);
+  });
+
+  it("webhooks - POST /test sends a signed sample event now and reports the answer", async () => {
+    await create({ id: "tested", subjects: ["wh.tested.*"], url: `${sink.url}/tested`, secret: SECRET });
+    const res = await f.gw.fetch("/v1/webhooks/tested/test", { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ webhookId: expect.stringMatching(/^msg_test_/), delivered: true, status: 200, response: "ok", durationMs: expect.any(Number) });
+    const [req] = await sink.waitFor("/tested", 1);
+    expect(new Webhook(SECRET).verify(req!.body, req!.headers as Record<string, string>)).toMatchObject({ subject: "natsgate.webhook.test", data: { webhook: "tested", test: true } });
+  });
+});
