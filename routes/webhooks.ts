@@ -37,9 +37,9 @@ export function webhookRoutes(gw: Gateway): Hono<AppEnv> {
   const admin = new WebhookAdmin(gw.webhooks, () => gw.clock.now());
   for (const path of ["/v1/webhooks", "/v1/webhooks/*", "/v1/dead-letters", "/v1/dead-letters/*"]) {
     app.use(path, authenticate(gw), auditTrail(gw, "admin"), async (c, next) => {
+      const [, , kind, id] = c.req.path.split("/");
+      c.set("audit", { resource: kind === "dead-letters" ? "dead-letters" : id ? `webhook:${id}` : "webhooks" });
       if (!c.var.principal.permissions.admin) throw adminRequired(c.var.principal.name);
-      const id = c.req.param("id");
-      c.set("audit", { resource: c.req.path.startsWith("/v1/dead-letters") ? "dead-letters" : `webhook${id ? ":" + id : "s"}` });
       await next();
     });
   }

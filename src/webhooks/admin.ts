@@ -91,10 +91,20 @@ export class WebhookAdmin {
 
   async #create(spec: WebhookSpec): Promise<StoredWebhook> {
     this.#checkDestination(spec);
+    const store = this.svc.store();
+    if (await store.read(spec.id)) throw new ConflictError(`webhook ${spec.id} already exists`);
     await this.svc.prepare(spec);
     const stamp = new Date(this.now()).toISOString();
     const hook: StoredWebhook = { ...spec, source: "api", createdAt: stamp, updatedAt: stamp };
-    const entry = await this.svc.store().create(hook);
+    let entry;
+    try {
+      entry = await store.create(hook);
+    } catch (err) {
+      // Lost a race with another create of the same id: drop the consumers only this attempt needed.
+      const winner = await store.read(spec.id);
+      await this.svc.retire(spec, winner?.hook).catch(() => {});
+      throw err;
+    }
     this.svc.applyLocal(hook.id, entry);
     return hook;
   }

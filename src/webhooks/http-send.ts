@@ -45,6 +45,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   let ms: number;
   if (/^\d+$/.test(trimmed)) ms = Number(trimmed) * 1000;
   else {
+    // All three HTTP-date forms start with a day name; Date.parse alone would take "-5" or "1.5".
+    if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined;
     const at = Date.parse(trimmed);
     if (Number.isNaN(at)) return undefined;
     ms = Math.max(0, at - nowMs);

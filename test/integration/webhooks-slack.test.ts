@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishVia, useGateway } from "../support/fixture.js";
+import { startSink, type Sink } from "../support/sink.js";
+
+describe("outbound webhooks - Slack", () => {
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+  const publish = publishVia(() => f.gw);
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink.close());
+  const create = async (body: Record<string, unknown>) => {
+    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    expect(res.status, await res.clone().text()).toBe(201);
+  };
+
+  it("slack - text and blocks are rendered from the envelope; event data is escaped, the template is not", async () => {
+    await create({
+      id: "notify",
+      subjects: ["slack.transfer.*"],
+      url: `${sink.url}/notify`,
+      format: "slack",
+      template: {
+        text: "<https://status.example|Transfer> of {{data.image}} done by {{data.user.name}} ({{subject}}, missing: '{{data.nope.deeper}}')",
+        blocks: [{ type: "section", text: { type: "mrkdwn", text: "*{{data.image}}* seq {{seq}} {{data}}" } }],
+      },
+    });
+    const { seq } = await (await publish("slack.transfer.completed", JSON.stringify({ image: "evil<@U123>&co", user: { name: "ana" } }))).json();
+    const [req] = await sink.waitFor("/notify", 1);
+    expect(req!.headers["content-type"]).toBe("application/json");
+    const message = JSON.parse(req!.body);
+    expect(message.text).toBe(
+      "<https://status.example|Transfer> of evil&lt;@U123&gt;&amp;co done by ana (slack.transfer.completed, missing: '')",
+    );
+    expect(message.blocks).toEqual([
+      { type: "section", text: { type: "mrkdwn", text: `*evil&lt;@U123&gt;&amp;co* seq ${seq} {"image":"evil&lt;@U123&gt;&amp;co","user":{"name":"ana"}}` } },
+    ]);
+    expect(Object.keys(message)).toEqual(["text", "blocks"]);
+  });
+
+  it("slack - placeholders cannot reach prototypes or run code", async () => {
+    await create({ id: "proto", subjects: ["slack.proto"], url: `${sink.url}/proto`, format: "slack", template: "[{{constructor}}][{{data.__proto__}}][{{ data.a }}][{{data.a + 1}}]" });
+    await publish("slack.proto", JSON.stringify({ a: 1 }));
+    const [req] = await sink.waitFor("/proto", 1);
+    expect(JSON.parse(req!.body)).toEqual({ text: "[][][1][{{data.a + 1}}]" });
+  });
+
+  it("slack - at most one request per second per Slack URL", async () => {
+    await create({ id: "paced", subjects: ["slack.paced"], url: `${sink.url}/paced`, format: "slack" });
+    for (let i = 0; i < 3; i++) await publish("slack.paced", JSON.stringify({ i }));
+    const reqs = await sink.waitFor("/paced", 3, 10_000);
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(950);
+    expect(reqs.map((r) => JSON.parse(r.body).text)).toEqual(['*slack.paced*: {"i":0}', '*slack.paced*: {"i":1}', '*slack.paced*: {"i":2}']);
+  });
+
+  it("slack - invalid_payload is permanent (dead letter); channel_is_archived disables the webhook", async () => {
+    sink.script("/invalid", () => ({ status: 400, body: "invalid_payload" }));
+    sink.script("/archived", () => ({ status: 410, body: "channel_is_archived" }));
+    await create({ id: "invalid", subjects: ["slack.invalid"], url: `${sink.url}/invalid`, format: "slack", retry: { schedule: [10, 10] } });
+    await create({ id: "archived", subjects: ["slack.archived"], url: `${sink.url}/archived`, format: "slack" });
+    await publish("slack.invalid", "{}");
+    await publish("slack.archived", "{}");
+    await expect
+      .poll(async () => (await (await f.gw.fetch("/v1/dead-letters?webhook=invalid")).json()).deadLetters.map((l: any) => [l.reason, l.status, l.response]))
+      .toEqual([["Slack answered invalid_payload", 400, "invalid_payload"]]);
+    await expect.poll(async () => (await (await f.gw.fetch("/v1/webhooks/archived")).json()).disabledReason).toBe("Slack answered channel_is_archived");
+    expect(sink.on("/invalid")).toHaveLength(1);
+    expect(sink.on("/archived")).toHaveLength(1);
+  });
+});
