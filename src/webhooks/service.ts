@@ -110,6 +110,7 @@ export class WebhookService {
     for (const endpoint of config.webhooks.endpoints) await this.#seed(store, endpoint as WebhookSpec);
     await store.watch((id, entry) => this.#apply(id, entry));
     this.#store = store;
+    logger.info("webhooks ready", { webhooks: store.all().length, delivering: this.#workers.size });
     if (this.#stopped) this.#store.stop();
   }
 

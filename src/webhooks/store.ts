@@ -100,8 +100,9 @@ export class WebhookStore {
         for await (const e of iter) {
           const known = this.#live.get(e.key);
           if (e.operation === "PUT") {
-            // Own writes are applied at once; the watch repeats them later.
-            if (!known || known.revision < e.revision) {
+            // Own writes are applied at once and the watch repeats them later; the initial
+            // values are all reported, including what this replica wrote before watching.
+            if (initial || !known || known.revision < e.revision) {
               const entry = this.#remember(JSON.parse(decoder.decode(e.value)) as StoredWebhook, e.revision);
               listener(e.key, entry);
             }
@@ -117,7 +118,9 @@ export class WebhookStore {
       })();
       // An empty bucket yields nothing to mark the end of the initial values.
       void this.#kv.status().then((s) => {
-        if (s.values === 0) resolve();
+        if (s.values !== 0) return;
+        initial = false;
+        resolve();
       });
     });
     await done;

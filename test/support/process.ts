@@ -91,3 +91,30 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Which of `pids` owns each local TCP port (Linux /proc): lets a test tell
+ * which gateway process sent a request from the request's remote port.
+ */
+export async function portOwners(pids: number[]): Promise<Map<number, number>> {
+  const { readdir, readlink, readFile } = await import("node:fs/promises");
+  const inodeToPid = new Map<string, number>();
+  for (const pid of pids) {
+    for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+      const m = /^socket:\[(\d+)\]$/.exec(link);
+      if (m) inodeToPid.set(m[1]!, pid);
+    }
+  }
+  const owners = new Map<number, number>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const lines = (await readFile(table, "utf8").catch(() => "")).split("\n").slice(1);
+    for (const line of lines) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      const pid = inodeToPid.get(cols[9]!);
+      if (pid !== undefined) owners.set(parseInt(cols[1]!.split(":")[1]!, 16), pid);
+    }
+  }
+  return owners;
+}

@@ -13,6 +13,8 @@ export interface SinkRequest {
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
+  /** The client's port: which connection (and so which process) sent it. */
+  remotePort: number;
 }
 
 /** What to answer to a request. */
@@ -54,7 +56,7 @@ export async function startSink(): Promise<Sink> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       const path = req.url ?? "/";
-      const entry: SinkRequest = { path, headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() };
+      const entry: SinkRequest = { path, headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now(), remotePort: req.socket.remotePort ?? 0 };
       const n = requests.filter((r) => r.path === path).length;
       requests.push(entry);
       const l = loadOf(path);
