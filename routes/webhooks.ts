@@ -64,6 +64,7 @@ export function webhookRoutes(gw: Gateway): Hono<AppEnv> {
     c.json({ deliveries: await admin.deliveries(c.req.param("id"), intParam(c, "limit", 50, 1, MAX_LIST_LIMIT)) }),
   );
   app.post("/v1/webhooks/:id/test", async (c) => c.json(await admin.test(c.req.param("id"))));
+  app.post("/v1/webhooks/:id/replay", async (c) => c.json(await admin.replay(c.req.param("id"), await jsonBody(c)), 202));
 
   app.get("/v1/dead-letters", async (c) => {
     const after = intParam(c, "after", 0, 0, Number.MAX_SAFE_INTEGER);

@@ -18,12 +18,12 @@ export function formatCursor(positions: Positions): string {
     .join(",");
 }
 
-/** Parses a cursor; 400 when it is not one. */
-export function parseCursor(cursor: string): Positions {
+/** Parses a cursor; 400 naming `what` (the header or field it came in) when it is not one. */
+export function parseCursor(cursor: string, what = "Last-Event-ID"): Positions {
   const positions: Positions = new Map();
   for (const part of cursor.split(",")) {
     const m = PAIR.exec(part.trim());
-    if (!m) throw new BadRequestError(`Last-Event-ID ${JSON.stringify(cursor)} is not a natsgate cursor (STREAM:SEQ[,STREAM:SEQ])`);
+    if (!m) throw new BadRequestError(`${what} ${JSON.stringify(cursor)} is not a natsgate cursor (STREAM:SEQ[,STREAM:SEQ])`);
     positions.set(m[1]!, Number(m[2]));
   }
   return positions;

@@ -10,9 +10,14 @@ import { BadRequestError, ConflictError, DeliveryFailedError, NotFoundError, Unp
 import type { Envelope } from "../sse-frame.js";
 import type { Attempted } from "./deliverer.js";
 import { attemptSubject, deadLetterSubject, INTERNAL_PREFIX, type AttemptRecord, type DeadLetter } from "./journal.js";
-import { definitionKey, publicWebhook, webhookSchema, type StoredWebhook, type WebhookSpec } from "./model.js";
+import { parseCursor } from "../cursor.js";
+import { bindingsFor, createReplayConsumer, type ReplayStart } from "./consumers.js";
+import { definitionKey, publicWebhook, webhookSchema, type Replay, type StoredWebhook, type WebhookSpec } from "./model.js";
 import { WebhookService } from "./service.js";
 import { readMessages } from "./stream-read.js";
+
+/** An RFC 3339 date-time (the replay's other form of `from` is a cursor). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 /** Most records one listing returns. */
 export const MAX_LIST_LIMIT = 1_000;
@@ -72,6 +77,7 @@ export class WebhookAdmin {
     await this.svc.prepare(spec);
     const stamp = new Date(this.now()).toISOString();
     const hook: StoredWebhook = { ...spec, source: current.hook.source, createdAt: current.hook.createdAt, updatedAt: stamp };
+    if (current.hook.replays?.length) hook.replays = current.hook.replays;
     const entry = await store.update(hook, current.revision);
     await this.svc.retire(current.hook, spec);
     this.svc.applyLocal(id, entry);
@@ -112,6 +118,43 @@ export class WebhookAdmin {
   #checkDestination(spec: WebhookSpec): void {
     const refused = this.svc.guard.checkUrl(spec.url);
     if (refused) throw new UnprocessableError(refused.message, [{ path: "/url", message: "internal destination" }]);
+  }
+
+  /**
+   * `POST /v1/webhooks/{id}/replay`: delivers again every event from `from` (a
+   * cursor: after that position; an RFC 3339 time: from then) up to the
+   * stream's end now, through extra durable consumers every replica shares.
+   * Replayed events keep their webhook-id.
+   */
+  async replay(id: string, body: unknown) {
+    const from = (body as { from?: unknown } | null)?.from;
+    if (typeof from !== "string" || from.length === 0) {
+      throw new BadRequestError('replay needs {"from": cursor or RFC 3339 time}', { issues: [{ path: "/from", message: "required string" }] });
+    }
+    const time = RFC3339.test(from) && !Number.isNaN(Date.parse(from)) ? new Date(from).toISOString() : undefined;
+    const positions = time ? undefined : parseCursor(from, "from");
+    const current = this.svc.get(id).hook;
+    if (!current.enabled) throw new ConflictError(`webhook ${id} is disabled; enable it before replaying`);
+    const bindings = bindingsFor(current, this.svc.streamIndex());
+    if (positions && !bindings.some((b) => positions.has(b.stream))) {
+      throw new BadRequestError(`cursor ${from} names none of the streams webhook ${id} reads (${[...new Set(bindings.map((b) => b.stream))].join(", ")})`);
+    }
+    const jsm = this.svc.manager();
+    const started: Replay[] = [];
+    const stamp = this.now();
+    for (const b of bindings) {
+      const afterSeq = positions?.get(b.stream);
+      if (positions && afterSeq === undefined) continue;
+      const until = (await jsm.streams.info(b.stream)).state.last_seq;
+      const durable = `${b.durable}_r${stamp.toString(36)}`;
+      const start: ReplayStart = time ? { time } : { afterSeq: afterSeq! };
+      const pending = await createReplayConsumer(jsm, current, b, durable, start, until);
+      if (pending > 0) started.push({ durable, stream: b.stream, pattern: b.pattern, until, from, startedAt: new Date(stamp).toISOString() });
+    }
+    if (started.length > 0) {
+      await this.svc.modify(id, (hook) => ({ ...hook, replays: [...(hook.replays ?? []), ...started] }));
+    }
+    return { webhook: id, replays: started.map(({ durable: _d, ...r }) => r) };
   }
 
   /** `POST /v1/webhooks/{id}/test`: one signed delivery of a sample event, now. */

@@ -18,6 +18,8 @@ export interface Binding {
   stream: string;
   pattern: string;
   durable: string;
+  /** Replay consumers only: the last sequence to deliver; later events are skipped. */
+  until?: number;
 }
 
 /** FNV-1a of the pattern, so a durable's name stays the same while its pattern does. */
@@ -96,6 +98,31 @@ export async function ensureConsumers(jsm: JetStreamManager, hook: WebhookSpec, 
       await jsm.consumers.update(b.stream, b.durable, { ack_wait: wanted.ack_wait, max_ack_pending: wanted.max_ack_pending });
     }
   }
+}
+
+/** Where a replay starts: after a stream sequence, or at a time. */
+export type ReplayStart = { afterSeq: number } | { time: string };
+
+/**
+ * Creates a replay consumer for `b` and returns the events it will deliver, or
+ * 0 (and no consumer) when there is nothing between the start and `until`.
+ */
+export async function createReplayConsumer(jsm: JetStreamManager, hook: WebhookSpec, b: Binding, durable: string, start: ReplayStart, until: number): Promise<number> {
+  const cfg = consumerConfig(hook, { ...b, durable });
+  cfg.description = `natsgate webhook ${hook.id} replay up to ${b.stream}:${until}`;
+  if ("afterSeq" in start) {
+    cfg.deliver_policy = DeliverPolicy.StartSequence;
+    cfg.opt_start_seq = start.afterSeq + 1;
+  } else {
+    cfg.deliver_policy = DeliverPolicy.StartTime;
+    cfg.opt_start_time = start.time;
+  }
+  const info = await jsm.consumers.add(b.stream, cfg);
+  if (info.num_pending === 0 || ("afterSeq" in start && start.afterSeq >= until)) {
+    await deleteConsumers(jsm, [{ ...b, durable }]);
+    return 0;
+  }
+  return info.num_pending;
 }
 
 /** Deletes consumers (already gone is fine). */

@@ -99,8 +99,22 @@ export interface StoredWebhook extends WebhookSpec {
   disabledReason?: string;
   /** Who turned it off: its destination (kept until an admin re-enables) or the gateway's setup. */
   disabledBy?: "destination" | "setup";
+  /** Replays in progress: extra consumers re-reading part of a stream. */
+  replays?: Replay[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** A replay in progress: a consumer over `pattern` from a past position up to `until`. */
+export interface Replay {
+  durable: string;
+  stream: string;
+  pattern: string;
+  /** Last stream sequence to deliver (the stream's end when the replay was asked for). */
+  until: number;
+  /** The request's `from`, as given. */
+  from: string;
+  startedAt: string;
 }
 
 /** The secrets of a webhook as a list. */
@@ -115,9 +129,18 @@ export function publicWebhook(hook: StoredWebhook): Omit<StoredWebhook, "secret"
   return { ...rest, secrets: secretsOf(hook).length };
 }
 
-/** The definition's fields, for comparing a config webhook with the stored one. */
-export function definitionKey(hook: WebhookSpec): string {
-  const { enabled: _enabled, ...definition } = hook;
+/** The definition's fields (not state such as enabled, timestamps or replays), for comparing a config webhook with the stored one. */
+export function definitionKey(hook: WebhookSpec | StoredWebhook): string {
+  const {
+    enabled: _enabled,
+    source: _source,
+    disabledReason: _reason,
+    disabledBy: _by,
+    createdAt: _created,
+    updatedAt: _updated,
+    replays: _replays,
+    ...definition
+  } = hook as Partial<StoredWebhook>;
   return canonicalJson(definition);
 }
 

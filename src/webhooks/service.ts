@@ -20,6 +20,12 @@ import { SsrfGuard } from "./ssrf.js";
 import { WebhookStore, type Versioned } from "./store.js";
 import { WebhookWorker } from "./worker.js";
 
+/** The consumers of a webhook's replays in progress. */
+function replayBindings(hook: WebhookSpec | StoredWebhook | undefined): Binding[] {
+  const replays = (hook as StoredWebhook | undefined)?.replays ?? [];
+  return replays.map((r) => ({ stream: r.stream, pattern: r.pattern, durable: r.durable, until: r.until }));
+}
+
 /** Delay before setting up again after a failure (e.g. JetStream briefly unavailable), in ms. */
 const SETUP_RETRY_MS = 2_000;
 
@@ -159,7 +165,7 @@ export class WebhookService {
     const hook = entry.hook;
     let bindings: Binding[];
     try {
-      bindings = bindingsFor(hook, this.#deps.nats.streamIndex);
+      bindings = [...bindingsFor(hook, this.#deps.nats.streamIndex), ...replayBindings(hook)];
     } catch (err) {
       this.#deps.logger.error("webhook cannot be delivered", { webhook: id, err: String(err) });
       return;
@@ -170,6 +176,7 @@ export class WebhookService {
       logger: this.#deps.logger,
       now: () => this.#deps.clock.now(),
       disable: (hookId, reason) => this.disable(hookId, reason),
+      replayDone: (hookId, durable) => this.replayDone(hookId, durable),
     });
     this.#workers.set(id, worker);
     worker.start();
@@ -187,24 +194,42 @@ export class WebhookService {
 
   /** Turns a webhook off after its destination said so; idempotent across replicas. */
   async disable(id: string, reason: string): Promise<void> {
+    await this.modify(id, (hook) => (hook.enabled ? { ...hook, enabled: false, disabledReason: reason, disabledBy: "destination" } : undefined));
+  }
+
+  /** Removes a finished replay: its consumer and its registry entry. */
+  async replayDone(id: string, durable: string): Promise<void> {
+    const entry = this.store().get(id);
+    const replay = entry?.hook.replays?.find((r) => r.durable === durable);
+    if (replay) await deleteConsumers(this.manager(), [replay]);
+    await this.modify(id, (hook) => {
+      const replays = (hook.replays ?? []).filter((r) => r.durable !== durable);
+      if (replays.length === (hook.replays ?? []).length) return undefined;
+      return { ...hook, replays };
+    });
+    if (replay) this.#deps.logger.info("webhook replay finished", { webhook: id, stream: replay.stream, until: replay.until });
+  }
+
+  /**
+   * Read-modify-write of one registry entry with compare-and-set, retried when
+   * another replica wrote in between; `change` returns undefined for "no change".
+   */
+  async modify(id: string, change: (hook: StoredWebhook) => StoredWebhook | undefined): Promise<Versioned | undefined> {
     const store = this.store();
-    for (let tries = 0; tries < 5; tries++) {
+    for (let tries = 0; tries < 10; tries++) {
       const current = await store.read(id);
-      if (!current || !current.hook.enabled) return;
-      const hook: StoredWebhook = {
-        ...current.hook,
-        enabled: false,
-        disabledReason: reason,
-        disabledBy: "destination",
-        updatedAt: new Date(this.#deps.clock.now()).toISOString(),
-      };
+      if (!current) return undefined;
+      const next = change(current.hook);
+      if (!next) return current;
       try {
-        this.#apply(id, await store.update(hook, current.revision));
-        return;
+        const entry = await store.update({ ...next, updatedAt: new Date(this.#deps.clock.now()).toISOString() }, current.revision);
+        this.#apply(id, entry);
+        return entry;
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
       }
     }
+    throw new ConflictError(`webhook ${id} keeps changing; try again`);
   }
 
   /** Ensures the consumers of `hook`; 422 when its subjects are not captured by a stream. */
@@ -214,8 +239,8 @@ export class WebhookService {
     return bindings;
   }
 
-  /** Deletes consumers `before` had that `after` does not. */
-  async retire(before: WebhookSpec, after: WebhookSpec | undefined): Promise<void> {
+  /** Deletes consumers `before` had that `after` does not (replays included). */
+  async retire(before: WebhookSpec | StoredWebhook, after: WebhookSpec | StoredWebhook | undefined): Promise<void> {
     const index = this.#deps.nats.streamIndex;
     const keep = new Set(after ? bindingsFor(after, index).map((b) => b.durable) : []);
     const old = before.subjects.flatMap((pattern) => {
@@ -225,7 +250,14 @@ export class WebhookService {
         return []; // its stream is gone, and the consumer with it
       }
     });
+    for (const r of replayBindings(after)) keep.add(r.durable);
+    old.push(...replayBindings(before));
     await deleteConsumers(this.#deps.nats.manager(), old.filter((b) => !keep.has(b.durable)));
+  }
+
+  /** Which stream captures which subjects. */
+  streamIndex() {
+    return this.#deps.nats.streamIndex;
   }
 
   /** The JetStream manager (503 while NATS is down). */

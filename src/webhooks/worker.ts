@@ -28,6 +28,8 @@ export interface WorkerDeps {
   now: () => number;
   /** Turns the webhook off for everyone (410 Gone, Slack channel_is_archived). */
   disable(id: string, reason: string): Promise<void>;
+  /** A replay consumer has delivered everything up to its end: remove it. */
+  replayDone(id: string, durable: string): Promise<void>;
 }
 
 /** Delivers one webhook's events from its consumers. */
@@ -73,7 +75,7 @@ export class WebhookWorker {
             continue;
           }
           await this.#slot();
-          const task = this.#handle(m).catch((err) =>
+          const task = this.#handle(m, b).catch((err) =>
             this.deps.logger.error("webhook delivery failed unexpectedly", { webhook: this.hook.id, err: String(err) }),
           );
           this.#inflight.add(task);
@@ -104,8 +106,29 @@ export class WebhookWorker {
     for (const w of waiters) w();
   }
 
-  async #handle(m: JsMsg): Promise<void> {
+  async #handle(m: JsMsg, b: Binding): Promise<void> {
+    await this.#deliver(m, b);
+    if (b.until !== undefined && (m.info.pending === 0 || m.seq >= b.until)) await this.#finishReplay(b);
+  }
+
+  /** Deletes a replay consumer once nothing up to its end is left or unacknowledged (any replica may get here). */
+  async #finishReplay(b: Binding): Promise<void> {
+    const info = await this.deps.nats.manager().consumers.info(b.stream, b.durable).catch(() => undefined);
+    if (!info) return;
+    if (info.num_ack_pending === 0 && (info.num_pending === 0 || info.delivered.stream_seq >= b.until!)) {
+      await this.deps.replayDone(this.hook.id, b.durable);
+    }
+  }
+
+  /** Acks; replay messages wait for the server's confirmation so the end-of-replay check counts them. */
+  async #ack(m: JsMsg, b: Binding): Promise<void> {
+    if (b.until === undefined) m.ack();
+    else await m.ackAck();
+  }
+
+  async #deliver(m: JsMsg, b: Binding): Promise<void> {
     const hook = this.hook;
+    if (b.until !== undefined && m.seq > b.until) return this.#ack(m, b);
     const stream = m.info.stream;
     const id = webhookMessageId(stream, m.seq);
     const attempt = m.info.deliveryCount;
@@ -119,15 +142,14 @@ export class WebhookWorker {
     const { outcome } = attempted;
     switch (outcome.kind) {
       case "delivered":
-        m.ack();
-        return;
+        return this.#ack(m, b);
       case "retry":
         m.nak(outcome.delayMs);
         return;
       case "dead":
         try {
           await this.deps.deliverer.deadLetter(hook.id, deadLetterOf(hook.id, env, id, attempt, attempted, outcome.reason, this.deps.now()));
-          m.ack();
+          await this.#ack(m, b);
           this.deps.logger.warn("webhook event dead-lettered", { webhook: hook.id, webhookId: id, reason: outcome.reason });
         } catch (err) {
           // Not stored, so not acknowledged: it comes back and is dead-lettered then.

@@ -193,3 +193,61 @@ describe("outbound webhooks - delivery", () => {
     expect(new Webhook(SECRET).verify(req!.body, req!.headers as Record<string, string>)).toMatchObject({ subject: "natsgate.webhook.test", data: { webhook: "tested", test: true } });
   });
 });
+
+describe("outbound webhooks - replay", () => {
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["rp.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+  const publish = publishVia(() => f.gw);
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink.close());
+  const replayConsumers = async () => {
+    const names: string[] = [];
+    for await (const c of f.jsm.consumers.list("EVENTS")) if (/_r[0-9a-z]+$/.test(c.name)) names.push(c.name);
+    return names;
+  };
+  const replay = (id: string, from: string) =>
+    f.gw.fetch(`/v1/webhooks/${id}/replay`, { method: "POST", body: JSON.stringify({ from }), headers: { "content-type": "application/json" } });
+
+  it("replay - from a cursor re-delivers the events after it with their webhook-ids, then removes its consumer", async () => {
+    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify({ id: "again", subjects: ["rp.a.*"], url: `${sink.url}/again` }) });
+    expect(res.status).toBe(201);
+    const seqs: number[] = [];
+    for (let i = 0; i < 5; i++) seqs.push((await (await publish("rp.a.x", JSON.stringify({ i }))).json()).seq);
+    await publish("rp.other", "{}");
+    await sink.waitFor("/again", 5);
+    const started = await replay("again", `EVENTS:${seqs[1]}`);
+    expect(started.status).toBe(202);
+    expect(await started.json()).toEqual({
+      webhook: "again",
+      replays: [{ stream: "EVENTS", pattern: "rp.a.*", until: seqs[4]! + 1, from: `EVENTS:${seqs[1]}`, startedAt: expect.any(String) }],
+    });
+    const reqs = await sink.waitFor("/again", 8);
+    expect(reqs.slice(5).map((r) => r.headers["webhook-id"])).toEqual(seqs.slice(2).map((s) => `msg_EVENTS_${s}`));
+    await expect.poll(replayConsumers).toEqual([]);
+    await expect.poll(async () => (await (await f.gw.fetch("/v1/webhooks/again")).json()).replays).toEqual([]);
+    // Live delivery goes on as before.
+    await publish("rp.a.x", JSON.stringify({ i: 5 }));
+    await sink.waitFor("/again", 9);
+    expect(sink.on("/again")).toHaveLength(9);
+  });
+
+  it("replay - from a time; nothing to replay starts nothing; bad input is 400", async () => {
+    await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify({ id: "since", subjects: ["rp.b.*"], url: `${sink.url}/since` }) });
+    await publish("rp.b.x", JSON.stringify({ i: 0 }));
+    const t = new Date().toISOString();
+    await publish("rp.b.x", JSON.stringify({ i: 1 }));
+    await sink.waitFor("/since", 2);
+    expect((await replay("since", t)).status).toBe(202);
+    const reqs = await sink.waitFor("/since", 3);
+    expect(JSON.parse(reqs[2]!.body).data).toEqual({ i: 1 });
+    const empty = await replay("since", new Date(Date.now() + 60_000).toISOString());
+    expect(await empty.json()).toEqual({ webhook: "since", replays: [] });
+    expect((await replay("since", "yesterday")).status).toBe(400);
+    expect((await replay("since", "OTHER:5")).status).toBe(400);
+    expect((await f.gw.fetch("/v1/webhooks/since/replay", { method: "POST", body: "{}" })).status).toBe(400);
+    expect((await replay("nope", "EVENTS:1")).status).toBe(404);
+    await expect.poll(replayConsumers).toEqual([]);
+  });
+});
