@@ -27,7 +27,7 @@ export function natsServerWithWebSocket(): Promise<NatsServer> {
  * (the audit trail) is discarded, as a log shipper would.
  */
 export function startProcess(env: Record<string, string>, script = "src/server.ts", ready = /connected to NATS/): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), "--import", "tsx", script], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "ignore", "pipe"],

@@ -39,7 +39,7 @@ export class Publisher {
       if (ev.expect.stream !== undefined) opts.expect.streamName = ev.expect.stream;
       if (ev.expect.lastSequence !== undefined) opts.expect.lastSequence = ev.expect.lastSequence;
     }
-    await this.#nextTurn();
+    await this.nats.nextTurn();
     try {
       const ack = await this.nats.jetstream().publish(ev.subject, ev.payload, opts);
       return { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
@@ -55,27 +55,13 @@ export class Publisher {
     if (ev.expect?.lastSequence !== undefined) {
       throw new PreconditionFailedError(`${ev.subject} is not captured by any stream; Expect-Last-Sequence cannot hold`);
     }
-    await this.#nextTurn();
+    await this.nats.nextTurn();
     try {
       this.nats.connection().publish(ev.subject, ev.payload, { headers: ev.headers });
     } catch (err) {
       throw this.#error(err, "publish", ev.subject);
     }
     return { subject: ev.subject };
-  }
-
-  // Messages of one event-loop turn are handed to nats.js together, after the turn's I/O,
-  // so they leave in one socket write (nats.js flushes once per microtask queue) instead
-  // of one write per request. Measured: core publish 17.9k -> 32.1k req/s on 2 cores.
-  #turn: Promise<void> | undefined;
-
-  #nextTurn(): Promise<void> {
-    return (this.#turn ??= new Promise((resolve) =>
-      setImmediate(() => {
-        this.#turn = undefined;
-        resolve();
-      }),
-    ));
   }
 
   /** Waits until everything published so far has reached the server. */

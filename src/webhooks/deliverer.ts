@@ -81,11 +81,14 @@ export class Deliverer {
       at: new Date(now).toISOString(),
       ...(outcome.kind === "retry" ? { nextAttemptAt: new Date(now + outcome.delayMs).toISOString() } : {}),
     };
-    try {
-      this.#deps.nats.connection().publish(attemptSubject(hookId), encoder.encode(JSON.stringify(rec)));
-    } catch (err) {
-      this.#deps.logger.debug("attempt record dropped", { webhook: hookId, err: String(err) });
-    }
+    const data = encoder.encode(JSON.stringify(rec));
+    void this.#deps.nats.nextTurn().then(() => {
+      try {
+        this.#deps.nats.connection().publish(attemptSubject(hookId), data);
+      } catch (err) {
+        this.#deps.logger.debug("attempt record dropped", { webhook: hookId, err: String(err) });
+      }
+    });
   }
 
   /** Stores a dead letter, acknowledged by JetStream (throws if it could not be stored). */

@@ -122,6 +122,7 @@ export class WebhookWorker {
 
   /** Acks; replay messages wait for the server's confirmation so the end-of-replay check counts them. */
   async #ack(m: JsMsg, b: Binding): Promise<void> {
+    await this.deps.nats.nextTurn();
     if (b.until === undefined) m.ack();
     else await m.ackAck();
   }
