@@ -3,6 +3,7 @@
  * the registry, so the document always matches what the gateway validates.
  */
 import type { SchemaRegistry } from "../schemas/registry.js";
+import { webhookComponents, webhookPaths } from "./webhooks/openapi.js";
 
 const problem = { $ref: "#/components/schemas/Problem" };
 const problemContent = { "application/problem+json": { schema: problem } };
@@ -54,7 +55,7 @@ export function openApiDocument(registry: SchemaRegistry, version: string): obje
     info: {
       title: "natsgate",
       version,
-      description: "HTTP gateway to NATS: publish validated events, request/reply, schema discovery.",
+      description: "HTTP gateway to NATS: publish validated events, request/reply, subscriptions, webhooks, schema discovery.",
     },
     paths: {
       "/v1/publish/{subject}": {
@@ -114,6 +115,7 @@ export function openApiDocument(registry: SchemaRegistry, version: string): obje
           responses: { "200": { description: "JSON Schema", content: { "application/schema+json": {} } }, "404": err("No schema") },
         },
       },
+      ...webhookPaths(err),
       "/healthz": { get: { summary: "Process is alive", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "NATS connected and streams in place", responses: { "200": { description: "Ready" }, "503": err("Not ready") } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
@@ -145,6 +147,7 @@ export function openApiDocument(registry: SchemaRegistry, version: string): obje
           type: "object",
           properties: { results: { type: "array", items: { type: "object", required: ["index", "status"], properties: { index: { type: "integer" }, status: { type: "integer" } } } } },
         },
+        ...webhookComponents(),
         ...eventSchemas,
       },
     },

@@ -123,10 +123,17 @@ export function secretsOf(hook: Pick<WebhookSpec, "secret">): string[] {
   return Array.isArray(hook.secret) ? hook.secret : [hook.secret];
 }
 
-/** A webhook as the API shows it: secrets are never returned, only whether one is set. */
+/** Header names whose values are credentials for the destination; the API shows them masked. */
+const SENSITIVE_HEADER = /auth|token|key|secret|password|cookie|signature|session/i;
+
+/** A webhook as the API shows it: signing secrets and credential headers are never returned. */
 export function publicWebhook(hook: StoredWebhook): Omit<StoredWebhook, "secret"> & { secrets: number } {
   const { secret: _secret, ...rest } = hook;
-  return { ...rest, secrets: secretsOf(hook).length };
+  const shown: Omit<StoredWebhook, "secret"> & { secrets: number } = { ...rest, secrets: secretsOf(hook).length };
+  if (hook.headers) {
+    shown.headers = Object.fromEntries(Object.entries(hook.headers).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? "***" : v]));
+  }
+  return shown;
 }
 
 /** The definition's fields (not state such as enabled, timestamps or replays), for comparing a config webhook with the stored one. */

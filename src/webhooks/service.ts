@@ -179,7 +179,14 @@ export class WebhookService {
       replayDone: (hookId, durable) => this.replayDone(hookId, durable),
     });
     this.#workers.set(id, worker);
-    worker.start();
+    // Recreate a consumer deleted behind the gateway's back (replays are not: a finished one is gone for good).
+    const main = bindings.filter((b) => b.until === undefined);
+    void Promise.resolve()
+      .then(() => ensureConsumers(this.manager(), hook, main))
+      .catch((err) => this.#deps.logger.warn("webhook consumers could not be checked", { webhook: id, err: String(err) }))
+      .finally(() => {
+        if (this.#workers.get(id) === worker) worker.start();
+      });
   }
 
   /** Applies a change made by this replica at once (the watch repeats it later). */
@@ -272,13 +279,20 @@ export class WebhookService {
     return entry;
   }
 
-  /** Stops every worker (in-flight requests settle first) and the registry watch. */
-  async stop(): Promise<void> {
+  /**
+   * Stops every worker and the registry watch; waits up to `timeoutMs` for
+   * requests in flight to settle. Whatever is still unsettled then is not
+   * lost: it was never acknowledged, so JetStream hands it to another replica.
+   */
+  async stop(timeoutMs = this.#deps.config.server.shutdownTimeoutMs): Promise<void> {
     this.#stopped = true;
     this.#store?.stop();
     const workers = [...this.#workers.values()];
     this.#workers.clear();
-    await Promise.allSettled(workers.map((w) => w.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled(workers.map((w) => w.stop())), bound]);
+    clearTimeout(timer);
     this.#sender.close();
   }
 }

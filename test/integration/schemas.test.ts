@@ -105,12 +105,21 @@ describe("schemas, docs and probes", () => {
       "/healthz",
       "/openapi.json",
       "/readyz",
+      "/v1/dead-letters",
+      "/v1/dead-letters/{id}/retry",
       "/v1/publish",
       "/v1/publish/{subject}",
       "/v1/request/{subject}",
       "/v1/schemas",
       "/v1/schemas/{subject}",
+      "/v1/webhooks",
+      "/v1/webhooks/{id}",
+      "/v1/webhooks/{id}/deliveries",
+      "/v1/webhooks/{id}/replay",
+      "/v1/webhooks/{id}/test",
     ]);
+    expect(doc.components.schemas.WebhookInput.required).toEqual(["subjects", "url"]);
+    expect(Object.keys(doc.components.schemas.WebhookInput.properties)).toEqual(expect.arrayContaining(["id", "subjects", "url", "format", "secret", "template", "retry", "ordered"]));
     expect(Object.keys(doc.paths["/v1/publish/{subject}"].post.responses).sort()).toEqual(
       ["201", "202", "400", "403", "409", "412", "413", "415", "422", "503", "504"],
     );

@@ -71,15 +71,22 @@ describe("outbound webhooks - admin API", () => {
     expect((await call("DELETE", "/v1/webhooks/from-config")).status).toBe(409);
     const put = await call("PUT", "/v1/webhooks/from-config", { subjects: ["transfer.>"], url: "https://hooks.example.com/natsgate", secret: SECRET });
     expect(put.status).toBe(409);
+    const definition = { subjects: ["transfer.completed"], url: "https://hooks.example.com/natsgate", secret: SECRET };
+    const off = await call("PUT", "/v1/webhooks/from-config", { ...definition, enabled: false });
+    expect(off.status, await off.clone().text()).toBe(200);
+    expect(await off.json()).toMatchObject({ id: "from-config", enabled: false, source: "config" });
+    const on = await call("PUT", "/v1/webhooks/from-config", definition);
+    expect(await on.json()).toMatchObject({ enabled: true, source: "config" });
     expect(await consumers()).toContain(`natsgate_wh_from-config_${(await consumers()).find((n) => n.startsWith("natsgate_wh_from-config_"))!.slice(24)}`);
   });
 
   it("admin - create, read, replace and delete; consumers follow the subjects", async () => {
-    const created = await call("POST", "/v1/webhooks", { id: "crud", subjects: ["adm.a.*", "adm.b.>"], url: `${sink.url}/crud`, secret: SECRET, headers: { "x-team": "payments" } });
+    const created = await call("POST", "/v1/webhooks", { id: "crud", subjects: ["adm.a.*", "adm.b.>"], url: `${sink.url}/crud`, secret: SECRET, headers: { "x-team": "payments", authorization: "Bearer sink-credential" } });
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe("/v1/webhooks/crud");
     const body = await created.json();
-    expect(body).toMatchObject({ id: "crud", subjects: ["adm.a.*", "adm.b.>"], format: "json", enabled: true, source: "api", secrets: 1, headers: { "x-team": "payments" } });
+    expect(body).toMatchObject({ id: "crud", subjects: ["adm.a.*", "adm.b.>"], format: "json", enabled: true, source: "api", secrets: 1, headers: { "x-team": "payments", authorization: "***" } });
+    expect(JSON.stringify(body)).not.toContain("sink-credential");
     expect(body).not.toHaveProperty("secret");
     expect((await consumers()).filter((n) => n.startsWith("natsgate_wh_crud_"))).toHaveLength(2);
     expect((await call("POST", "/v1/webhooks", { id: "crud", subjects: ["adm.c"], url: `${sink.url}/x` })).status).toBe(409);
