@@ -1,4 +1,4 @@
-// natsgate console: live events over SSE, a publish form, the schema list.
+// natsgate console: live events over SSE, a publish form, the schema list, webhook status.
 // Plain browser JavaScript, served as is (no build step).
 const $ = (id) => document.getElementById(id);
 const MAX_EVENTS = 500;
@@ -150,8 +150,42 @@ async function loadSchemas() {
   }
 }
 
+// Webhook status: needs an admin token when auth is on; refreshed every 10 s.
+async function loadWebhooks() {
+  const note = $("webhooks-note");
+  const res = await fetch("/v1/webhooks", { headers: authHeaders() }).catch(() => null);
+  if (!res || !res.ok) {
+    note.textContent = res && (res.status === 401 || res.status === 403) ? "Webhook status needs an admin token." : "Webhooks unavailable.";
+    $("webhooks").replaceChildren();
+    return;
+  }
+  const { webhooks } = await res.json();
+  note.textContent = webhooks.length ? "" : "No webhooks.";
+  $("webhooks").replaceChildren(...webhooks.map(webhookItem));
+}
+
+function webhookItem(w) {
+  const li = document.createElement("li");
+  const id = Object.assign(document.createElement("span"), { className: "id", textContent: w.id });
+  const state = Object.assign(document.createElement("span"), { className: "state", textContent: w.enabled ? "enabled" : "disabled" });
+  state.dataset.enabled = String(w.enabled);
+  const where = Object.assign(document.createElement("span"), { className: "where", textContent: `${w.subjects.join(" ")} → ${new URL(w.url).host} (${w.format})` });
+  const test = Object.assign(document.createElement("button"), { type: "button", textContent: "Test" });
+  const detail = Object.assign(document.createElement("span"), { className: "detail", textContent: w.disabledReason ?? "" });
+  test.addEventListener("click", async () => {
+    const r = await fetch(`/v1/webhooks/${encodeURIComponent(w.id)}/test`, { method: "POST", headers: authHeaders() });
+    const out = await r.json().catch(() => ({}));
+    detail.textContent = out.delivered ? `test delivered: HTTP ${out.status} in ${out.durationMs} ms` : `test failed: ${out.error ?? `HTTP ${out.status ?? r.status}`}`;
+  });
+  li.append(id, state, where, test, detail);
+  return li;
+}
+
 $("subscribe-form").addEventListener("submit", (e) => (e.preventDefault(), connect()));
 $("disconnect").addEventListener("click", () => disconnect());
 $("publish-form").addEventListener("submit", publish);
 tokenInput.addEventListener("change", loadSchemas);
+tokenInput.addEventListener("change", loadWebhooks);
 loadSchemas();
+loadWebhooks();
+setInterval(loadWebhooks, 10_000);

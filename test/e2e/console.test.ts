@@ -30,7 +30,13 @@ describe("console page (headless Chromium)", () => {
     server = await NatsServer.start();
     const port = await freePort();
     const config = join(mkdtempSync(join(tmpdir(), "natsgate-e2e-")), "config.json");
-    writeFileSync(config, JSON.stringify({ jetstream: { streams: [{ name: "DEMO", subjects: ["demo.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        jetstream: { streams: [{ name: "DEMO", subjects: ["demo.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] },
+        webhooks: { endpoints: [{ id: "billing", subjects: ["transfer.completed"], url: "https://billing.example/hooks", enabled: false }] },
+      }),
+    );
     env = { PATH: process.env.PATH ?? "", NATS_URL: server.url, PORT: String(port), HOST: "127.0.0.1", NATSGATE_CONFIG: config, LOG_LEVEL: "info" };
     url = `http://127.0.0.1:${port}`;
     await startGateway();
@@ -72,6 +78,13 @@ describe("console page (headless Chromium)", () => {
     await page.waitForSelector('#result[data-ok="false"]');
     expect(await page.textContent("#result strong")).toBe("422 Schema violation");
     expect(await page.locator("#result li").allTextContents()).toContain("/imageId: Invalid input: expected string, received undefined");
+  });
+
+  it("console - webhook status lists each webhook with its state", async () => {
+    await page.waitForSelector("#webhooks li");
+    expect(await page.locator("#webhooks li .id").allTextContents()).toEqual(["billing"]);
+    expect(await page.textContent("#webhooks li .state")).toBe("disabled");
+    expect(await page.textContent("#webhooks li .where")).toBe("transfer.completed → billing.example (json)");
   });
 
   it("console - after a gateway restart the page resumes without losing events published meanwhile", async () => {
