@@ -1,6 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { collector, natsConnect, text } from "../support/nats.js";
+import { startSink, type Sink } from "../support/sink.js";
 import { transferCompleted } from "../fixtures/events.js";
 
 describe("NATS outage", () => {
@@ -52,4 +54,37 @@ describe("NATS outage", () => {
     expect(await stored.json()).toMatchObject({ stream: "EVENTS", seq: 1 });
     await nc.close();
   });
+});
+
+describe("NATS outage - webhooks", () => {
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["hooked.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink.close());
+
+  it("outage - webhook delivery resumes after NATS restarts: the event retried across the outage and one published after it both arrive", async () => {
+    const accepted: string[] = [];
+    let accept = false;
+    sink.script("/o", (req) => {
+      if (!accept) return { status: 503 };
+      accepted.push(JSON.parse(req.body).subject);
+      return { status: 200 };
+    });
+    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify({ id: "o", subjects: ["hooked.*"], url: `${sink.url}/o`, retry: { schedule: [200, 200, 200, 200, 200, 200] } }) });
+    expect(res.status).toBe(201);
+    const nc = await natsConnect(f.server.url);
+    await jetstream(nc).publish("hooked.before", "{}");
+    await nc.close();
+    await sink.waitFor("/o", 1);
+
+    await f.server.restart();
+    accept = true;
+    await expect.poll(() => f.gw.nats.ready, { timeout: 10_000 }).toBe(true);
+    const nc2 = await natsConnect(f.server.url);
+    await jetstream(nc2).publish("hooked.after", "{}");
+    await nc2.close();
+    await expect.poll(() => [...accepted].sort(), { timeout: 15_000 }).toEqual(["hooked.after", "hooked.before"]);
+  }, 40_000);
 });
