@@ -129,11 +129,22 @@ const SENSITIVE_HEADER = /auth|token|key|secret|password|cookie|signature|sessio
 /** A webhook as the API shows it: signing secrets and credential headers are never returned. */
 export function publicWebhook(hook: StoredWebhook): Omit<StoredWebhook, "secret"> & { secrets: number } {
   const { secret: _secret, ...rest } = hook;
-  const shown: Omit<StoredWebhook, "secret"> & { secrets: number } = { ...rest, secrets: secretsOf(hook).length };
+  const shown: Omit<StoredWebhook, "secret"> & { secrets: number } = { ...rest, url: maskUrl(hook.url), secrets: secretsOf(hook).length };
   if (hook.headers) {
     shown.headers = Object.fromEntries(Object.entries(hook.headers).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? "***" : v]));
   }
   return shown;
+}
+
+/**
+ * The URL with its credential parts masked: query values, and the token path of a
+ * Slack incoming-webhook URL (`/services/T…/B…/<secret>`), which is the credential.
+ */
+export function maskUrl(url: string): string {
+  const u = new URL(url);
+  for (const key of [...new Set(u.searchParams.keys())]) u.searchParams.set(key, "***");
+  if (u.hostname === "hooks.slack.com") u.pathname = u.pathname.replace(/[^/]+$/, "***");
+  return u.toString().replace(/%2A%2A%2A/g, "***");
 }
 
 /** The definition's fields (not state such as enabled, timestamps or replays), for comparing a config webhook with the stored one. */

@@ -5,6 +5,7 @@
  * carries out the admin API's operations.
  */
 import { randomBytes } from "node:crypto";
+import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Clock } from "../app.js";
 import type { Config } from "../config.js";
 import { ConflictError, NatsUnavailableError, NotFoundError, UnprocessableError } from "../errors.js";
@@ -239,10 +240,16 @@ export class WebhookService {
     throw new ConflictError(`webhook ${id} keeps changing; try again`);
   }
 
-  /** Ensures the consumers of `hook`; 422 when its subjects are not captured by a stream. */
+  /** Ensures the consumers of `hook`; 422 when its subjects are not captured by a stream or JetStream refuses a consumer. */
   async prepare(hook: WebhookSpec): Promise<Binding[]> {
     const bindings = bindingsFor(hook, this.#deps.nats.streamIndex);
-    await ensureConsumers(this.#deps.nats.manager(), hook, bindings);
+    try {
+      await ensureConsumers(this.#deps.nats.manager(), hook, bindings);
+    } catch (err) {
+      // e.g. a work-queue stream takes one consumer per subject
+      if (err instanceof JetStreamApiError) throw new UnprocessableError(`JetStream refused a consumer for webhook ${hook.id}: ${err.message}`);
+      throw err;
+    }
     return bindings;
   }
 

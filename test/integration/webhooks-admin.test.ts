@@ -102,6 +102,9 @@ describe("outbound webhooks - admin API", () => {
     expect((await call("DELETE", "/v1/webhooks/crud")).status).toBe(404);
     expect((await consumers()).filter((n) => n.startsWith("natsgate_wh_crud_"))).toEqual([]);
 
+    const slack = await call("POST", "/v1/webhooks", { id: "masked", subjects: ["adm.masked"], url: "https://hooks.slack.com/services/T0001/B0002/s3cr3tT0ken?x=token-in-query", format: "slack" });
+    expect((await slack.json()).url).toBe("https://hooks.slack.com/services/T0001/B0002/***?x=***");
+
     const upserted = await call("PUT", "/v1/webhooks/made-by-put", { subjects: ["adm.put"], url: `${sink.url}/put` });
     expect(upserted.status).toBe(201);
     expect(upserted.headers.get("location")).toBe("/v1/webhooks/made-by-put");
@@ -134,6 +137,16 @@ describe("outbound webhooks - admin API", () => {
     const problem = await res.json();
     expect(problem.type).toBe("https://natsgate.dev/problems/invalid-webhook");
     expect(problem.errors.map((e: { path: string }) => e.path)).toContain(path);
+  });
+
+  it("admin - a consumer JetStream refuses is 422 with the server's reason", async () => {
+    await f.jsm.streams.add({ name: "WORK", subjects: ["wq.>"], retention: "workqueue" as never });
+    // The gateway learns of the new stream from JetStream's advisory.
+    await expect.poll(() => f.gw.nats.streamIndex.covering("wq.>")).toBe("WORK");
+    const res = await call("POST", "/v1/webhooks", { id: "wq", subjects: ["wq.>"], url: `${sink.url}/wq` });
+    expect(res.status).toBe(422);
+    expect((await res.json()).detail).toBe("JetStream refused a consumer for webhook wq: consumer must be deliver all on workqueue stream");
+    expect((await call("GET", "/v1/webhooks/wq")).status).toBe(404);
   });
 
   it("admin - malformed JSON is 400; subjects no stream captures or that overlap are 422", async () => {
