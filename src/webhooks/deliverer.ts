@@ -13,6 +13,7 @@ import type { AttemptResult, HttpSender } from "./http-send.js";
 import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "./model.js";
 import { decide, type Outcome } from "./outcome.js";
+import type { SharedPacer } from "./pacer.js";
 
 /** Response text kept in an attempt record: 256 bytes (dead letters keep the full excerpt). */
 const RECORD_EXCERPT_CHARS = 256;
@@ -38,13 +39,19 @@ export class Deliverer {
   readonly #deps: DelivererDeps;
   /** Earliest start of the next request per paced key (ms). */
   readonly #nextFree = new Map<string, number>();
+  /** Cluster-wide pacing for Slack URLs, once JetStream is set up. */
+  shared: SharedPacer | undefined;
 
   constructor(deps: DelivererDeps) {
     this.#deps = deps;
   }
 
-  /** Waits for the destination's pace (Slack: 1/s per URL; `rateLimit`: per webhook). */
+  /** Waits for the destination's pace (Slack: 1/s per URL across replicas; `rateLimit`: per webhook and replica). */
   async pace(hook: WebhookSpec): Promise<void> {
+    if (hook.format === "slack" && this.shared) {
+      const interval = 1000 / Math.min(hook.rateLimit ?? Infinity, SLACK_REQUESTS_PER_SECOND);
+      return this.shared.wait(hook.url, interval);
+    }
     const perSecond = Math.min(hook.rateLimit ?? Infinity, hook.format === "slack" ? SLACK_REQUESTS_PER_SECOND : Infinity);
     if (perSecond === Infinity) return;
     const key = hook.format === "slack" ? `url:${hook.url}` : `hook:${hook.id}`;

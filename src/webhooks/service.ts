@@ -17,6 +17,7 @@ import { Deliverer } from "./deliverer.js";
 import { HttpSender } from "./http-send.js";
 import { attemptStreamConfig, deadLetterStreamConfig, type JournalOptions } from "./journal.js";
 import { definitionKey, type StoredWebhook, type WebhookSpec } from "./model.js";
+import { SharedPacer } from "./pacer.js";
 import { SsrfGuard } from "./ssrf.js";
 import { WebhookStore, type Versioned } from "./store.js";
 import { WebhookWorker } from "./worker.js";
@@ -113,6 +114,7 @@ export class WebhookService {
     const jsm = nats.manager();
     await ensureStream(jsm, deadLetterStreamConfig(this.journal), logger);
     await ensureStream(jsm, attemptStreamConfig(this.journal), logger);
+    this.deliverer.shared = await SharedPacer.open(nats.jetstream(), `${config.webhooks.bucket}_pace`, () => this.#deps.clock.now());
     const store = await WebhookStore.open(nats.jetstream(), config.webhooks.bucket);
     for (const endpoint of config.webhooks.endpoints) await this.#seed(store, endpoint as WebhookSpec);
     await store.watch((id, entry) => this.#apply(id, entry));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
+import { startGateway } from "../support/gateway.js";
 import { startSink, type Sink } from "../support/sink.js";
 
 describe("outbound webhooks - Slack", () => {
@@ -53,6 +54,22 @@ describe("outbound webhooks - Slack", () => {
     expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(950);
     expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(950);
     expect(reqs.map((r) => JSON.parse(r.body).text)).toEqual(['*slack.paced*: {"i":0}', '*slack.paced*: {"i":1}', '*slack.paced*: {"i":2}']);
+  });
+
+  it("slack - the one-per-second pace holds across replicas sharing the webhook", async () => {
+    const other = await startGateway(f.server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+    try {
+      await create({ id: "shared-pace", subjects: ["slack.shared"], url: `${sink.url}/shared-pace`, format: "slack" });
+      await expect.poll(async () => (await other.fetch("/v1/webhooks/shared-pace")).status).toBe(200);
+      for (let i = 0; i < 4; i++) await publish("slack.shared", JSON.stringify({ i }));
+      const reqs = await sink.waitFor("/shared-pace", 4, 10_000);
+      const gaps = reqs.slice(1).map((r, i) => r.at - reqs[i]!.at);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(950);
+      // Each replica has its own keep-alive socket: two ports mean both replicas sent some.
+      expect(new Set(reqs.map((r) => r.remotePort)).size).toBe(2);
+    } finally {
+      await other.close();
+    }
   });
 
   it("slack - invalid_payload is permanent (dead letter); channel_is_archived disables the webhook", async () => {
