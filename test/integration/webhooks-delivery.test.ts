@@ -184,6 +184,15 @@ describe("outbound webhooks - delivery", () => {
     expect(sink.concurrency("/parallel").max).toBe(3);
   });
 
+  it("webhooks - rateLimit spaces requests; custom headers are sent", async () => {
+    await create({ id: "paced", subjects: ["wh.paced.*"], url: `${sink.url}/paced`, rateLimit: 5, headers: { authorization: "Bearer sink-token", "x-team": "core" } });
+    for (let i = 0; i < 3; i++) await publish("wh.paced.x", JSON.stringify({ i }));
+    const reqs = await sink.waitFor("/paced", 3);
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(190);
+    expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(190);
+    expect(reqs[0]!.headers).toMatchObject({ authorization: "Bearer sink-token", "x-team": "core" });
+  });
+
   it("webhooks - POST /test sends a signed sample event now and reports the answer", async () => {
     await create({ id: "tested", subjects: ["wh.tested.*"], url: `${sink.url}/tested`, secret: SECRET });
     const res = await f.gw.fetch("/v1/webhooks/tested/test", { method: "POST" });
