@@ -78,6 +78,7 @@ export class WebhookAdmin {
     const stamp = new Date(this.now()).toISOString();
     const hook: StoredWebhook = { ...spec, source: current.hook.source, createdAt: current.hook.createdAt, updatedAt: stamp };
     if (current.hook.replays?.length) hook.replays = current.hook.replays;
+    if (!hook.enabled) hook.disabledBy = "admin";
     const entry = await store.update(hook, current.revision);
     await this.svc.retire(current.hook, spec);
     this.svc.applyLocal(id, entry);

@@ -97,8 +97,8 @@ export interface StoredWebhook extends WebhookSpec {
   source: "api" | "config";
   /** Why the gateway turned it off (410 Gone, Slack's channel_is_archived). */
   disabledReason?: string;
-  /** Who turned it off: its destination (kept until an admin re-enables) or the gateway's setup. */
-  disabledBy?: "destination" | "setup";
+  /** Who turned it off: its destination (410), an admin (PUT), or the gateway's setup (not deliverable). */
+  disabledBy?: "destination" | "admin" | "setup";
   /** Replays in progress: extra consumers re-reading part of a stream. */
   replays?: Replay[];
   createdAt: string;

@@ -16,8 +16,9 @@ import { bindingsFor, deleteConsumers, ensureConsumers, type Binding } from "./c
 import { Deliverer } from "./deliverer.js";
 import { HttpSender } from "./http-send.js";
 import { attemptStreamConfig, deadLetterStreamConfig, type JournalOptions } from "./journal.js";
-import { definitionKey, type StoredWebhook, type WebhookSpec } from "./model.js";
+import type { StoredWebhook, WebhookSpec } from "./model.js";
 import { SharedPacer } from "./pacer.js";
+import { seedConfigWebhook } from "./seed.js";
 import { SsrfGuard } from "./ssrf.js";
 import { WebhookStore, type Versioned } from "./store.js";
 import { WebhookWorker } from "./worker.js";
@@ -116,44 +117,12 @@ export class WebhookService {
     await ensureStream(jsm, attemptStreamConfig(this.journal), logger);
     this.deliverer.shared = await SharedPacer.open(nats.jetstream(), `${config.webhooks.bucket}_pace`, () => this.#deps.clock.now());
     const store = await WebhookStore.open(nats.jetstream(), config.webhooks.bucket);
-    for (const endpoint of config.webhooks.endpoints) await this.#seed(store, endpoint as WebhookSpec);
+    const seeding = { prepare: (spec: WebhookSpec) => this.prepare(spec), logger, now: () => this.#deps.clock.now() };
+    for (const endpoint of config.webhooks.endpoints) await seedConfigWebhook(store, endpoint as WebhookSpec, seeding);
     await store.watch((id, entry) => this.#apply(id, entry));
     this.#store = store;
     logger.info("webhooks ready", { webhooks: store.all().length, delivering: this.#workers.size });
     if (this.#stopped) this.#store.stop();
-  }
-
-  /** Writes a config-file webhook to the registry unless the stored one is the same. */
-  async #seed(store: WebhookStore, spec: WebhookSpec): Promise<void> {
-    const now = new Date(this.#deps.clock.now()).toISOString();
-    const current = await store.read(spec.id);
-    if (current && current.hook.source === "api") {
-      this.#deps.logger.warn("webhook id in the config file is taken by one created through the API; the API's is kept", { webhook: spec.id });
-      return;
-    }
-    const desired: StoredWebhook = { ...spec, source: "config", createdAt: current?.hook.createdAt ?? now, updatedAt: now };
-    try {
-      await ensureConsumers(this.#deps.nats.manager(), spec, bindingsFor(spec, this.#deps.nats.streamIndex));
-    } catch (err) {
-      if (!(err instanceof UnprocessableError)) throw err;
-      this.#deps.logger.error("webhook from the config file cannot be delivered", { webhook: spec.id, err: err.message });
-      desired.enabled = false;
-      desired.disabledReason = err.message;
-      desired.disabledBy = "setup";
-    }
-    if (current && definitionKey(current.hook) === definitionKey(desired)) {
-      // Same definition: keep a destination's verdict (410) until an admin re-enables it.
-      const keep = current.hook.disabledBy === "destination" || (current.hook.enabled === desired.enabled && current.hook.disabledReason === desired.disabledReason);
-      if (keep) return;
-    }
-    if (current) await store.update(desired, current.revision).catch((err) => this.#seedRace(err, spec.id));
-    else await store.create(desired).catch((err) => this.#seedRace(err, spec.id));
-  }
-
-  #seedRace(err: unknown, id: string): void {
-    // Another replica starting at the same time wrote it first; its copy is the same file's.
-    if (err instanceof ConflictError) return this.#deps.logger.debug("config webhook seeded by another replica", { webhook: id });
-    throw err;
   }
 
   /** Starts, restarts or stops the worker for a registry change. */

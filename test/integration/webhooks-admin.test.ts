@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { lookup } from "node:dns/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConfigInput } from "../../src/config.js";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { useGateway } from "../support/fixture.js";
 import { startSink, type Sink } from "../support/sink.js";
@@ -12,8 +13,7 @@ const auth = (token: string) => ({ authorization: `Bearer ${token}`, "content-ty
 
 describe("outbound webhooks - admin API", () => {
   let sink: Sink;
-  const f = useGateway(
-    {
+  const config: ConfigInput = {
       jetstream: { streams: [{ name: "EVENTS", subjects: ["adm.>", "transfer.>"] }] },
       auth: {
         mode: "required",
@@ -26,7 +26,9 @@ describe("outbound webhooks - admin API", () => {
         allowlist: ["127.0.0.1"],
         endpoints: [{ id: "from-config", subjects: ["transfer.completed"], url: "https://hooks.example.com/natsgate", secret: SECRET }],
       },
-    },
+  };
+  const f = useGateway(
+    config,
     async () => {
       sink = await startSink();
     },
@@ -75,6 +77,13 @@ describe("outbound webhooks - admin API", () => {
     const off = await call("PUT", "/v1/webhooks/from-config", { ...definition, enabled: false });
     expect(off.status, await off.clone().text()).toBe(200);
     expect(await off.json()).toMatchObject({ id: "from-config", enabled: false, source: "config" });
+    // Another replica starting with the same file keeps the admin's choice.
+    const replica = await startGateway(f.server.url, config);
+    try {
+      expect(await (await replica.fetch("/v1/webhooks/from-config", { headers: auth(ADMIN) })).json()).toMatchObject({ enabled: false, disabledBy: "admin" });
+    } finally {
+      await replica.close();
+    }
     const on = await call("PUT", "/v1/webhooks/from-config", definition);
     expect(await on.json()).toMatchObject({ enabled: true, source: "config" });
     expect(await consumers()).toContain(`natsgate_wh_from-config_${(await consumers()).find((n) => n.startsWith("natsgate_wh_from-config_"))!.slice(24)}`);
