@@ -27,6 +27,16 @@ describe("config - defaults and validation", () => {
     expect(c.schemas).toEqual({ strict: false, files: [] });
     expect(c.auth.mode).toBe("none");
     expect(c.sse).toEqual({ heartbeatMs: 15000, maxBufferedMessages: 1000 });
+    expect(c.webhooks).toEqual({
+      allowPrivateNetworks: false,
+      allowlist: [],
+      bucket: "natsgate_webhooks",
+      deadLetterStream: "NATSGATE_DEAD_LETTERS",
+      attemptStream: "NATSGATE_WEBHOOK_ATTEMPTS",
+      deadLetterMaxAge: 30 * 86_400_000,
+      attemptsPerWebhook: 100,
+      endpoints: [],
+    });
   });
 
   it("stream durations are parsed to milliseconds", () => {
@@ -49,6 +59,13 @@ describe("config - defaults and validation", () => {
     [{ inbound: [{ name: "gh", subject: "x", verify: { type: "md5", secret: "s" } }] }, "inbound[0].verify.type"],
     [{ inbound: [{ name: "gh", subject: "gh.*", verify: { type: "github", secret: "s" } }] }, "inbound[0].subject"],
     [{ inbound: [{ name: "gh", subject: "a", verify: { type: "github", secret: "s" } }, { name: "gh", subject: "b", verify: { type: "github", secret: "s" } }] }, "inbound[1].name"],
+    [{ webhooks: { endpoints: [{ subjects: ["a"], url: "https://x.example" }] } }, "webhooks.endpoints[0].id"],
+    [{ webhooks: { endpoints: [{ id: "w", subjects: ["a"], url: "https://x.example", secret: "plain" }] } }, "webhooks.endpoints[0].secret"],
+    [{ webhooks: { endpoints: [{ id: "w", subjects: ["a"], url: "https://x.example" }, { id: "w", subjects: ["b"], url: "https://x.example" }] } }, "webhooks.endpoints[1].id"],
+    [{ webhooks: { allowlist: ["10.0.0.0/33"] } }, "webhooks.allowlist[0]"],
+    [{ webhooks: { allowlist: ["bad host!"] } }, "webhooks.allowlist[0]"],
+    [{ webhooks: { deadLetterMaxAge: "forever" } }, "webhooks.deadLetterMaxAge"],
+    [{ webhooks: { bucket: "a.b" } }, "webhooks.bucket"],
   ])("%j is refused naming %s", (data, key) => {
     const err = configError(() => parseConfig(data));
     expect(err.key).toBe(key);
