@@ -119,6 +119,16 @@ describe("outbound webhooks - delivery", () => {
     expect((await f.gw.fetch(`/v1/dead-letters/${letters[0].id}/retry`, { method: "POST" })).status).toBe(404);
   });
 
+  it("webhooks - a redirect is not followed: the event is dead-lettered and the Location is never requested", async () => {
+    sink.script("/moved", () => ({ status: 302, headers: { location: `${sink.url}/elsewhere` } }));
+    await create({ id: "moved", subjects: ["wh.moved.*"], url: `${sink.url}/moved` });
+    await publish("wh.moved.x", "{}");
+    await expect
+      .poll(async () => (await (await f.gw.fetch("/v1/dead-letters?webhook=moved")).json()).deadLetters.map((l: any) => [l.reason, l.status]))
+      .toEqual([["HTTP 302 (redirects are not followed)", 302]]);
+    expect(sink.on("/elsewhere")).toEqual([]);
+  });
+
   it("webhooks - 410 disables the webhook; the event is held and delivered once it is enabled again", async () => {
     let gone = true;
     sink.script("/gone", () => ({ status: gone ? 410 : 200 }));
@@ -245,7 +255,10 @@ describe("outbound webhooks - replay", () => {
   it("replay - from a time; nothing to replay starts nothing; bad input is 400", async () => {
     await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify({ id: "since", subjects: ["rp.b.*"], url: `${sink.url}/since` }) });
     await publish("rp.b.x", JSON.stringify({ i: 0 }));
-    const t = new Date().toISOString();
+    // RFC 3339 here has millisecond precision, the stream's timestamps nanoseconds: step past the
+    // current millisecond so the first event is strictly before t and the second after it.
+    const t = new Date(Date.now() + 1).toISOString();
+    await new Promise((r) => setTimeout(r, 3));
     await publish("rp.b.x", JSON.stringify({ i: 1 }));
     await sink.waitFor("/since", 2);
     expect((await replay("since", t)).status).toBe(202);
