@@ -65,7 +65,12 @@ export function bindingsFor(hook: Pick<WebhookSpec, "id" | "subjects">, index: S
   }));
 }
 
-/** Ack wait of a webhook's consumers: twice the attempt timeout, so a crashed replica's deliveries come back soon. */
+/**
+ * Ack wait of a webhook's consumers: twice the attempt timeout. The worker resets
+ * it when an attempt starts, and buffers no more events than it has requests in
+ * flight, so an event waits at most one attempt before its own starts — well
+ * inside the ack wait — while a crashed replica's events come back soon.
+ */
 export function ackWaitMs(hook: Pick<WebhookSpec, "timeoutMs">): number {
   return 2 * (hook.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS);
 }

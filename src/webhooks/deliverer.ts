@@ -46,11 +46,16 @@ export class Deliverer {
     this.#deps = deps;
   }
 
+  /** True when `pace` may wait for this webhook. */
+  isPaced(hook: WebhookSpec): boolean {
+    return hook.format === "slack" || hook.rateLimit !== undefined;
+  }
+
   /** Waits for the destination's pace (Slack: 1/s per URL across replicas; `rateLimit`: per webhook and replica). */
-  async pace(hook: WebhookSpec): Promise<void> {
+  async pace(hook: WebhookSpec, onWait?: () => void): Promise<void> {
     if (hook.format === "slack" && this.shared) {
       const interval = 1000 / Math.min(hook.rateLimit ?? Infinity, SLACK_REQUESTS_PER_SECOND);
-      return this.shared.wait(hook.url, interval);
+      return this.shared.wait(hook.url, interval, onWait);
     }
     const perSecond = Math.min(hook.rateLimit ?? Infinity, hook.format === "slack" ? SLACK_REQUESTS_PER_SECOND : Infinity);
     if (perSecond === Infinity) return;

@@ -27,8 +27,11 @@ export class SharedPacer {
     return new SharedPacer(kv, now);
   }
 
-  /** Resolves when this replica holds the next slot for `destination` (`intervalMs` after the previous one). */
-  async wait(destination: string, intervalMs: number): Promise<void> {
+  /**
+   * Resolves when this replica holds the next slot for `destination` (`intervalMs`
+   * after the previous one); `onWait` runs before each wait (to keep a message's ack wait alive).
+   */
+  async wait(destination: string, intervalMs: number, onWait?: () => void): Promise<void> {
     // Hashed: a Slack URL is a credential and must not become a readable key.
     const key = createHash("sha256").update(destination).digest("hex").slice(0, 32);
     for (;;) {
@@ -37,6 +40,7 @@ export class SharedPacer {
       const now = this.now();
       const next = last + intervalMs;
       if (next > now) {
+        onWait?.();
         await new Promise((r) => setTimeout(r, next - now));
         continue;
       }

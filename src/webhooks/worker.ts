@@ -133,7 +133,10 @@ export class WebhookWorker {
     const stream = m.info.stream;
     const id = webhookMessageId(stream, m.seq);
     const attempt = m.info.deliveryCount;
-    await this.deps.deliverer.pace(hook);
+    if (this.deps.deliverer.isPaced(hook)) {
+      // Waiting for a slot shared by many replicas can be long; keep the event ours meanwhile.
+      await this.deps.deliverer.pace(hook, () => m.working());
+    }
     if (this.#stopped) return void m.nak();
     // The ack wait restarts now: time spent queued here does not count against the attempt.
     m.working();
