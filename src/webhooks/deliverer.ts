@@ -14,10 +14,24 @@ import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter 
 import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "./model.js";
 import { decide, type Outcome } from "./outcome.js";
 import type { SharedPacer } from "./pacer.js";
+import { ackWaitMs } from "./consumers.js";
 
 /** Response text kept in an attempt record: 256 bytes (dead letters keep the full excerpt). */
 const RECORD_EXCERPT_CHARS = 256;
 const encoder = new TextEncoder();
+/** While paced, an event's ack wait is renewed at least this often, in ms. */
+const PACE_RENEW_MS = 5_000;
+
+/** How often to renew the ack wait of a paced event: well inside the webhook's ack wait. */
+const renewEvery = (hook: WebhookSpec) => Math.min(PACE_RENEW_MS, ackWaitMs(hook) / 2);
+
+/** Sleeps `ms`, calling `onWait` first and every `renewMs` (so an ack wait never runs out meanwhile). */
+async function sleepRenewing(ms: number, renewMs: number, onWait?: () => void): Promise<void> {
+  for (let left = ms; left > 0; left -= renewMs) {
+    onWait?.();
+    await new Promise((r) => setTimeout(r, Math.min(left, renewMs)));
+  }
+}
 
 /** What the deliverer needs. */
 export interface DelivererDeps {
@@ -55,7 +69,7 @@ export class Deliverer {
   async pace(hook: WebhookSpec, onWait?: () => void): Promise<void> {
     if (hook.format === "slack" && this.shared) {
       const interval = 1000 / Math.min(hook.rateLimit ?? Infinity, SLACK_REQUESTS_PER_SECOND);
-      return this.shared.wait(hook.url, interval, onWait);
+      return this.shared.wait(hook.url, interval, (ms) => sleepRenewing(ms, renewEvery(hook), onWait));
     }
     const perSecond = Math.min(hook.rateLimit ?? Infinity, hook.format === "slack" ? SLACK_REQUESTS_PER_SECOND : Infinity);
     if (perSecond === Infinity) return;
@@ -64,7 +78,8 @@ export class Deliverer {
     const now = this.#deps.clock.now();
     const start = Math.max(now, this.#nextFree.get(key) ?? 0);
     this.#nextFree.set(key, start + interval);
-    if (start > now) await new Promise((r) => setTimeout(r, start - now));
+    // A slow rate can queue events for longer than their ack wait: renew it every few seconds.
+    await sleepRenewing(start - now, renewEvery(hook), onWait);
   }
 
   /** Sends `env` as attempt number `attempt` and decides the outcome (no pacing, no journal). */

@@ -29,9 +29,9 @@ export class SharedPacer {
 
   /**
    * Resolves when this replica holds the next slot for `destination` (`intervalMs`
-   * after the previous one); `onWait` runs before each wait (to keep a message's ack wait alive).
+   * after the previous one); `sleep` waits (the caller keeps a message's ack wait alive meanwhile).
    */
-  async wait(destination: string, intervalMs: number, onWait?: () => void): Promise<void> {
+  async wait(destination: string, intervalMs: number, sleep: (ms: number) => Promise<void>): Promise<void> {
     // Hashed: a Slack URL is a credential and must not become a readable key.
     const key = createHash("sha256").update(destination).digest("hex").slice(0, 32);
     for (;;) {
@@ -40,8 +40,7 @@ export class SharedPacer {
       const now = this.now();
       const next = last + intervalMs;
       if (next > now) {
-        onWait?.();
-        await new Promise((r) => setTimeout(r, next - now));
+        await sleep(next - now);
         continue;
       }
       try {

@@ -203,6 +203,18 @@ describe("outbound webhooks - delivery", () => {
     expect(reqs[0]!.headers).toMatchObject({ authorization: "Bearer sink-token", "x-team": "core" });
   });
 
+  it("webhooks - events queued behind a slow rateLimit keep their ack wait: no duplicates", async () => {
+    // Ack wait is 2 x timeoutMs = 1 s, while the fifth event waits 2 s for its turn.
+    await create({ id: "slowrate", subjects: ["wh.slowrate.*"], url: `${sink.url}/slowrate`, rateLimit: 2, timeoutMs: 500 });
+    for (let i = 0; i < 5; i++) await publish("wh.slowrate.x", JSON.stringify({ i }));
+    await sink.waitFor("/slowrate", 5);
+    const consumer = (await f.jsm.consumers.list("EVENTS").next()).find((c) => c.name.startsWith("natsgate_wh_slowrate_"))!.name;
+    await expect.poll(async () => (await f.jsm.consumers.info("EVENTS", consumer)).num_ack_pending).toBe(0);
+    // Every event left the server once: none was handed out again after an expired ack wait.
+    expect((await f.jsm.consumers.info("EVENTS", consumer)).delivered.consumer_seq).toBe(5);
+    expect(sink.on("/slowrate").map((r) => JSON.parse(r.body).data.i)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it("webhooks - POST /test sends a signed sample event now and reports the answer", async () => {
     await create({ id: "tested", subjects: ["wh.tested.*"], url: `${sink.url}/tested`, secret: SECRET });
     const res = await f.gw.fetch("/v1/webhooks/tested/test", { method: "POST" });
