@@ -135,8 +135,14 @@ export class WsSession {
     }
   }
 
+  /** Charges the client's rate limit; a refusal is audited like the HTTP middleware's 429. */
   #charge(): void {
-    chargeRequest(this.gw.limiter, limitKey(this.principal, this.remote));
+    try {
+      chargeRequest(this.gw.limiter, limitKey(this.principal, this.remote));
+    } catch (err) {
+      this.gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: this.principal.name, remote: this.remote });
+      throw err;
+    }
   }
 
   async #pub(frame: Incoming): Promise<void> {

@@ -112,6 +112,7 @@ describe("WebSocket", () => {
       expect(await c.next((fr) => fr.id === 1)).toMatchObject({ op: "ack", status: 202 });
       expect(await c.next((fr) => fr.id === 2)).toMatchObject({ op: "ack", status: 202 });
       expect(await c.next((fr) => fr.id === 3)).toMatchObject({ op: "err", status: 429, title: "Too many requests" });
+      await expect.poll(() => capped.audit.filter((r) => r.status === 429)).toEqual([expect.objectContaining({ action: "auth", outcome: "limited", status: 429 })]);
     } finally {
       await capped.close();
     }
