@@ -26,6 +26,7 @@ export const JS_CODES = {
   wrongLastSequenceUnknown: 10164,
   messageTooLarge: 10054,
   streamNotFound: 10059,
+  consumerNotFound: 10014,
 } as const;
 
 /** True when the error says JetStream is not enabled for the connection's account. */

@@ -12,8 +12,7 @@ import {
 import { nanos } from "@nats-io/nats-core";
 import type { StreamSettings } from "./config.js";
 import type { Logger } from "./logger.js";
-
-const STREAM_NOT_FOUND = 10059;
+import { JS_CODES } from "./nats-errors.js";
 
 /** The JetStream stream config for a `jetstream.streams` entry. */
 export function streamConfig(s: StreamSettings): Partial<StreamConfig> & { name: string } {
@@ -47,7 +46,7 @@ export async function ensureStream(jsm: JetStreamManager, wanted: Partial<Stream
   try {
     existing = await jsm.streams.info(wanted.name);
   } catch (err) {
-    if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NOT_FOUND) throw err;
+    if (!(err instanceof JetStreamApiError) || err.code !== JS_CODES.streamNotFound) throw err;
   }
   if (!existing) {
     await jsm.streams.add(wanted);

@@ -6,6 +6,7 @@
  */
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { z } from "zod";
+import { jsonPointer } from "../../schemas/registry.js";
 import { BadRequestError, ConflictError, DeliveryFailedError, NotFoundError, UnprocessableError, type ProblemIssue } from "../errors.js";
 import type { Envelope } from "../sse-frame.js";
 import type { Attempted } from "./deliverer.js";
@@ -26,7 +27,7 @@ const decoder = new TextDecoder();
 /** zod issues as problem+json issues with JSON Pointers. */
 export function zodIssues(error: z.ZodError): ProblemIssue[] {
   return error.issues.map((i) => ({
-    path: i.path.length ? "/" + i.path.map((p) => String(p).replace(/~/g, "~0").replace(/\//g, "~1")).join("/") : "",
+    path: jsonPointer(i.path),
     message: i.code === "unrecognized_keys" ? `unknown key${i.keys.length > 1 ? "s" : ""} ${i.keys.join(", ")}` : i.message,
   }));
 }

@@ -7,11 +7,10 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { UnprocessableError } from "../errors.js";
+import { JS_CODES } from "../nats-errors.js";
 import { patternsOverlap } from "../permissions.js";
 import type { StreamIndex } from "../stream-index.js";
 import { DEFAULT_WEBHOOK_MAX_PENDING, DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookSpec } from "./model.js";
-
-const CONSUMER_NOT_FOUND = 10014;
 
 /** One durable consumer of a webhook. */
 export interface Binding {
@@ -94,7 +93,7 @@ export async function ensureConsumers(jsm: JetStreamManager, hook: WebhookSpec, 
   for (const b of bindings) {
     const wanted = consumerConfig(hook, b);
     const existing = await jsm.consumers.info(b.stream, b.durable).catch((err) => {
-      if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) return undefined;
+      if (err instanceof JetStreamApiError && err.code === JS_CODES.consumerNotFound) return undefined;
       throw err;
     });
     if (!existing) {
@@ -134,7 +133,7 @@ export async function createReplayConsumer(jsm: JetStreamManager, hook: WebhookS
 export async function deleteConsumers(jsm: JetStreamManager, bindings: Binding[]): Promise<void> {
   for (const b of bindings) {
     await jsm.consumers.delete(b.stream, b.durable).catch((err) => {
-      if (err instanceof JetStreamApiError && (err.code === CONSUMER_NOT_FOUND || err.code === 10059)) return;
+      if (err instanceof JetStreamApiError && (err.code === JS_CODES.consumerNotFound || err.code === JS_CODES.streamNotFound)) return;
       throw err;
     });
   }

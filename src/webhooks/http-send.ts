@@ -71,7 +71,7 @@ export class HttpSender {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const url = new URL(req.url);
-    const refused = this.#guard.checkUrl(req.url);
+    const refused = this.#guard.checkUrl(url);
     if (refused) return Promise.resolve({ error: "refused", message: refused.message, durationMs: 0 });
     const secure = url.protocol === "https:";
     return new Promise((resolve) => {

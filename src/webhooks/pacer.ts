@@ -7,7 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Kvm, type KV } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
+import { openBucket } from "./store.js";
 
 /** Pace entries are dropped after this long without use, in ms. */
 const PACE_TTL_MS = 60_000;
@@ -22,9 +23,7 @@ export class SharedPacer {
 
   /** Opens (creating if needed) the pace bucket. */
   static async open(js: JetStreamClient, bucket: string, now: () => number): Promise<SharedPacer> {
-    const kvm = new Kvm(js);
-    const kv = await kvm.create(bucket, { history: 1, ttl: PACE_TTL_MS }).catch(() => kvm.open(bucket));
-    return new SharedPacer(kv, now);
+    return new SharedPacer(await openBucket(js, bucket, { history: 1, ttl: PACE_TTL_MS }), now);
   }
 
   /**

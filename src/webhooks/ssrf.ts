@@ -115,8 +115,8 @@ export class SsrfGuard {
   }
 
   /** Checks a URL's literal host (IP or `localhost`) before anything is stored; DNS names are checked at connect time. */
-  checkUrl(url: string): DestinationRefusedError | undefined {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  checkUrl(url: string | URL): DestinationRefusedError | undefined {
+    const host = (typeof url === "string" ? new URL(url) : url).hostname.replace(/^\[|\]$/g, "");
     if (isIP(host)) return this.refusal(host, host);
     if (host === "localhost" || host.endsWith(".localhost")) return this.refusal(host, "127.0.0.1");
     return undefined;

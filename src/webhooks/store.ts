@@ -5,10 +5,16 @@
  * each other silently.
  */
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Kvm, type KV } from "@nats-io/kv";
+import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { ConflictError } from "../errors.js";
 import type { StoredWebhook } from "./model.js";
+
+/** Creates a KV bucket, or opens it as it is when it exists with other settings (history, replicas). */
+export async function openBucket(js: JetStreamClient, bucket: string, opts: Partial<KvOptions>): Promise<KV> {
+  const kvm = new Kvm(js);
+  return kvm.create(bucket, opts).catch(() => kvm.open(bucket));
+}
 
 /** One entry of the live copy. */
 export interface Versioned {
@@ -33,15 +39,7 @@ export class WebhookStore {
 
   /** Opens (creating if needed) the bucket. */
   static async open(js: JetStreamClient, bucket: string): Promise<WebhookStore> {
-    const kvm = new Kvm(js);
-    let kv: KV;
-    try {
-      kv = await kvm.create(bucket, { history: 1 });
-    } catch {
-      // Created elsewhere with other settings (history, replicas): use it as it is.
-      kv = await kvm.open(bucket);
-    }
-    return new WebhookStore(kv);
+    return new WebhookStore(await openBucket(js, bucket, { history: 1 }));
   }
 
   /** Every webhook this replica knows of, by id. */

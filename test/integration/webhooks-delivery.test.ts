@@ -2,6 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { startSink, type Sink } from "../support/sink.js";
+import { webhookApi } from "../support/webhooks.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OLD_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -18,11 +19,7 @@ describe("outbound webhooks - delivery", () => {
   });
   afterAll(() => sink.close());
 
-  const create = async (body: Record<string, unknown>) => {
-    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
-    expect(res.status, await res.clone().text()).toBe(201);
-    return res.json();
-  };
+  const { create, deadLetters } = webhookApi(() => f.gw);
   const deliveries = async (id: string) => (await (await f.gw.fetch(`/v1/webhooks/${id}/deliveries`)).json()).deliveries;
 
   it("webhooks - a published event arrives signed; standardwebhooks verifies it and the body is the envelope", async () => {
@@ -92,7 +89,7 @@ describe("outbound webhooks - delivery", () => {
     let letters: any[] = [];
     await expect
       .poll(async () => {
-        letters = (await (await f.gw.fetch("/v1/dead-letters?webhook=rejects")).json()).deadLetters;
+        letters = await deadLetters("rejects");
         return letters.length;
       })
       .toBe(1);
@@ -115,7 +112,7 @@ describe("outbound webhooks - delivery", () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ delivered: true, status: 200, webhookId: `msg_EVENTS_${seq}` });
     expect(sink.on("/rejects").at(-1)!.headers["webhook-id"]).toBe(`msg_EVENTS_${seq}`);
-    expect((await (await f.gw.fetch("/v1/dead-letters?webhook=rejects")).json()).deadLetters).toEqual([]);
+    expect(await deadLetters("rejects")).toEqual([]);
     expect((await f.gw.fetch(`/v1/dead-letters/${letters[0].id}/retry`, { method: "POST" })).status).toBe(404);
   });
 
@@ -124,7 +121,7 @@ describe("outbound webhooks - delivery", () => {
     await create({ id: "moved", subjects: ["wh.moved.*"], url: `${sink.url}/moved` });
     await publish("wh.moved.x", "{}");
     await expect
-      .poll(async () => (await (await f.gw.fetch("/v1/dead-letters?webhook=moved")).json()).deadLetters.map((l: any) => [l.reason, l.status]))
+      .poll(async () => (await deadLetters("moved")).map((l: any) => [l.reason, l.status]))
       .toEqual([["HTTP 302 (redirects are not followed)", 302]]);
     expect(sink.on("/elsewhere")).toEqual([]);
   });
@@ -153,7 +150,7 @@ describe("outbound webhooks - delivery", () => {
     await publish("wh.slow.x", "{}");
     await sink.waitFor("/slow", 2);
     await expect
-      .poll(async () => (await (await f.gw.fetch("/v1/dead-letters?webhook=slow")).json()).deadLetters.map((l: any) => [l.attempts, l.error]), { timeout: 5_000 })
+      .poll(async () => (await deadLetters("slow")).map((l: any) => [l.attempts, l.error]), { timeout: 5_000 })
       .toEqual([[2, "no complete response within 200 ms"]]);
     const [latest] = await deliveries("slow");
     expect(latest).toMatchObject({ outcome: "dead-lettered", error: "no complete response within 200 ms" });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { startGateway } from "../support/gateway.js";
 import { startSink, type Sink } from "../support/sink.js";
+import { webhookApi } from "../support/webhooks.js";
 
 describe("outbound webhooks - Slack", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: { allowPrivateNetworks: true } });
@@ -11,10 +12,7 @@ describe("outbound webhooks - Slack", () => {
     sink = await startSink();
   });
   afterAll(() => sink.close());
-  const create = async (body: Record<string, unknown>) => {
-    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
-    expect(res.status, await res.clone().text()).toBe(201);
-  };
+  const { create, deadLetters } = webhookApi(() => f.gw);
 
   it("slack - text and blocks are rendered from the envelope; event data is escaped, the template is not", async () => {
     await create({
@@ -80,7 +78,7 @@ describe("outbound webhooks - Slack", () => {
     await publish("slack.invalid", "{}");
     await publish("slack.archived", "{}");
     await expect
-      .poll(async () => (await (await f.gw.fetch("/v1/dead-letters?webhook=invalid")).json()).deadLetters.map((l: any) => [l.reason, l.status, l.response]))
+      .poll(async () => (await deadLetters("invalid")).map((l: any) => [l.reason, l.status, l.response]))
       .toEqual([["Slack answered invalid_payload", 400, "invalid_payload"]]);
     await expect.poll(async () => (await (await f.gw.fetch("/v1/webhooks/archived")).json()).disabledReason).toBe("Slack answered channel_is_archived");
     expect(sink.on("/invalid")).toHaveLength(1);
