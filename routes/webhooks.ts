@@ -5,22 +5,16 @@
 import { Hono, type Context } from "hono";
 import type { Gateway } from "../src/app.js";
 import type { AppEnv } from "../src/app-env.js";
-import { readBody } from "../src/body.js";
-import { adminRequired, BadRequestError, MalformedJsonError } from "../src/errors.js";
+import { parseJson, readBody } from "../src/body.js";
+import { adminRequired, BadRequestError } from "../src/errors.js";
 import { auditTrail, authenticate } from "../src/middleware.js";
 import { MAX_LIST_LIMIT, WebhookAdmin } from "../src/webhooks/admin.js";
 
 /** Largest webhook definition accepted: 64 KiB. */
 const MAX_DEFINITION_BYTES = 64 * 1024;
 
-async function jsonBody(c: Context<AppEnv>, optional = false): Promise<unknown> {
-  const bytes = await readBody(c.req.raw, MAX_DEFINITION_BYTES);
-  if (bytes.byteLength === 0 && optional) return {};
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new MalformedJsonError(err);
-  }
+async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
+  return parseJson(await readBody(c.req.raw, MAX_DEFINITION_BYTES));
 }
 
 function intParam(c: Context<AppEnv>, name: string, fallback: number, min: number, max: number): number {

@@ -3,7 +3,7 @@
  * limit is refused before a byte is read; a chunked body is counted as it
  * streams and abandoned as soon as it passes the limit.
  */
-import { PayloadTooLargeError } from "./errors.js";
+import { MalformedJsonError, PayloadTooLargeError } from "./errors.js";
 
 /** Reads the whole body of `req`, or throws `PayloadTooLargeError`. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
@@ -44,6 +44,15 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Decodes UTF-8 strictly (invalid sequences throw a TypeError). */
 export function decodeUtf8(bytes: Uint8Array): string {
   return utf8.decode(bytes);
+}
+
+/** Parses a JSON body (strict UTF-8); 400 `MalformedJsonError` otherwise. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decodeUtf8(bytes));
+  } catch (err) {
+    throw new MalformedJsonError(err);
+  }
 }
 
 /** The media type of a Content-Type value: lowercased, parameters removed. */

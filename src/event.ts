@@ -10,11 +10,10 @@
  */
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { SchemaRegistry } from "../schemas/registry.js";
-import { decodeUtf8, isJsonMediaType, mediaType } from "./body.js";
+import { isJsonMediaType, mediaType, parseJson } from "./body.js";
 import { assertBinaryMode, CLOUDEVENTS_JSON, fromStructured, isBinaryMode } from "./cloudevents.js";
 import {
   BadRequestError,
-  MalformedJsonError,
   NoSchemaError,
   PayloadTooLargeError,
   SchemaViolationError,
@@ -66,13 +65,6 @@ export function validateEvent(rules: EventRules, subject: string, value: unknown
   if (issues.length > 0) throw new SchemaViolationError(subject, issues);
 }
 
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(decodeUtf8(bytes));
-  } catch (err) {
-    throw new MalformedJsonError(err);
-  }
-}
 
 /** Reads `Expect-Stream` and `Expect-Last-Sequence`; 400 on a malformed sequence. */
 export function parseExpectations(get: (name: string) => string | null | undefined): Expectations | undefined {

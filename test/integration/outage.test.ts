@@ -1,8 +1,8 @@
 import { jetstream } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { collector, natsConnect, text } from "../support/nats.js";
-import { startSink, type Sink } from "../support/sink.js";
+import { useSink } from "../support/sink.js";
 import { transferCompleted } from "../fixtures/events.js";
 
 describe("NATS outage", () => {
@@ -58,11 +58,7 @@ describe("NATS outage", () => {
 
 describe("NATS outage - webhooks", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["hooked.>"] }] }, webhooks: { allowPrivateNetworks: true } });
-  let sink: Sink;
-  beforeAll(async () => {
-    sink = await startSink();
-  });
-  afterAll(() => sink.close());
+  const sink = useSink();
 
   it("outage - webhook delivery resumes after NATS restarts: the event retried across the outage and one published after it both arrive", async () => {
     const accepted: string[] = [];

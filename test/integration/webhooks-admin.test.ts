@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConfigInput } from "../../src/config.js";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { useGateway } from "../support/fixture.js";
-import { startSink, type Sink } from "../support/sink.js";
+import { useSink } from "../support/sink.js";
 
 const ADMIN = "admin-token-0123456789";
 const PORTAL = "portal-token-0123456789";
@@ -12,7 +12,6 @@ const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const auth = (token: string) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
 
 describe("outbound webhooks - admin API", () => {
-  let sink: Sink;
   const config: ConfigInput = {
       jetstream: { streams: [{ name: "EVENTS", subjects: ["adm.>", "transfer.>"] }] },
       auth: {
@@ -27,13 +26,8 @@ describe("outbound webhooks - admin API", () => {
         endpoints: [{ id: "from-config", subjects: ["transfer.completed"], url: "https://hooks.example.com/natsgate", secret: SECRET }],
       },
   };
-  const f = useGateway(
-    config,
-    async () => {
-      sink = await startSink();
-    },
-  );
-  afterAll(() => sink.close());
+  const f = useGateway(config);
+  const sink = useSink();
   const call = (method: string, path: string, body?: unknown, token = ADMIN) =>
     f.gw.fetch(path, { method, headers: auth(token), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const consumers = async () => {
@@ -184,11 +178,8 @@ describe("outbound webhooks - admin API", () => {
 });
 
 describe("outbound webhooks - SSRF guard", () => {
-  let sink: Sink;
-  const g = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["adm.>"] }] } }, async () => {
-    sink = await startSink();
-  });
-  afterAll(() => sink.close());
+  const g = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["adm.>"] }] } });
+  const sink = useSink();
   const ssrfCall = (method: string, path: string, body?: unknown) =>
     g.gw.fetch(path, { method, headers: { "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
@@ -223,16 +214,12 @@ describe("outbound webhooks - SSRF guard", () => {
 
 describe("outbound webhooks - registry shared by replicas", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["rep.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+  const sink = useSink();
   let other: TestGateway;
-  let sink: Sink;
   beforeAll(async () => {
     other = await startGateway(f.server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["rep.>"] }] }, webhooks: { allowPrivateNetworks: true } });
-    sink = await startSink();
   });
-  afterAll(async () => {
-    await other?.close();
-    await sink?.close();
-  });
+  afterAll(() => other?.close());
 
   it("replicas - a webhook created on one replica is seen and served by the other at once", async () => {
     const res = await f.gw.fetch("/v1/webhooks", { method: "POST", body: JSON.stringify({ id: "shared", subjects: ["rep.*"], url: `${sink.url}/shared` }) });

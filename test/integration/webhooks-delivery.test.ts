@@ -1,7 +1,7 @@
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
-import { startSink, type Sink } from "../support/sink.js";
+import { useSink } from "../support/sink.js";
 import { webhookApi } from "../support/webhooks.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -13,11 +13,7 @@ describe("outbound webhooks - delivery", () => {
     webhooks: { allowPrivateNetworks: true },
   });
   const publish = publishVia(() => f.gw);
-  let sink: Sink;
-  beforeAll(async () => {
-    sink = await startSink();
-  });
-  afterAll(() => sink.close());
+  const sink = useSink();
 
   const { create, deadLetters } = webhookApi(() => f.gw);
   const deliveries = async (id: string) => (await (await f.gw.fetch(`/v1/webhooks/${id}/deliveries`)).json()).deliveries;
@@ -225,11 +221,7 @@ describe("outbound webhooks - delivery", () => {
 describe("outbound webhooks - replay", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["rp.>"] }] }, webhooks: { allowPrivateNetworks: true } });
   const publish = publishVia(() => f.gw);
-  let sink: Sink;
-  beforeAll(async () => {
-    sink = await startSink();
-  });
-  afterAll(() => sink.close());
+  const sink = useSink();
   const replayConsumers = async () => {
     const names: string[] = [];
     for await (const c of f.jsm.consumers.list("EVENTS")) if (/_r[0-9a-z]+$/.test(c.name)) names.push(c.name);

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { startGateway } from "../support/gateway.js";
-import { startSink, type Sink } from "../support/sink.js";
+import { useSink } from "../support/sink.js";
 import { webhookApi } from "../support/webhooks.js";
 
 describe("outbound webhooks - Slack", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: { allowPrivateNetworks: true } });
   const publish = publishVia(() => f.gw);
-  let sink: Sink;
-  beforeAll(async () => {
-    sink = await startSink();
-  });
-  afterAll(() => sink.close());
+  const sink = useSink();
   const { create, deadLetters } = webhookApi(() => f.gw);
 
   it("slack - text and blocks are rendered from the envelope; event data is escaped, the template is not", async () => {

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
 
 /** One received request. */
 export interface SinkRequest {
@@ -102,4 +103,14 @@ export async function startSink(): Promise<Sink> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A sink started in `beforeAll` and closed in `afterAll`; its fields are usable from the first test on. */
+export function useSink(): Sink {
+  const sink = {} as Sink;
+  beforeAll(async () => {
+    Object.assign(sink, await startSink());
+  });
+  afterAll(() => sink.close?.());
+  return sink;
 }
