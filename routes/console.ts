@@ -1,8 +1,8 @@
 /** `GET /`: the console page (live events, publish form, schemas), plain HTML/CSS/JS. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { readPackageFile } from "../src/package-root.js";
+import type { AppEnv } from "../src/http/env.js";
+import { readPackageFile } from "../src/node/package-root.js";
 
 const asset = (name: string) => readPackageFile(`public/${name}`);
 

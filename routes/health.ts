@@ -1,8 +1,8 @@
 /** `GET /healthz` (process alive) and `GET /readyz` (NATS connected, streams in place). */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { problemResponse } from "../src/http.js";
+import type { AppEnv } from "../src/http/env.js";
+import { problemResponse } from "../src/http/problem.js";
 
 /** Probe routes; they need no token so orchestrators can reach them. */
 export function healthRoutes(gw: Gateway): Hono<AppEnv> {

@@ -1,15 +1,15 @@
 /** `POST /v1/hooks/{name}`: verified inbound webhooks, published to NATS. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import type { Principal } from "../src/auth.js";
-import { readBody } from "../src/body.js";
+import type { AppEnv } from "../src/http/env.js";
+import type { Principal } from "../src/security/auth.js";
+import { readBody } from "../src/http/body.js";
 import { ConflictError, NotFoundError, UnauthorizedError } from "../src/errors.js";
-import { eventFromHttp } from "../src/event.js";
-import { MSG_ID_HEADER } from "../src/headers.js";
-import { sourcePrincipal, verifyDelivery, type InboundSource } from "../src/inbound.js";
-import { remoteAddress } from "../src/middleware.js";
-import { publishStatus } from "../src/publisher.js";
+import { eventFromHttp } from "../src/events/event.js";
+import { MSG_ID_HEADER } from "../src/nats/headers.js";
+import { sourcePrincipal, verifyDelivery, type InboundSource } from "../src/publish/inbound.js";
+import { remoteAddress } from "../src/http/middleware.js";
+import { publishStatus } from "../src/publish/publisher.js";
 
 /** Inbound webhook routes; the signature is the credential, no bearer token. */
 export function hookRoutes(gw: Gateway): Hono<AppEnv> {

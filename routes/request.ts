@@ -1,14 +1,14 @@
 /** `POST /v1/request/{subject}?timeout=ms`: NATS request/reply over HTTP. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { readBody } from "../src/body.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../src/config-schema.js";
+import type { AppEnv } from "../src/http/env.js";
+import { readBody } from "../src/http/body.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../src/config/schema.js";
 import { BadRequestError } from "../src/errors.js";
-import { eventFromHttp } from "../src/event.js";
-import { httpHeadersFromNats } from "../src/headers.js";
-import { subjectParam } from "../src/http.js";
-import { auditTrail, authenticate } from "../src/middleware.js";
+import { eventFromHttp } from "../src/events/event.js";
+import { httpHeadersFromNats } from "../src/nats/headers.js";
+import { subjectParam } from "../src/http/problem.js";
+import { auditTrail, authenticate } from "../src/http/middleware.js";
 
 /** Parses `?timeout=` in ms: 1 to MAX_REQUEST_TIMEOUT_MS. */
 export function parseTimeout(value: string | undefined): number {

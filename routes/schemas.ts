@@ -1,11 +1,11 @@
 /** `GET /v1/schemas`, `GET /v1/schemas/{subject}` and `GET /openapi.json`. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { authenticate } from "../src/middleware.js";
+import type { AppEnv } from "../src/http/env.js";
+import { authenticate } from "../src/http/middleware.js";
 import { NotFoundError } from "../src/errors.js";
-import { subjectParam } from "../src/http.js";
-import { openApiDocument } from "../src/openapi.js";
+import { subjectParam } from "../src/http/problem.js";
+import { openApiDocument } from "../src/http/openapi.js";
 import { VERSION } from "../src/version.js";
 
 /** Schema discovery routes. */

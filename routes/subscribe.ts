@@ -2,13 +2,13 @@
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { parseCursor } from "../src/cursor.js";
+import type { AppEnv } from "../src/http/env.js";
+import { parseCursor } from "../src/subscribe/cursor.js";
 import { BadRequestError } from "../src/errors.js";
-import type { StartSpec } from "../src/feed.js";
-import { authenticate } from "../src/middleware.js";
-import { honoOutput } from "../src/sse-output.js";
-import { openSubscription } from "../src/subscription.js";
+import type { StartSpec } from "../src/subscribe/feed.js";
+import { authenticate } from "../src/http/middleware.js";
+import { honoOutput } from "../src/subscribe/sse-output.js";
+import { openSubscription } from "../src/subscribe/subscription.js";
 
 /** Most subjects in one subscription. */
 export const MAX_SUBJECTS_PER_STREAM = 32;

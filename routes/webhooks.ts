@@ -4,10 +4,10 @@
  */
 import { Hono, type Context } from "hono";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { parseJson, readBody } from "../src/body.js";
+import type { AppEnv } from "../src/http/env.js";
+import { parseJson, readBody } from "../src/http/body.js";
 import { adminRequired, BadRequestError } from "../src/errors.js";
-import { auditTrail, authenticate } from "../src/middleware.js";
+import { auditTrail, authenticate } from "../src/http/middleware.js";
 import { MAX_LIST_LIMIT, WebhookAdmin } from "../src/webhooks/admin.js";
 
 /** Largest webhook definition accepted: 64 KiB. */

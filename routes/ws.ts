@@ -3,10 +3,10 @@ import { upgradeWebSocket } from "@hono/node-server";
 import { Hono } from "hono";
 import type { WebSocket } from "ws";
 import type { Gateway } from "../src/app.js";
-import type { AppEnv } from "../src/app-env.js";
-import { claimStream, limitKey } from "../src/rate-limit.js";
-import { authenticate } from "../src/middleware.js";
-import { WsSession } from "../src/ws-session.js";
+import type { AppEnv } from "../src/http/env.js";
+import { claimStream, limitKey } from "../src/security/rate-limit.js";
+import { authenticate } from "../src/http/middleware.js";
+import { WsSession } from "../src/subscribe/ws-session.js";
 
 /** WebSocket routes (Node: @hono/node-server's built-in upgrade over the `ws` package). */
 export function wsRoutes(gw: Gateway): Hono<AppEnv> {

@@ -2,14 +2,14 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../src/errors.js";
-import type { Config } from "../src/config.js";
+import type { Config } from "../src/config/load.js";
 import { nodeAdded, nodeScaled, podCrashloop } from "./cluster.js";
 import { deployRequest, deploymentStatus } from "./deploy.js";
 import { imageUploaded } from "./image.js";
-import { SchemaRegistry, type SchemaEntry } from "./registry.js";
+import { SchemaRegistry, type SchemaEntry } from "../src/events/registry.js";
 import { transferCompleted, transferError } from "./transfer.js";
 
-export { SchemaRegistry, type SchemaEntry } from "./registry.js";
+export { SchemaRegistry, type SchemaEntry } from "../src/events/registry.js";
 
 /** Schemas shipped with natsgate, keyed by subject pattern. */
 export const builtinSchemas: Record<string, z.ZodType> = {

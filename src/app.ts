@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { SchemaRegistry } from "../schemas/registry.js";
+import type { SchemaRegistry } from "./events/registry.js";
 import { consoleRoutes } from "../routes/console.js";
 import { healthRoutes } from "../routes/health.js";
 import { hookRoutes } from "../routes/hooks.js";
@@ -15,21 +15,21 @@ import { schemaRoutes } from "../routes/schemas.js";
 import { subscribeRoutes } from "../routes/subscribe.js";
 import { webhookRoutes } from "../routes/webhooks.js";
 import { wsRoutes } from "../routes/ws.js";
-import type { AppEnv } from "./app-env.js";
-import { AuditLog } from "./audit.js";
-import { Authenticator } from "./auth.js";
-import type { Config } from "./config.js";
+import type { AppEnv } from "./http/env.js";
+import { AuditLog } from "./security/audit.js";
+import { Authenticator } from "./security/auth.js";
+import type { Config } from "./config/load.js";
 import { NotFoundError } from "./errors.js";
-import type { EventRules } from "./event.js";
-import { errorResponse, problemResponse } from "./http.js";
+import type { EventRules } from "./events/event.js";
+import { errorResponse, problemResponse } from "./http/problem.js";
 import { silentLogger, type Logger } from "./logger.js";
-import type { NatsClient } from "./nats-client.js";
-import { Publisher } from "./publisher.js";
-import { corsFor } from "./security.js";
-import { SseHub } from "./sse-hub.js";
-import type { SseSession } from "./sse-session.js";
-import { WS_CLOSE, type WsSession } from "./ws-session.js";
-import { StreamSlots, TokenBuckets } from "./rate-limit.js";
+import type { NatsClient } from "./nats/client.js";
+import { Publisher } from "./publish/publisher.js";
+import { corsFor } from "./http/security-headers.js";
+import { SseHub } from "./subscribe/hub.js";
+import type { SseSession } from "./subscribe/sse-session.js";
+import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
+import { StreamSlots, TokenBuckets } from "./security/rate-limit.js";
 import { WebhookService } from "./webhooks/service.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */

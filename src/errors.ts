@@ -2,7 +2,7 @@
  * The gateway's error taxonomy. Every failure a client can see is one of these
  * classes; `toProblem` (used by the app's single `onError`) turns them into
  * RFC 9457 problem+json. NATS errors are translated into these at the boundary
- * (`src/nats-errors.ts`) and nowhere else.
+ * (`src/nats/errors.ts`) and nowhere else.
  */
 
 /** One validation issue, as listed in a problem's `errors` member. */

@@ -6,13 +6,13 @@
  */
 import { createRegistry } from "../schemas/index.js";
 import { createApp } from "./app.js";
-import { loadConfig } from "./config.js";
-import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./embedded-nats.js";
+import { loadConfig } from "./config/load.js";
+import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./node/embedded-nats.js";
 import { ConfigError } from "./errors.js";
-import { listen } from "./listen.js";
+import { listen } from "./node/listen.js";
 import { createLogger, levelFromEnv } from "./logger.js";
-import { NatsClient } from "./nats-client.js";
-import { installShutdown } from "./shutdown.js";
+import { NatsClient } from "./nats/client.js";
+import { installShutdown } from "./node/shutdown.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {

@@ -6,12 +6,12 @@
  */
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { z } from "zod";
-import { jsonPointer } from "../../schemas/registry.js";
+import { jsonPointer } from "../events/registry.js";
 import { BadRequestError, ConflictError, DeliveryFailedError, NotFoundError, UnprocessableError, type ProblemIssue } from "../errors.js";
-import type { Envelope } from "../sse-frame.js";
+import type { Envelope } from "../subscribe/sse-frame.js";
 import type { Attempted } from "./deliverer.js";
 import { attemptSubject, deadLetterSubject, INTERNAL_PREFIX, type AttemptRecord, type DeadLetter } from "./journal.js";
-import { parseCursor } from "../cursor.js";
+import { parseCursor } from "../subscribe/cursor.js";
 import { bindingsFor, createReplayConsumer, type ReplayStart } from "./consumers.js";
 import { definitionKey, publicWebhook, webhookSchema, type Replay, type StoredWebhook, type WebhookSpec } from "./model.js";
 import { WebhookService } from "./service.js";

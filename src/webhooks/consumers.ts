@@ -7,9 +7,9 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
 import { UnprocessableError } from "../errors.js";
-import { JS_CODES } from "../nats-errors.js";
-import { patternsOverlap } from "../permissions.js";
-import type { StreamIndex } from "../stream-index.js";
+import { JS_CODES } from "../nats/errors.js";
+import { patternsOverlap } from "../security/permissions.js";
+import type { StreamIndex } from "../nats/stream-index.js";
 import { DEFAULT_WEBHOOK_MAX_PENDING, DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookSpec } from "./model.js";
 
 /** One durable consumer of a webhook. */

@@ -6,8 +6,8 @@
  */
 import type { Clock } from "../app.js";
 import type { Logger } from "../logger.js";
-import type { NatsClient } from "../nats-client.js";
-import type { Envelope } from "../sse-frame.js";
+import type { NatsClient } from "../nats/client.js";
+import type { Envelope } from "../subscribe/sse-frame.js";
 import { deliveryRequest } from "./delivery-request.js";
 import type { AttemptResult, HttpSender } from "./http-send.js";
 import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";

@@ -4,9 +4,9 @@
  * The `webhook-id` is derived from the event's stream position, so every retry
  * and every redelivery after a crash carries the same id.
  */
-import { CLOUDEVENTS_JSON } from "../cloudevents.js";
-import type { Envelope } from "../sse-frame.js";
-import { standardWebhooksSign } from "../signing.js";
+import { CLOUDEVENTS_JSON } from "../events/cloudevents.js";
+import type { Envelope } from "../subscribe/sse-frame.js";
+import { standardWebhooksSign } from "../security/signing.js";
 import { VERSION } from "../version.js";
 import type { OutgoingRequest } from "./http-send.js";
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, secretsOf, type WebhookSpec } from "./model.js";

@@ -4,7 +4,7 @@
  * is exactly one the config file could hold.
  */
 import { z } from "zod";
-import { subjectProblem } from "../subjects.js";
+import { subjectProblem } from "../nats/subjects.js";
 
 /** Time allowed for one delivery attempt, connect to last response byte: 15 s. */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;

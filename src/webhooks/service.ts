@@ -7,11 +7,11 @@
 import { randomBytes } from "node:crypto";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Clock } from "../app.js";
-import type { Config } from "../config.js";
+import type { Config } from "../config/load.js";
 import { ConflictError, NatsUnavailableError, NotFoundError, UnprocessableError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { NatsClient } from "../nats-client.js";
-import { ensureStream } from "../streams.js";
+import type { NatsClient } from "../nats/client.js";
+import { ensureStream } from "../nats/streams.js";
 import { bindingsFor, deleteConsumers, ensureConsumers, type Binding } from "./consumers.js";
 import { Deliverer } from "./deliverer.js";
 import { HttpSender } from "./http-send.js";

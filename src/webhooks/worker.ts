@@ -8,8 +8,8 @@
  */
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../logger.js";
-import type { NatsClient } from "../nats-client.js";
-import { envelope } from "../sse-frame.js";
+import type { NatsClient } from "../nats/client.js";
+import { envelope } from "../subscribe/sse-frame.js";
 import type { Binding } from "./consumers.js";
 import { deadLetterOf, type Deliverer } from "./deliverer.js";
 import { webhookMessageId } from "./delivery-request.js";

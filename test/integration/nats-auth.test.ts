@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createUser } from "@nats-io/nkeys";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ConfigInput } from "../../src/config.js";
+import type { ConfigInput } from "../../src/config/load.js";
 import { createTestPki, type TestPki } from "../support/certs.js";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { NatsServer } from "../support/nats-server.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { answers, findOnPath } from "../../src/embedded-nats.js";
+import { answers, findOnPath } from "../../src/node/embedded-nats.js";
 import { NatsServer } from "../support/nats-server.js";
 import { natsConnect } from "../support/nats.js";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { lookup } from "node:dns/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ConfigInput } from "../../src/config.js";
+import type { ConfigInput } from "../../src/config/load.js";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { useGateway } from "../support/fixture.js";
 import { useSink } from "../support/sink.js";

@@ -6,7 +6,7 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll } from "vitest";
-import type { ConfigInput } from "../../src/config.js";
+import type { ConfigInput } from "../../src/config/load.js";
 import { startGateway, type TestGateway } from "./gateway.js";
 import { NatsServer } from "./nats-server.js";
 import { natsConnect } from "./nats.js";

@@ -5,11 +5,11 @@
 
 import { createRegistry } from "../../schemas/index.js";
 import { createApp, type GatewayApp } from "../../src/app.js";
-import { parseConfig, type Config, type ConfigInput } from "../../src/config.js";
-import { listen } from "../../src/listen.js";
+import { parseConfig, type Config, type ConfigInput } from "../../src/config/load.js";
+import { listen } from "../../src/node/listen.js";
 import { silentLogger } from "../../src/logger.js";
-import { NatsClient } from "../../src/nats-client.js";
-import { closeHttp } from "../../src/shutdown.js";
+import { NatsClient } from "../../src/nats/client.js";
+import { closeHttp } from "../../src/node/shutdown.js";
 
 /** A running test gateway. */
 export interface TestGateway {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CatchUp } from "../../src/catch-up.js";
-import type { Frame } from "../../src/feed.js";
+import { CatchUp } from "../../src/subscribe/catch-up.js";
+import type { Frame } from "../../src/subscribe/feed.js";
 
 const f = (seq: number, pending?: number): Frame => ({ text: `#${seq}`, env: "{}", stream: "S", seq, pending });
 const core = (text: string): Frame => ({ text, env: "{}" });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertBinaryMode, fromStructured } from "../../src/cloudevents.js";
+import { assertBinaryMode, fromStructured } from "../../src/events/cloudevents.js";
 import { BadRequestError } from "../../src/errors.js";
 
 const base = { specversion: "1.0", id: "e1", source: "/s", type: "t" };

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configPath, loadConfig, parseConfig } from "../../src/config.js";
-import { parseDuration } from "../../src/duration.js";
+import { configPath, loadConfig, parseConfig } from "../../src/config/load.js";
+import { parseDuration } from "../../src/config/duration.js";
 import { ConfigError } from "../../src/errors.js";
-import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats-client.js";
+import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats/client.js";
 
 function configError(fn: () => unknown): ConfigError {
   try {

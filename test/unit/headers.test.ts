@@ -1,6 +1,6 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import { describe, expect, it } from "vitest";
-import { httpHeaderName, httpHeaderRecord, httpHeadersFromNats, natsHeaderName, natsHeadersFromHttp } from "../../src/headers.js";
+import { httpHeaderName, httpHeaderRecord, httpHeadersFromNats, natsHeaderName, natsHeadersFromHttp } from "../../src/nats/headers.js";
 
 describe("headers - HTTP to NATS", () => {
   it.each([

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { patternCovered, patternsOverlap, Permissions, SubjectRules } from "../../src/permissions.js";
-import { subjectMatches } from "../../src/subjects.js";
+import { patternCovered, patternsOverlap, Permissions, SubjectRules } from "../../src/security/permissions.js";
+import { subjectMatches } from "../../src/nats/subjects.js";
 
 describe("permissions - publish (literal subjects)", () => {
   const rules = new SubjectRules({ allow: ["transfer.>", "deploy.request", "cluster.*.nodeAdded"], deny: ["transfer.secret.>"] });

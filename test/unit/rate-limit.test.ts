@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StreamSlots, TokenBuckets } from "../../src/rate-limit.js";
+import { StreamSlots, TokenBuckets } from "../../src/security/rate-limit.js";
 
 describe("rate limit - token buckets", () => {
   it("allows a burst, then refills at perSecond", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
-import { SchemaRegistry, jsonPointer } from "../../schemas/registry.js";
+import { SchemaRegistry, jsonPointer } from "../../src/events/registry.js";
 import { builtinSchemas } from "../../schemas/index.js";
 import { transferCompleted, nodeAdded, deploymentStatus } from "../fixtures/events.js";
 

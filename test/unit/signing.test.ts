@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { githubVerify, hmacVerify, slackVerify, standardWebhooksSign, standardWebhooksVerify, timestampFresh } from "../../src/signing.js";
+import { githubVerify, hmacVerify, slackVerify, standardWebhooksSign, standardWebhooksVerify, timestampFresh } from "../../src/security/signing.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const body = new TextEncoder().encode('{"type":"transfer.completed"}');

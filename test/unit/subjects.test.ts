@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidSubjectError } from "../../src/errors.js";
-import { assertPublishSubject, isReservedSubject, subjectMatches, subjectProblem } from "../../src/subjects.js";
+import { assertPublishSubject, isReservedSubject, subjectMatches, subjectProblem } from "../../src/nats/subjects.js";
 
 describe("subjects - publish rules", () => {
   it.each([

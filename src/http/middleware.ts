@@ -1,0 +1,78 @@
+/**
+ * Request middleware shared by the resource routes: authentication and rate
+ * limiting (`authenticate`), and the audit record of what was done
+ * (`auditTrail`). Routes add these; the checks live here once.
+ */
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Gateway } from "../app.js";
+import type { AppEnv } from "./env.js";
+import { outcomeOf, type AuditAction } from "../security/audit.js";
+import { tokenFrom } from "../security/auth.js";
+import { UnauthorizedError } from "../errors.js";
+import { chargeRequest, limitKey } from "../security/rate-limit.js";
+
+/** The client's address; `X-Forwarded-For`'s first hop only when the proxy is trusted. */
+export function remoteAddress(c: Context, trustProxy: boolean): string | undefined {
+  if (trustProxy) {
+    const forwarded = c.req.header("x-forwarded-for");
+    if (forwarded) return forwarded.split(",")[0]!.trim();
+  }
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    // In-process requests (app.request) have no socket.
+    return undefined;
+  }
+}
+
+/** Options for `authenticate`. */
+export interface AuthenticateOptions {
+  /** Streams (SSE, WebSocket) also take the token from `access_token` or the `natsgate_token` cookie. */
+  streams?: boolean;
+}
+
+/** Authenticates the caller, then charges its rate limit. */
+export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> =>
+  async function authenticate(c, next) {
+    const remote = remoteAddress(c, gw.config.server.trustProxy);
+    c.set("remote", remote);
+    let principal;
+    try {
+      principal = await gw.auth.authenticate(tokenFrom(c.req.raw, streams));
+    } catch (err) {
+      if (err instanceof UnauthorizedError) {
+        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message });
+      }
+      throw err;
+    }
+    c.set("principal", principal);
+    let remaining: number | undefined;
+    try {
+      remaining = chargeRequest(gw.limiter, limitKey(principal, remote));
+    } catch (err) {
+      gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: principal.name, remote });
+      throw err;
+    }
+    if (remaining !== undefined) {
+      c.header("ratelimit-limit", String(gw.limiter!.burst));
+      c.header("ratelimit-remaining", String(remaining));
+    }
+    await next();
+  };
+
+/** Records the request's outcome in the audit log once the response is known. */
+export const auditTrail = (gw: Gateway, action: AuditAction): MiddlewareHandler<AppEnv> =>
+  async function auditTrail(c, next) {
+    await next();
+    const note = c.get("audit");
+    const status = c.res.status;
+    gw.audit.record({
+      action,
+      outcome: outcomeOf(status),
+      status,
+      client: c.get("principal")?.name,
+      remote: c.get("remote"),
+      ...note,
+    });
+  };

@@ -1,0 +1,155 @@
+/**
+ * The OpenAPI 3.1 description served at `/openapi.json`. Event schemas come from
+ * the registry, so the document always matches what the gateway validates.
+ */
+import type { SchemaRegistry } from "../events/registry.js";
+import { webhookComponents, webhookPaths } from "../webhooks/openapi.js";
+
+const problem = { $ref: "#/components/schemas/Problem" };
+const problemContent = { "application/problem+json": { schema: problem } };
+const err = (description: string) => ({ description, content: problemContent });
+
+const subjectParam = {
+  name: "subject",
+  in: "path",
+  required: true,
+  description: "NATS subject: dot-separated tokens, no wildcards, at most 256 bytes",
+  schema: { type: "string", maxLength: 256 },
+};
+
+const httpToNatsHeaders = [
+  { name: "Idempotency-Key", in: "header", schema: { type: "string" }, description: "Becomes Nats-Msg-Id (JetStream de-duplication)" },
+  { name: "traceparent", in: "header", schema: { type: "string" }, description: "W3C trace context, forwarded as is" },
+  { name: "tracestate", in: "header", schema: { type: "string" } },
+  { name: "baggage", in: "header", schema: { type: "string" } },
+  { name: "Expect-Stream", in: "header", schema: { type: "string" }, description: "Fail with 409 unless this stream captures the subject" },
+  { name: "Expect-Last-Sequence", in: "header", schema: { type: "integer", minimum: 0 }, description: "Fail with 412 unless the stream's last sequence is this" },
+];
+
+const publishErrors = {
+  "400": err("Invalid subject, malformed JSON or invalid CloudEvent"),
+  "403": err("Subject reserved or not permitted"),
+  "409": err("Expect-Stream mismatch"),
+  "412": err("Expect-Last-Sequence mismatch"),
+  "413": err("Body over the size limit"),
+  "415": err("Content type not accepted for this subject"),
+  "422": err("Event violates the subject's schema"),
+  "503": err("NATS unavailable (Retry-After)"),
+  "504": err("JetStream acknowledgement timed out"),
+};
+
+/** Component name for a subject pattern (`cluster.*.nodeAdded` -> `cluster_any_nodeAdded`). */
+export function componentName(subject: string): string {
+  return subject.replaceAll("*", "any").replaceAll(">", "all").replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+/** Builds the OpenAPI document. */
+export function openApiDocument(registry: SchemaRegistry, version: string): object {
+  const eventSchemas: Record<string, object> = {};
+  for (const entry of registry.list()) {
+    const { $schema: _ignored, ...schema } = registry.jsonSchema(entry) as Record<string, unknown>;
+    eventSchemas[componentName(entry.subject)] = { ...schema, "x-natsgate-subject": entry.subject };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "natsgate",
+      version,
+      description: "HTTP gateway to NATS: publish validated events, request/reply, subscriptions, webhooks, schema discovery.",
+    },
+    paths: {
+      "/v1/publish/{subject}": {
+        post: {
+          summary: "Publish one event",
+          parameters: [subjectParam, ...httpToNatsHeaders],
+          requestBody: {
+            required: false,
+            content: {
+              "application/json": { schema: { oneOf: Object.keys(eventSchemas).map((n) => ({ $ref: `#/components/schemas/${n}` })) } },
+              "application/cloudevents+json": { schema: { type: "object" } },
+              "application/octet-stream": { schema: { type: "string", format: "binary" } },
+            },
+          },
+          responses: {
+            "201": { description: "Stored by a JetStream stream", content: { "application/json": { schema: { $ref: "#/components/schemas/PublishResult" } } } },
+            "202": { description: "Published on core NATS", content: { "application/json": { schema: { $ref: "#/components/schemas/PublishResult" } } } },
+            ...publishErrors,
+          },
+        },
+      },
+      "/v1/publish": {
+        post: {
+          summary: "Publish a batch (NDJSON or a JSON array)",
+          requestBody: {
+            required: true,
+            content: {
+              "application/x-ndjson": { schema: { $ref: "#/components/schemas/BatchItem" } },
+              "application/json": { schema: { type: "array", items: { $ref: "#/components/schemas/BatchItem" } } },
+            },
+          },
+          responses: {
+            "200": { description: "One result per item, in order", content: { "application/json": { schema: { $ref: "#/components/schemas/BatchResults" } } } },
+            "400": err("Body is not a batch"),
+            "413": err("Batch over the size limit"),
+            "415": err("Content type is not NDJSON or JSON"),
+          },
+        },
+      },
+      "/v1/request/{subject}": {
+        post: {
+          summary: "NATS request/reply",
+          parameters: [subjectParam, { name: "timeout", in: "query", schema: { type: "integer", minimum: 1, maximum: 60000, default: 5000 } }],
+          responses: {
+            "200": { description: "The reply; its NATS headers as NatsH-* headers", content: { "*/*": {} } },
+            "400": err("Invalid subject or timeout"),
+            "503": err("No responders, or NATS unavailable"),
+            "504": err("No reply in time"),
+          },
+        },
+      },
+      "/v1/schemas": { get: { summary: "Every registered subject pattern with its JSON Schema", responses: { "200": { description: "Schemas" } } } },
+      "/v1/schemas/{subject}": {
+        get: {
+          summary: "The JSON Schema for a subject or subject pattern",
+          parameters: [{ ...subjectParam, description: "A subject or registered pattern (wildcards allowed)" }],
+          responses: { "200": { description: "JSON Schema", content: { "application/schema+json": {} } }, "404": err("No schema") },
+        },
+      },
+      ...webhookPaths(err),
+      "/healthz": { get: { summary: "Process is alive", responses: { "200": { description: "Alive" } } } },
+      "/readyz": { get: { summary: "NATS connected and streams in place", responses: { "200": { description: "Ready" }, "503": err("Not ready") } } },
+      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+    },
+    components: {
+      schemas: {
+        Problem: {
+          type: "object",
+          required: ["type", "title", "status", "detail"],
+          properties: {
+            type: { type: "string" },
+            title: { type: "string" },
+            status: { type: "integer" },
+            detail: { type: "string" },
+            errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+          },
+        },
+        PublishResult: {
+          type: "object",
+          required: ["subject"],
+          properties: { subject: { type: "string" }, stream: { type: "string" }, seq: { type: "integer" }, duplicate: { type: "boolean" } },
+        },
+        BatchItem: {
+          type: "object",
+          required: ["subject", "data"],
+          properties: { subject: { type: "string" }, data: {}, headers: { type: "object", additionalProperties: { type: "string" } } },
+        },
+        BatchResults: {
+          type: "object",
+          properties: { results: { type: "array", items: { type: "object", required: ["index", "status"], properties: { index: { type: "integer" }, status: { type: "integer" } } } } },
+        },
+        ...webhookComponents(),
+        ...eventSchemas,
+      },
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/** Small HTTP helpers shared by the routes and the error handler. */
+import type { Context } from "hono";
+import { GatewayError, InvalidSubjectError, internalProblem, type Problem } from "../errors.js";
+
+/** Media type of every error body. */
+export const PROBLEM_JSON = "application/problem+json";
+
+/** A problem+json response. */
+export function problemResponse(problem: Problem, retryAfter?: number, extra: Record<string, string> = {}): Response {
+  const headers: Record<string, string> = { ...extra, "content-type": PROBLEM_JSON };
+  if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+  // The rest of an oversized body is never read, so the connection cannot be reused.
+  if (problem.status === 413) headers.connection = "close";
+  return new Response(JSON.stringify(problem), { status: problem.status, headers });
+}
+
+/** The response for any error thrown by a handler; unknown errors never leak details. */
+export function errorResponse(err: unknown): Response {
+  if (err instanceof GatewayError) return problemResponse(err.toProblem(), err.retryAfter, err.headers());
+  return problemResponse(internalProblem());
+}
+
+/**
+ * The subject in a path like `/v1/publish/{subject}`, percent-decoded strictly.
+ * Hono's own param decoding keeps undecodable input as it is; a subject with a
+ * stray `%` must be refused instead, so the raw URL is decoded here.
+ */
+export function subjectParam(c: Context, prefix: string): string {
+  const url = c.req.url;
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  const query = url.indexOf("?", start);
+  const path = url.slice(start, query === -1 ? undefined : query);
+  if (!path.startsWith(prefix)) return c.req.param("subject") ?? "";
+  const raw = path.slice(prefix.length);
+  if (!raw.includes("%")) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidSubjectError(raw, "it contains a percent sign that is not a valid %XX escape");
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The gateway's one NATS connection: connects in the background, reconnects
+ * forever with backoff and jitter, and knows at every moment whether a message
+ * handed to it would reach the server — so the gateway can answer 503 instead
+ * of letting nats.js buffer a publish it has already confirmed to a client.
+ */
+import { readFileSync } from "node:fs";
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { NatsUnavailableError } from "../errors.js";
+import { isJetStreamUnavailable } from "./errors.js";
+import type { Config } from "../config/load.js";
+import type { Logger } from "../logger.js";
+import { StreamIndex } from "./stream-index.js";
+import { ensureStreams } from "./streams.js";
+
+/** First reconnect delay after a disconnect, in ms. */
+export const RECONNECT_MIN_MS = 250;
+/** Longest reconnect delay, in ms. */
+export const RECONNECT_MAX_MS = 5_000;
+/** Fraction of the delay added at random so replicas do not reconnect in lockstep. */
+export const RECONNECT_JITTER = 0.25;
+/** Client ping interval, in ms: a dead TCP peer is noticed within ~2 pings. */
+export const DEFAULT_PING_INTERVAL_MS = 10_000;
+/** Delay before retrying start-up work (stream creation) that failed, in ms. */
+const SETUP_RETRY_MS = 2_000;
+
+/**
+ * Reconnect delay grows with the time the connection has been down (half of
+ * it), bounded by RECONNECT_MIN_MS and RECONNECT_MAX_MS, plus jitter.
+ * nats.js calls the handler on every loop turn, so it must not keep a counter.
+ */
+export function reconnectDelay(downForMs: number, random: number): number {
+  const base = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_MIN_MS, downForMs / 2));
+  return Math.round(base * (1 + RECONNECT_JITTER * random));
+}
+
+/** Connection options for nats.js from the `nats` config section. */
+export function connectionOptions(nats: Config["nats"], downSince: () => number): ConnectionOptions {
+  const opts: ConnectionOptions = {
+    servers: nats.servers,
+    name: nats.name,
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    pingInterval: DEFAULT_PING_INTERVAL_MS,
+    // nats.js otherwise captures a stack trace for every request (each JetStream publish is one);
+    // gateway errors are mapped at the boundary and never need the caller's async stack.
+    noAsyncTraces: true,
+    reconnectDelayHandler: () => reconnectDelay(Date.now() - downSince(), Math.random()),
+  };
+  if (nats.token) opts.token = nats.token;
+  if (nats.user) {
+    opts.user = nats.user;
+    opts.pass = nats.pass;
+  }
+  if (nats.nkeySeed) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(nats.nkeySeed));
+  if (nats.credsFile) opts.authenticator = credsAuthenticator(readFileSync(nats.credsFile));
+  if (nats.tls) {
+    opts.tls = {
+      ...(nats.tls.ca ? { caFile: nats.tls.ca } : {}),
+      ...(nats.tls.cert ? { certFile: nats.tls.cert } : {}),
+      ...(nats.tls.key ? { keyFile: nats.tls.key } : {}),
+    };
+  }
+  return opts;
+}
+
+/** Options for `NatsClient.start`. */
+export interface NatsClientOptions {
+  nats: Config["nats"];
+  streams: Config["jetstream"]["streams"];
+  logger: Logger;
+}
+
+/** The shared NATS connection with readiness tracking. */
+export class NatsClient {
+  readonly streamIndex = new StreamIndex();
+  #nc: NatsConnection | undefined;
+  #js: JetStreamClient | undefined;
+  #jsm: JetStreamManager | undefined;
+  #connected = false;
+  #ready = false;
+  #downSince = Date.now();
+  #closed = false;
+  #setupTimer: NodeJS.Timeout | undefined;
+  readonly #readyWaiters = new Set<() => void>();
+  readonly #readyListeners = new Set<() => void>();
+  readonly #opts: NatsClientOptions;
+  readonly #firstConnect: Promise<NatsConnection>;
+
+  private constructor(opts: NatsClientOptions) {
+    this.#opts = opts;
+    const options = connectionOptions(opts.nats, () => this.#downSince);
+    this.#firstConnect = connect(options);
+    this.#firstConnect.then(
+      (nc) => this.#onFirstConnect(nc),
+      (err) => opts.logger.error("nats connection failed", { err: String(err) }),
+    );
+  }
+
+  /** Starts connecting in the background; the gateway serves (503) meanwhile. */
+  static start(opts: NatsClientOptions): NatsClient {
+    return new NatsClient(opts);
+  }
+
+  /** Resolves once connected and set up (streams ensured); rejects after `timeoutMs`. */
+  whenReady(timeoutMs = 30_000): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#readyWaiters.delete(onReady);
+        reject(new NatsUnavailableError(`NATS did not become ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#readyWaiters.add(onReady);
+    });
+  }
+
+  /** True while the connection is up. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** True when connected and the configured streams exist. */
+  get ready(): boolean {
+    return this.#ready && this.#connected;
+  }
+
+  /** The live connection, or `NatsUnavailableError` (503) while disconnected. */
+  connection(): NatsConnection {
+    if (!this.#connected || !this.#nc) throw new NatsUnavailableError();
+    return this.#nc;
+  }
+
+  /** The JetStream client for the live connection. */
+  jetstream(): JetStreamClient {
+    this.connection();
+    return this.#js!;
+  }
+
+  /** Current info of a stream (503 while disconnected). */
+  async streamInfo(stream: string): Promise<StreamInfo> {
+    this.connection();
+    if (!this.#jsm) throw new NatsUnavailableError("JetStream is not available");
+    return this.#jsm.streams.info(stream);
+  }
+
+  /** The JetStream manager (503 while disconnected or without JetStream). */
+  manager(): JetStreamManager {
+    this.connection();
+    if (!this.#jsm) throw new NatsUnavailableError("JetStream is not available");
+    return this.#jsm;
+  }
+
+  /** True once set up against an account with JetStream. */
+  hasJetStream(): boolean {
+    return this.#jsm !== undefined;
+  }
+
+  /** Calls `listener` every time the client becomes ready (first connect and each reconnect). */
+  onReady(listener: () => void): void {
+    this.#readyListeners.add(listener);
+    if (this.ready) listener();
+  }
+
+  // Messages of one event-loop turn are handed to nats.js together, after the turn's I/O,
+  // so they leave in one socket write (nats.js flushes once per microtask queue) instead
+  // of one write each. Measured: core publish 17.9k -> 32.1k req/s on 2 cores.
+  #turn: Promise<void> | undefined;
+
+  /** Resolves after this event-loop turn's I/O; whatever is sent then shares one socket write. */
+  nextTurn(): Promise<void> {
+    return (this.#turn ??= new Promise((resolve) =>
+      setImmediate(() => {
+        this.#turn = undefined;
+        resolve();
+      }),
+    ));
+  }
+
+  /** The server's max_payload in bytes, once known. */
+  maxPayload(): number | undefined {
+    return this.#nc?.info?.max_payload;
+  }
+
+  /** Version string of the connected server, once known. */
+  serverVersion(): string | undefined {
+    return this.#nc?.info?.version;
+  }
+
+  /** Drains subscriptions and pending publishes, then closes. */
+  async drain(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#setupTimer);
+    const nc = this.#nc;
+    if (!nc || nc.isClosed()) return;
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close();
+    }
+  }
+
+  #onFirstConnect(nc: NatsConnection): void {
+    this.#nc = nc;
+    this.#js = jetstream(nc, { timeout: this.#opts.nats.ackTimeoutMs });
+    this.#watchStatus(nc);
+    this.#markConnected(nc.getServer());
+    this.streamIndex.watchAdvisories(nc, () => this.#jsm, this.#opts.logger);
+  }
+
+  #markConnected(server: string): void {
+    this.#connected = true;
+    this.#opts.logger.info("connected to NATS", { server, version: this.serverVersion() });
+    void this.#setup();
+  }
+
+  async #setup(): Promise<void> {
+    clearTimeout(this.#setupTimer);
+    const nc = this.#nc;
+    if (!nc || !this.#connected || this.#closed) return;
+    try {
+      const jsm = await this.#manager(nc);
+      if (jsm) {
+        await ensureStreams(jsm, this.#opts.streams, this.#opts.logger);
+        await this.streamIndex.refresh(jsm);
+      } else {
+        this.#opts.logger.warn("JetStream is not enabled for this account: every publish is core NATS");
+        this.streamIndex.set([]);
+      }
+      this.#markReady();
+    } catch (err) {
+      this.#opts.logger.error("NATS setup failed; retrying", { err: String(err) });
+      this.#setupTimer = setTimeout(() => void this.#setup(), SETUP_RETRY_MS);
+      this.#setupTimer.unref();
+    }
+  }
+
+  /** The JetStream manager; undefined when the account has no JetStream, which is fine only without configured streams. */
+  async #manager(nc: NatsConnection): Promise<JetStreamManager | undefined> {
+    if (this.#jsm) return this.#jsm;
+    try {
+      this.#jsm = await jetstreamManager(nc, { timeout: this.#opts.nats.ackTimeoutMs });
+      return this.#jsm;
+    } catch (err) {
+      if (!isJetStreamUnavailable(err) || this.#opts.streams.length > 0) throw err;
+      return undefined;
+    }
+  }
+
+  #markReady(): void {
+    this.#ready = true;
+    for (const waiter of this.#readyWaiters) waiter();
+    this.#readyWaiters.clear();
+    for (const listener of this.#readyListeners) listener();
+  }
+
+  #watchStatus(nc: NatsConnection): void {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect") {
+          this.#connected = false;
+          this.#ready = false;
+          this.#downSince = Date.now();
+          this.#opts.logger.warn("disconnected from NATS", { server: s.server });
+        } else if (s.type === "reconnect") {
+          this.#markConnected(s.server);
+        }
+      }
+    })();
+    void nc.closed().then((err) => {
+      this.#connected = false;
+      this.#ready = false;
+      if (err && !this.#closed) this.#opts.logger.error("NATS connection closed", { err: String(err) });
+    });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * NATS subject rules and wildcard matching. Pure functions on the hot path of
+ * every publish: a single pass over char codes, no regex, no split for ASCII.
+ */
+import { InvalidSubjectError } from "../errors.js";
+
+/** Longest subject accepted, in UTF-8 bytes. */
+export const MAX_SUBJECT_BYTES = 256;
+
+/** Prefixes owned by the NATS server and clients; refused unless explicitly allowed. */
+export const RESERVED_PREFIXES = ["$SYS.", "$JS.", "$KV.", "$O.", "_INBOX.", "$NATSGATE."] as const;
+
+const DOT = 46;
+const STAR = 42;
+const GT = 62;
+const DEL = 127;
+
+// Unicode whitespace and control characters beyond ASCII (NEL, NBSP, line and
+// paragraph separators, BOM, ...): a subject containing them looks equal to another.
+const NON_ASCII_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Z}]/u;
+
+/** Why `subject` is not a valid subject (or pattern, when `wildcards`), or undefined if it is. */
+export function subjectProblem(subject: string, wildcards: boolean): string | undefined {
+  const n = subject.length;
+  if (n === 0) return "it is empty";
+  let ascii = true;
+  let tokenStart = 0;
+  for (let i = 0; i < n; i++) {
+    const c = subject.charCodeAt(i);
+    if (c === DOT) {
+      if (i === tokenStart) return "it has an empty token";
+      tokenStart = i + 1;
+    } else if (c <= 32 || c === DEL) {
+      return "it contains whitespace or a control character";
+    } else if (c === STAR || c === GT) {
+      if (!wildcards) return "wildcards (* and >) cannot be published to";
+      const alone = i === tokenStart && (i + 1 === n || subject.charCodeAt(i + 1) === DOT);
+      if (!alone) return "a wildcard must be a whole token";
+      if (c === GT && i + 1 !== n) return "> must be the last token";
+    } else if (c > DEL) {
+      ascii = false;
+    }
+  }
+  if (tokenStart === n) return "it has an empty token";
+  if (!ascii) {
+    if (NON_ASCII_FORBIDDEN.test(subject)) return "it contains whitespace or a control character";
+    if (Buffer.byteLength(subject, "utf8") > MAX_SUBJECT_BYTES) {
+      return `it is longer than ${MAX_SUBJECT_BYTES} bytes`;
+    }
+  } else if (n > MAX_SUBJECT_BYTES) {
+    return `it is longer than ${MAX_SUBJECT_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+/** Throws `InvalidSubjectError` unless `subject` is a literal subject one may publish to. */
+export function assertPublishSubject(subject: string): void {
+  const problem = subjectProblem(subject, false);
+  if (problem) throw new InvalidSubjectError(subject, problem);
+}
+
+/** Throws `InvalidSubjectError` unless `pattern` is a valid subscription pattern. */
+export function assertSubscribePattern(pattern: string): void {
+  const problem = subjectProblem(pattern, true);
+  if (problem) throw new InvalidSubjectError(pattern, problem);
+}
+
+/** True when the subject or pattern lies under a server-owned prefix. */
+export function isReservedSubject(subject: string): boolean {
+  const c = subject.charCodeAt(0);
+  // Cheap first-char gate: every reserved prefix starts with '$' or '_'.
+  if (c !== 36 && c !== 95) return false;
+  for (const prefix of RESERVED_PREFIXES) {
+    if (subject.startsWith(prefix)) return true;
+  }
+  return false;
+}
+
+/** True when `pattern` has a wildcard token. */
+export function hasWildcard(pattern: string): boolean {
+  return pattern.includes("*") || pattern.includes(">");
+}
+
+/**
+ * NATS matching: does the literal `subject` match `pattern`?
+ * `*` matches exactly one token, `>` one or more trailing tokens.
+ */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  if (pattern === subject) return true;
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    const token = p[i];
+    if (token === ">") return s.length > i;
+    if (i >= s.length) return false;
+    if (token !== "*" && token !== s[i]) return false;
+  }
+  return p.length === s.length;
+}

@@ -1,0 +1,45 @@
+/** Serving the app over HTTP or HTTPS on Node, resolving once listening. */
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from "node:https";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { WebSocketServer } from "ws";
+import type { Config } from "../config/load.js";
+import { securityHeaderListener } from "../http/security-headers.js";
+
+/** A listening server and its base URL. */
+export interface Listening {
+  server: Server;
+  url: string;
+  port: number;
+}
+
+/** Anything with a fetch handler (a Hono app). */
+export interface FetchApp {
+  fetch: (req: Request, env: any) => Response | Promise<Response>;
+}
+
+/** Listens on `server.host`:`server.port` (TLS when `server.tls` is set), with security headers on every response. */
+export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]): Promise<Listening> {
+  const headers = securityHeaderListener(server);
+  const tls: HttpsOptions | undefined = server.tls
+    ? { cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) }
+    : undefined;
+  // Our listener is registered first so its headers are in place before the app writes.
+  const createServer = ((_options: unknown, handler: RequestListener) => {
+    const s = tls ? createHttpsServer(tls) : createHttpServer();
+    s.on("request", headers);
+    s.on("request", handler);
+    return s;
+  }) as unknown as typeof createHttpServer;
+  return new Promise((resolve, reject) => {
+    // WebSocket upgrades (routes/ws.ts); the ws package closes oversized frames with 1009 itself.
+    const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: ws.maxFrameBytes }) };
+    const s = serve({ fetch: app.fetch, port: server.port, hostname: server.host, createServer, websocket }, (info: AddressInfo) => {
+      const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
+      resolve({ server: s as Server, port: info.port, url: `${server.tls ? "https" : "http"}://${host}:${info.port}` });
+    });
+    s.once("error", reject);
+  });
+}

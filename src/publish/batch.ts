@@ -1,0 +1,145 @@
+/**
+ * Batch publish: NDJSON or a JSON array of `{subject, data, headers?}`. Items
+ * are prepared and published independently (one bad item fails alone), with
+ * JetStream acks pipelined up to a window, and results reported in order.
+ */
+import { decodeUtf8, mediaType } from "../http/body.js";
+import {
+  BadRequestError,
+  GatewayError,
+  MalformedJsonError,
+  UnsupportedMediaTypeError,
+  internalProblem,
+  type Problem,
+} from "../errors.js";
+import { outcomeOf, type AuditLog } from "../security/audit.js";
+import type { Principal } from "../security/auth.js";
+import { eventFromItem, type EventRules } from "../events/event.js";
+import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
+
+/** JetStream publishes awaiting their ack at once within one batch. */
+export const DEFAULT_BATCH_WINDOW = 256;
+
+/** Media types accepted for batches. */
+export const NDJSON_TYPES = new Set(["application/x-ndjson", "application/jsonl", "application/ndjson"]);
+
+/** One item's outcome: a publish result or a problem. */
+export type BatchItemResult = { index: number; status: number } & (PublishResult | Omit<Problem, "status">);
+
+/** An item as parsed from the body: its value, or why it could not be read. */
+export type ParsedItem = { value: unknown } | { error: GatewayError };
+
+/** Splits a batch body into items. Malformed NDJSON lines become failed items. */
+export function parseBatch(body: Uint8Array, contentType: string | undefined, maxItems: number): ParsedItem[] {
+  const type = mediaType(contentType);
+  let text: string;
+  try {
+    text = decodeUtf8(body);
+  } catch (err) {
+    throw new MalformedJsonError(err);
+  }
+  let items: ParsedItem[];
+  if (type === "application/json") {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new MalformedJsonError(err);
+    }
+    if (!Array.isArray(doc)) throw new BadRequestError("a JSON batch must be an array of {subject, data, headers?}");
+    items = doc.map((value) => ({ value }));
+  } else if (type !== undefined && NDJSON_TYPES.has(type)) {
+    items = [];
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
+      try {
+        items.push({ value: JSON.parse(line) });
+      } catch (err) {
+        items.push({ error: new MalformedJsonError(err) });
+      }
+    }
+  } else {
+    throw new UnsupportedMediaTypeError(
+      `a batch is application/x-ndjson or application/json (an array), not ${type ?? "without a content type"}`,
+    );
+  }
+  if (items.length > maxItems) throw new BadRequestError(`a batch holds at most ${maxItems} items; this one has ${items.length}`);
+  return items;
+}
+
+function failure(index: number, err: unknown): BatchItemResult {
+  const { status, ...problem } = err instanceof GatewayError ? err.toProblem() : internalProblem();
+  return { index, status, ...problem };
+}
+
+/** Publishes every item; resolves with one result per item, in order. */
+export async function publishBatch(
+  items: ParsedItem[],
+  rules: EventRules,
+  principal: Principal,
+  publisher: Publisher,
+  limit: number,
+  window = DEFAULT_BATCH_WINDOW,
+): Promise<BatchItemResult[]> {
+  const results = new Array<BatchItemResult>(items.length);
+  const inFlight = new Set<Promise<void>>();
+  const core: number[] = [];
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]!;
+    if ("error" in item) {
+      results[index] = failure(index, item.error);
+      continue;
+    }
+    let pending: Promise<PublishResult>;
+    try {
+      pending = publisher.publish(eventFromItem(rules, principal, item.value, limit));
+    } catch (err) {
+      results[index] = failure(index, err);
+      continue;
+    }
+    const p = pending.then(
+      (r) => {
+        if (r.stream === undefined) core.push(index);
+        results[index] = { index, status: publishStatus(r), ...r };
+      },
+      (err) => {
+        results[index] = failure(index, err);
+      },
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    if (inFlight.size >= window) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  if (core.length > 0) {
+    // Core publishes are fire-and-forget; a round trip proves the server has them.
+    try {
+      await publisher.flush();
+    } catch (err) {
+      for (const index of core) results[index] = failure(index, err);
+    }
+  }
+  return results;
+}
+
+/** One audit record per batch item, with the subject and idempotency key it named. */
+export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], client: string, remote: string | undefined): void {
+  if (!audit.enabled) return;
+  results.forEach((r, i) => {
+    const item = items[i]!;
+    const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
+    const headers = value?.headers && typeof value.headers === "object" ? Object.entries(value.headers) : [];
+    const key = headers.find(([name]) => name.toLowerCase() === "idempotency-key")?.[1];
+    const stored = "seq" in r ? (r as PublishResult) : undefined;
+    audit.record({
+      action: "publish",
+      outcome: outcomeOf(r.status),
+      status: r.status,
+      client,
+      remote,
+      subject: typeof value?.subject === "string" ? value.subject : undefined,
+      msgId: typeof key === "string" ? key : undefined,
+      ...(stored ? { stream: stored.stream, seq: stored.seq } : {}),
+    });
+  });
+}

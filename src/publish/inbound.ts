@@ -1,0 +1,67 @@
+/**
+ * Inbound webhooks (`POST /v1/hooks/{name}`): a configured source's signature
+ * is verified over the raw body, then the body is published to the source's
+ * subject through the ordinary publish path. The delivery id (when the sender
+ * has one) becomes Nats-Msg-Id, so a stream capturing the subject refuses a
+ * replayed delivery.
+ */
+import type { Principal } from "../security/auth.js";
+import type { Config } from "../config/load.js";
+import { UnauthorizedError } from "../errors.js";
+import { Permissions } from "../security/permissions.js";
+import { githubVerify, hmacVerify, slackVerify, standardWebhooksVerify, timestampFresh } from "../security/signing.js";
+
+/** One configured inbound source. */
+export type InboundSource = Config["inbound"][number];
+
+/** Default header carrying a plain HMAC-SHA256 signature. */
+export const DEFAULT_HMAC_HEADER = "x-signature";
+
+/** What a verified delivery contributes to the published message. */
+export interface VerifiedDelivery {
+  /** Sender's delivery id, when it has one. */
+  id?: string;
+}
+
+function bad(reason: string): UnauthorizedError {
+  return new UnauthorizedError(`webhook signature rejected: ${reason}`);
+}
+
+/** Verifies a delivery for `source`; throws `UnauthorizedError` (401) otherwise. */
+export function verifyDelivery(source: InboundSource, headers: Headers, body: Uint8Array, nowMs: number): VerifiedDelivery {
+  const { type, secret } = source.verify;
+  switch (type) {
+    case "standard-webhooks": {
+      const id = headers.get("webhook-id");
+      const ts = headers.get("webhook-timestamp");
+      const sig = headers.get("webhook-signature");
+      if (!id || !ts || !sig) throw bad("webhook-id, webhook-timestamp and webhook-signature are required");
+      if (!/^\d{1,12}$/.test(ts) || !timestampFresh(Number(ts), nowMs)) throw bad("timestamp is missing or more than 5 minutes off");
+      if (!standardWebhooksVerify(secret, id, Number(ts), body, sig)) throw bad("no matching v1 signature");
+      return { id };
+    }
+    case "github": {
+      const sig = headers.get("x-hub-signature-256");
+      if (!sig || !githubVerify(secret, body, sig)) throw bad("X-Hub-Signature-256 does not match");
+      return { id: headers.get("x-github-delivery") ?? undefined };
+    }
+    case "slack": {
+      const ts = headers.get("x-slack-request-timestamp");
+      const sig = headers.get("x-slack-signature");
+      if (!ts || !sig) throw bad("X-Slack-Request-Timestamp and X-Slack-Signature are required");
+      if (!/^\d{1,12}$/.test(ts) || !timestampFresh(Number(ts), nowMs)) throw bad("timestamp is missing or more than 5 minutes off");
+      if (!slackVerify(secret, ts, body, sig)) throw bad("X-Slack-Signature does not match");
+      return {};
+    }
+    case "hmac-sha256": {
+      const sig = headers.get(source.verify.header ?? DEFAULT_HMAC_HEADER);
+      if (!sig || !hmacVerify(secret, body, sig.trim())) throw bad(`${source.verify.header ?? DEFAULT_HMAC_HEADER} does not match`);
+      return {};
+    }
+  }
+}
+
+/** The principal a source publishes as: its own subject, nothing else. */
+export function sourcePrincipal(source: InboundSource): Principal {
+  return { name: `hook:${source.name}`, kind: "token", permissions: new Permissions({ allow: [source.subject] }, undefined, false) };
+}

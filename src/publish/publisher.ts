@@ -1,0 +1,88 @@
+/**
+ * Publishing and request/reply on the shared connection. A subject captured by
+ * a JetStream stream is published with JetStream and acknowledged; any other
+ * subject is a core publish, refused with 503 while disconnected so that no
+ * client is told "accepted" for a message nats.js would only buffer.
+ */
+import type { Msg } from "@nats-io/nats-core";
+import type { JetStreamPublishOptions } from "@nats-io/jetstream";
+import { PreconditionFailedError, StreamMismatchError } from "../errors.js";
+import type { OutboundEvent } from "../events/event.js";
+import type { NatsClient } from "../nats/client.js";
+import { fromNatsError, type NatsOperation } from "../nats/errors.js";
+
+/** Outcome of one publish. */
+export interface PublishResult {
+  subject: string;
+  /** Set when a stream captured the subject and acknowledged the message. */
+  stream?: string;
+  seq?: number;
+  duplicate?: boolean;
+}
+
+/** HTTP status for a successful publish: 201 stored in a stream, 202 core NATS. */
+export function publishStatus(result: PublishResult): 201 | 202 {
+  return result.stream === undefined ? 202 : 201;
+}
+
+/** Publishes prepared events and performs requests. */
+export class Publisher {
+  constructor(private readonly nats: NatsClient) {}
+
+  /** Publishes one event; resolves once NATS (or the stream) has it. */
+  async publish(ev: OutboundEvent): Promise<PublishResult> {
+    const stream = this.nats.streamIndex.find(ev.subject);
+    if (stream === undefined) return this.#core(ev);
+    const opts: Partial<JetStreamPublishOptions> = { headers: ev.headers };
+    if (ev.expect) {
+      opts.expect = {};
+      if (ev.expect.stream !== undefined) opts.expect.streamName = ev.expect.stream;
+      if (ev.expect.lastSequence !== undefined) opts.expect.lastSequence = ev.expect.lastSequence;
+    }
+    await this.nats.nextTurn();
+    try {
+      const ack = await this.nats.jetstream().publish(ev.subject, ev.payload, opts);
+      return { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      throw this.#error(err, "jetstream", ev.subject);
+    }
+  }
+
+  async #core(ev: OutboundEvent): Promise<PublishResult> {
+    if (ev.expect?.stream !== undefined) {
+      throw new StreamMismatchError(`${ev.subject} is not captured by any stream, so not by ${ev.expect.stream}`);
+    }
+    if (ev.expect?.lastSequence !== undefined) {
+      throw new PreconditionFailedError(`${ev.subject} is not captured by any stream; Expect-Last-Sequence cannot hold`);
+    }
+    await this.nats.nextTurn();
+    try {
+      this.nats.connection().publish(ev.subject, ev.payload, { headers: ev.headers });
+    } catch (err) {
+      throw this.#error(err, "publish", ev.subject);
+    }
+    return { subject: ev.subject };
+  }
+
+  /** Waits until everything published so far has reached the server. */
+  async flush(): Promise<void> {
+    try {
+      await this.nats.connection().flush();
+    } catch (err) {
+      throw this.#error(err, "publish", "");
+    }
+  }
+
+  /** Sends a request and resolves with the reply. */
+  async request(ev: OutboundEvent, timeoutMs: number): Promise<Msg> {
+    try {
+      return await this.nats.connection().request(ev.subject, ev.payload, { headers: ev.headers, timeout: timeoutMs });
+    } catch (err) {
+      throw this.#error(err, "request", ev.subject);
+    }
+  }
+
+  #error(err: unknown, op: NatsOperation, subject: string) {
+    return fromNatsError(err, op, subject, { connected: this.nats.connected, maxPayload: this.nats.maxPayload() });
+  }
+}

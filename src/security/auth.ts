@@ -1,0 +1,92 @@
+/**
+ * Who is calling: static client tokens (stored as sha256 digests, compared in
+ * constant time) and JWTs. Produces the `Principal` every route authorizes.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Config } from "../config/load.js";
+import { UnauthorizedError } from "../errors.js";
+import { JwtVerifier, looksLikeJwt } from "./jwt.js";
+import type { Logger } from "../logger.js";
+import { Permissions } from "./permissions.js";
+
+/** Longest bearer token accepted, in characters. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** An authenticated caller. */
+export interface Principal {
+  /** Client name (config), JWT `sub`, or "anonymous". */
+  name: string;
+  kind: "anonymous" | "token" | "jwt";
+  permissions: Permissions;
+  /** When the credentials expire (ms since the epoch); streams close then. */
+  expiresAt?: number;
+}
+
+/** The principal for `auth.mode: none`. */
+export const ANONYMOUS: Principal = { name: "anonymous", kind: "anonymous", permissions: Permissions.unrestricted() };
+
+interface StaticClient {
+  name: string;
+  digest: Buffer;
+  permissions: Permissions;
+}
+
+const sha256 = (value: string) => createHash("sha256").update(value, "utf8").digest();
+
+/** Where the token may come from: streams (SSE, WebSocket) also accept query and cookie. */
+export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | undefined {
+  const header = req.headers.get("authorization");
+  if (header !== null) {
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    return match ? match[1] : "";
+  }
+  if (!allowQueryAndCookie) return undefined;
+  const query = new URL(req.url).searchParams.get("access_token");
+  if (query !== null) return query;
+  const cookie = req.headers.get("cookie");
+  if (cookie) {
+    for (const part of cookie.split(";")) {
+      const [k, ...v] = part.trim().split("=");
+      if (k === "natsgate_token") return decodeURIComponent(v.join("="));
+    }
+  }
+  return undefined;
+}
+
+/** Authenticates bearer tokens per the `auth` config. */
+export class Authenticator {
+  readonly required: boolean;
+  readonly #clients: StaticClient[];
+  readonly #jwt: JwtVerifier | undefined;
+
+  constructor(auth: Config["auth"], logger: Logger, now: () => number = Date.now) {
+    this.required = auth.mode === "required";
+    this.#clients = auth.clients.map((c) => {
+      if (!c.token.startsWith("sha256:")) {
+        logger.warn("client token stored in plain text; store sha256:<hex> instead", { client: c.name });
+      }
+      const digest = c.token.startsWith("sha256:") ? Buffer.from(c.token.slice(7), "hex") : sha256(c.token);
+      return { name: c.name, digest, permissions: new Permissions(c.publish, c.subscribe, c.admin) };
+    });
+    this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now) : undefined;
+  }
+
+  /** The principal for `token`, or `UnauthorizedError`. */
+  async authenticate(token: string | undefined): Promise<Principal> {
+    if (!this.required) return ANONYMOUS;
+    if (token === undefined) throw new UnauthorizedError("a bearer token is required");
+    if (token === "" || token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("malformed bearer token");
+    if (this.#jwt && looksLikeJwt(token)) {
+      const v = await this.#jwt.verify(token);
+      return { name: v.name, kind: "jwt", permissions: v.permissions, expiresAt: v.expiresAt };
+    }
+    const digest = sha256(token);
+    let found: StaticClient | undefined;
+    // Compare against every client so the time taken does not depend on which (if any) matched.
+    for (const client of this.#clients) {
+      if (timingSafeEqual(client.digest, digest) && !found) found = client;
+    }
+    if (!found) throw new UnauthorizedError("unknown token");
+    return { name: found.name, kind: "token", permissions: found.permissions };
+  }
+}

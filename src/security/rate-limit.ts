@@ -1,0 +1,107 @@
+/**
+ * Per-client token buckets (`rateLimit.perSecond`, `rateLimit.burst`) and a
+ * per-client cap on concurrent streams. In memory per replica: a client spread
+ * over N replicas gets up to N times the rate, which operators size for.
+ */
+
+import type { Principal } from "./auth.js";
+import { RateLimitedError } from "../errors.js";
+
+/** Buckets idle this long are forgotten, in ms. */
+const IDLE_FORGET_MS = 60_000;
+/** How often idle buckets are swept, in ms. */
+const SWEEP_EVERY = 10_000;
+
+/** Outcome of taking one token. */
+export type Take = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Token buckets keyed by client. */
+export class TokenBuckets {
+  readonly #buckets = new Map<string, Bucket>();
+  #lastSweep = 0;
+
+  constructor(
+    readonly perSecond: number,
+    readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes `cost` tokens from `key`'s bucket. */
+  take(key: string, cost = 1): Take {
+    const t = this.now();
+    this.#sweep(t);
+    const b = this.#buckets.get(key) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
+    b.at = t;
+    this.#buckets.set(key, b);
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
+      return { ok: true, remaining: Math.floor(b.tokens) };
+    }
+    return { ok: false, retryAfterMs: Math.ceil(((cost - b.tokens) / this.perSecond) * 1000) };
+  }
+
+  #sweep(t: number): void {
+    if (t - this.#lastSweep < SWEEP_EVERY) return;
+    this.#lastSweep = t;
+    for (const [k, b] of this.#buckets) if (t - b.at > IDLE_FORGET_MS) this.#buckets.delete(k);
+  }
+}
+
+/** Counts open streams per client. */
+export class StreamSlots {
+  readonly #open = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** Claims a slot; returns its release function (idempotent), or undefined when full. */
+  acquire(key: string): (() => void) | undefined {
+    const n = this.#open.get(key) ?? 0;
+    if (n >= this.max) return undefined;
+    this.#open.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#open.get(key) ?? 1) - 1;
+      if (left <= 0) this.#open.delete(key);
+      else this.#open.set(key, left);
+    };
+  }
+
+  /** Streams open for `key`. */
+  count(key: string): number {
+    return this.#open.get(key) ?? 0;
+  }
+}
+
+/** The key limits count against: the client's name, or its address when anonymous. */
+export function limitKey(principal: Principal, remote: string | undefined): string {
+  return principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
+}
+
+/** Takes one request token for `key`; 429 when spent. Returns the tokens left (undefined without a limiter). */
+export function chargeRequest(limiter: TokenBuckets | undefined, key: string): number | undefined {
+  if (!limiter) return undefined;
+  const taken = limiter.take(key);
+  if (!taken.ok) {
+    throw new RateLimitedError(`rate limit of ${limiter.perSecond}/s (burst ${limiter.burst}) exceeded`, limiter.burst, Math.ceil(taken.retryAfterMs / 1000));
+  }
+  return taken.remaining;
+}
+
+/** Seconds a client refused a stream slot is told to wait. */
+const STREAM_RETRY_AFTER_S = 5;
+
+/** Claims a stream slot for `key` (429 when all are taken); returns its release function. */
+export function claimStream(slots: StreamSlots | undefined, key: string): () => void {
+  if (!slots) return () => {};
+  const release = slots.acquire(key);
+  if (!release) throw new RateLimitedError(`at most ${slots.max} concurrent streams per client`, slots.max, STREAM_RETRY_AFTER_S);
+  return release;
+}

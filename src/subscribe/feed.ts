@@ -1,0 +1,175 @@
+/**
+ * A feed: the NATS side of one subscription set, rendered once into SSE
+ * frames and handed to every client attached to it. Patterns fully captured
+ * by a stream are read through a JetStream ordered consumer (so every frame
+ * carries a resumable cursor); the others through a core subscription.
+ */
+import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
+import { formatCursor, type Positions } from "./cursor.js";
+import type { NatsClient } from "../nats/client.js";
+import { envelope, sseFrame } from "./sse-frame.js";
+import { subjectMatches } from "../nats/subjects.js";
+
+/** Where a feed starts in the streams it reads. */
+export type StartSpec =
+  | { kind: "new" }
+  | { kind: "all" }
+  | { kind: "last" }
+  | { kind: "since"; time: Date }
+  | { kind: "cursor"; positions: Positions };
+
+/** Which patterns go to which stream, and which to core NATS. */
+export interface FeedPlan {
+  core: string[];
+  streams: Map<string, string[]>;
+}
+
+/** Splits patterns between the streams that capture them and core NATS. */
+export function planFeed(patterns: string[], nats: NatsClient): FeedPlan {
+  const plan: FeedPlan = { core: [], streams: new Map() };
+  for (const p of patterns) {
+    const stream = nats.streamIndex.covering(p);
+    if (stream === undefined) plan.core.push(p);
+    else plan.streams.set(stream, [...(plan.streams.get(stream) ?? []), p]);
+  }
+  return plan;
+}
+
+/** True when the server takes several filter subjects on one consumer (2.10+). */
+export function supportsMultiFilter(version: string | undefined): boolean {
+  const [major, minor] = (version ?? "0.0").split(".").map(Number);
+  return major! > 2 || (major === 2 && minor! >= 10);
+}
+
+/** A rendered SSE frame, with the stream position it carries (JetStream frames only). */
+export interface Frame {
+  /** The SSE frame. */
+  text: string;
+  /** The envelope as JSON (other transports wrap it). */
+  env: string;
+  /** The resume cursor after this frame, for stream frames. */
+  cursor?: string;
+  stream?: string;
+  seq?: number;
+  /** Matching messages left in the stream after this one, when it was delivered. */
+  pending?: number;
+}
+
+/** Receives rendered frames. */
+export type FrameSink = (frame: Frame) => void;
+
+/** The NATS subscriptions and consumers behind one subscription set. */
+export class Feed {
+  readonly sinks = new Set<FrameSink>();
+  readonly #positions: Positions = new Map();
+  readonly #subs: Subscription[] = [];
+  readonly #consumers: { stream: string; messages: ConsumerMessages; consumer: Consumer }[] = [];
+  #stopped = false;
+
+  constructor(
+    private readonly nats: NatsClient,
+    readonly plan: FeedPlan,
+    private readonly start: StartSpec,
+    private readonly queue: string | undefined,
+    private readonly now: () => number,
+  ) {}
+
+  /** Opens every subscription and consumer; throws if NATS refuses. */
+  async open(): Promise<void> {
+    const nc = this.nats.connection();
+    for (const pattern of this.plan.core) {
+      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#core(msg)) }));
+    }
+    for (const [stream, patterns] of this.plan.streams) await this.#openStream(nc, stream, patterns);
+    // The subscriptions must be registered on the server before the client is told it is subscribed.
+    await nc.flush();
+  }
+
+  async #openStream(nc: NatsConnection, stream: string, patterns: string[]): Promise<void> {
+    const js = this.nats.jetstream();
+    const multi = patterns.length > 1;
+    const serverFilters = !multi || supportsMultiFilter(nc.info?.version);
+    // nats-server 2.9 takes one filter per consumer: read the stream unfiltered and match here,
+    // which keeps one consumer and the stream's own order.
+    const opts: Partial<OrderedConsumerOptions> = serverFilters ? { filter_subjects: multi ? patterns : patterns[0]! } : {};
+    const start = this.start;
+    if (start.kind === "cursor" && start.positions.has(stream)) {
+      const after = start.positions.get(stream)!;
+      this.#positions.set(stream, after);
+      opts.deliver_policy = DeliverPolicy.StartSequence;
+      opts.opt_start_seq = after + 1;
+    } else if (start.kind === "all") {
+      opts.deliver_policy = DeliverPolicy.All;
+      this.#positions.set(stream, 0);
+    } else if (start.kind === "last") {
+      opts.deliver_policy = DeliverPolicy.Last;
+    } else if (start.kind === "since") {
+      opts.deliver_policy = DeliverPolicy.StartTime;
+      opts.opt_start_time = start.time.toISOString();
+    } else {
+      // "new" (or a stream the cursor does not name): start right after the stream's last message,
+      // so the position is known from the first frame on.
+      const info = await this.nats.streamInfo(stream);
+      this.#positions.set(stream, info.state.last_seq);
+      opts.deliver_policy = DeliverPolicy.StartSequence;
+      opts.opt_start_seq = info.state.last_seq + 1;
+    }
+    if (this.#stopped) return;
+    const consumer = await js.consumers.get(stream, opts);
+    const match = serverFilters ? undefined : patterns;
+    const messages = await consumer.consume({ callback: (m) => this.#stream(stream, m, match) });
+    this.#consumers.push({ stream, messages, consumer });
+    if (this.#stopped) Feed.#release(messages, consumer);
+  }
+
+  #core(msg: Msg): void {
+    const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
+    this.#broadcast({ text: sseFrame(env), env });
+  }
+
+  #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
+    this.#positions.set(stream, m.seq);
+    if (match && !match.some((p) => subjectMatches(p, m.subject))) return;
+    const env = JSON.stringify(envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq));
+    const cursor = formatCursor(this.#positions);
+    // pending is exact only when the server filters; with client-side matching it counts other subjects too.
+    this.#broadcast({ text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
+  }
+
+  /** A copy of the position reached in each stream. */
+  positions(): Positions {
+    return new Map(this.#positions);
+  }
+
+  /**
+   * True when the stream's consumer has nothing left to deliver and everything it
+   * delivered was handled (`handledSeq` is the last sequence the caller saw).
+   */
+  async drained(stream: string, handledSeq: number): Promise<boolean> {
+    const entry = this.#consumers.find((c) => c.stream === stream);
+    if (!entry) return false;
+    const info = await entry.consumer.info();
+    return info.num_pending === 0 && info.delivered.stream_seq <= handledSeq;
+  }
+
+  #broadcast(frame: Frame): void {
+    for (const sink of this.sinks) sink(frame);
+  }
+
+  /** Closes every subscription and consumer (idempotent). */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const s of this.#subs) s.unsubscribe();
+    for (const { messages, consumer } of this.#consumers) Feed.#release(messages, consumer);
+  }
+
+  // Ordered consumers otherwise linger on the server for their 5-minute inactivity threshold.
+  static #release(messages: ConsumerMessages, consumer: Consumer): void {
+    void messages
+      .close()
+      .then(() => consumer.delete())
+      .catch(() => {});
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Fan-out: every client on the same subscription set shares one feed (one
+ * NATS subscription or consumer per pattern group), reference-counted and
+ * stopped when the last client leaves. A client that resumes or asks for
+ * history is caught up by a private replay, then handed to the shared feed
+ * (catch-up.ts), so steady state is one consumer per subject set.
+ */
+import { CatchUp } from "./catch-up.js";
+import { Feed, planFeed, type Frame, type FrameSink, type StartSpec } from "./feed.js";
+import type { NatsClient } from "../nats/client.js";
+import { fromNatsError } from "../nats/errors.js";
+
+/** A shared feed and the promise of its subscriptions being in place. */
+interface SharedFeed {
+  feed: Feed;
+  opened: Promise<void>;
+}
+
+/** Shared feeds keyed by subscription set, plus replays in progress. */
+export class SseHub {
+  readonly #shared = new Map<string, SharedFeed>();
+  readonly #open = new Set<Feed>();
+
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly now: () => number,
+  ) {}
+
+  /** Feeds currently open (shared ones and replays). */
+  get feeds(): number {
+    return this.#open.size;
+  }
+
+  /** Attaches `sink` to the subscription set from `start`; resolves with the function that detaches it. */
+  async join(patterns: string[], start: StartSpec, queue: string | undefined, sink: FrameSink): Promise<() => void> {
+    if (start.kind === "new") return (await this.#attach(patterns, queue, sink)).leave;
+    // Attach first, holding live frames; the live position is read once the feed is open.
+    const early: Frame[] = [];
+    const live = await this.#attach(patterns, queue, (f) => void early.push(f));
+    const streams = live.feed.plan.streams;
+    const livePosition = live.feed.positions();
+    if (start.kind === "cursor") {
+      // A cursor that does not name one of the set's streams starts that stream where the live feed is.
+      start = { kind: "cursor", positions: new Map([...livePosition, ...start.positions]) };
+    }
+    const handoff = new CatchUp(sink, livePosition, streams.keys(), start.kind === "cursor" ? start.positions : undefined);
+    // Same tick: no frame can slip between the early ones and the retarget.
+    for (const f of early) handoff.live(f);
+    live.retarget(handoff.live);
+    if (streams.size === 0) {
+      handoff.caughtUp("");
+      return live.leave;
+    }
+    const replay = new Feed(this.nats, { core: [], streams }, start, undefined, this.now);
+    replay.sinks.add(handoff.replay);
+    this.#open.add(replay);
+    const stopReplay = () => {
+      replay.stop();
+      this.#open.delete(replay);
+    };
+    handoff.onSwitch = stopReplay;
+    try {
+      await replay.open();
+      // A stream with nothing to replay never sends a frame to say so: ask its consumer.
+      for (const stream of streams.keys()) {
+        if (!handoff.switched && (await replay.drained(stream, handoff.last(stream)))) handoff.caughtUp(stream);
+      }
+    } catch (err) {
+      stopReplay();
+      live.leave();
+      throw fromNatsError(err, "request", patterns.join(","), { connected: this.nats.connected });
+    }
+    return () => {
+      live.leave();
+      stopReplay();
+    };
+  }
+
+  /** Attaches a sink to the shared feed for the set, opening it if needed. */
+  async #attach(patterns: string[], queue: string | undefined, sink: FrameSink) {
+    const key = JSON.stringify([[...new Set(patterns)].sort(), queue ?? null]);
+    let entry = this.#shared.get(key);
+    if (!entry) {
+      const feed = new Feed(this.nats, planFeed(patterns, this.nats), { kind: "new" }, queue, this.now);
+      entry = { feed, opened: feed.open() };
+      this.#open.add(feed);
+      this.#shared.set(key, entry);
+    }
+    const { feed, opened } = entry;
+    let current = sink;
+    // Sinks are attached before the feed opens, so no frame is missed while it does.
+    const relay: FrameSink = (f) => current(f);
+    feed.sinks.add(relay);
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      feed.sinks.delete(relay);
+      if (feed.sinks.size > 0) return;
+      feed.stop();
+      this.#open.delete(feed);
+      if (this.#shared.get(key)?.feed === feed) this.#shared.delete(key);
+    };
+    try {
+      await opened;
+    } catch (err) {
+      leave();
+      throw fromNatsError(err, "request", patterns.join(","), { connected: this.nats.connected });
+    }
+    return { feed, leave, retarget: (next: FrameSink) => (current = next) };
+  }
+
+  /** Stops every feed (shutdown). */
+  close(): void {
+    for (const f of this.#open) f.stop();
+    this.#open.clear();
+    this.#shared.clear();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Opening a subscription for a client, whatever the transport: permission
+ * checks (containment), the per-client stream cap, the audit record, joining
+ * the shared feed — then a session that pumps frames to the client's output.
+ */
+import type { Gateway } from "../app.js";
+import type { Principal } from "../security/auth.js";
+import { subjectRefused } from "../errors.js";
+import type { Frame, StartSpec } from "./feed.js";
+import { claimStream, limitKey } from "../security/rate-limit.js";
+import type { SseOutput } from "./sse-output.js";
+import { SseSession } from "./sse-session.js";
+import { assertSubscribePattern, isReservedSubject } from "../nats/subjects.js";
+
+/** What a client asked for. */
+export interface SubscriptionRequest {
+  principal: Principal;
+  remote: string | undefined;
+  subjects: string[];
+  queue: string | undefined;
+  start: StartSpec;
+}
+
+/** Throws unless `principal` may subscribe to every pattern: syntax (400), then containment (403). */
+export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void {
+  for (const s of req.subjects) {
+    assertSubscribePattern(s);
+    if (req.principal.permissions.subscribe.permitsPattern(s)) continue;
+    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject: s });
+    throw subjectRefused(req.principal.name, "subscribe to", s, isReservedSubject(s));
+  }
+}
+
+/**
+ * Checks, claims a stream slot and joins the feed. Resolves with a function
+ * that starts the session on an output; frames arriving before that are kept.
+ */
+export async function openSubscription(gw: Gateway, req: SubscriptionRequest): Promise<(out: SseOutput) => SseSession> {
+  assertMaySubscribe(gw, req);
+  const { principal } = req;
+  const release = claimStream(gw.streamSlots, limitKey(principal, req.remote));
+
+  let session: SseSession | undefined;
+  const early: Frame[] = [];
+  let leave: () => void;
+  try {
+    leave = await gw.sse.join(req.subjects, req.start, req.queue, (frame) => (session ? session.push(frame) : early.push(frame)));
+  } catch (err) {
+    release();
+    throw err;
+  }
+  gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, client: principal.name, remote: req.remote, subject: req.subjects.join(",") });
+
+  return (out) => {
+    const s = new SseSession(out, {
+      heartbeatMs: gw.config.sse.heartbeatMs,
+      maxBuffered: gw.config.sse.maxBufferedMessages,
+      expiresAt: principal.expiresAt,
+      now: gw.clock.now,
+      onEnd: (reason) => {
+        leave();
+        release();
+        gw.sessions.delete(s);
+        if (reason === "overflow") gw.logger.warn("SSE client overflowed; stream ended", { client: principal.name, subjects: req.subjects });
+      },
+    });
+    session = s;
+    gw.sessions.add(s);
+    for (const frame of early.splice(0)) s.push(frame);
+    return s;
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * One WebSocket client: JSON frames in both directions (DESIGN.md, WebSocket).
+ * Publishing, requests and subscriptions go through the same code as HTTP and
+ * SSE (event preparation, permissions, feeds); a bad frame answers an `err`
+ * frame and the socket stays open. Keepalive pings, a silence timeout, token
+ * expiry and a bound on unsent bytes close it.
+ */
+import type { WebSocket } from "ws";
+import type { Gateway } from "../app.js";
+import type { Principal } from "../security/auth.js";
+import { parseCursor } from "./cursor.js";
+import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } from "../errors.js";
+import { eventFromItem } from "../events/event.js";
+import type { Frame, StartSpec } from "./feed.js";
+import { httpHeaderRecord } from "../nats/headers.js";
+import { publishStatus } from "../publish/publisher.js";
+import { chargeRequest, limitKey } from "../security/rate-limit.js";
+import { payloadValue } from "./sse-frame.js";
+import { assertMaySubscribe } from "./subscription.js";
+
+/** WebSocket close codes the gateway uses. */
+export const WS_CLOSE = { goingAway: 1001, policy: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
+
+type Incoming = Record<string, unknown>;
+
+/** Renders a feed frame as a `msg` frame for one subscription id. */
+export function msgFrame(sid: string, frame: Frame): string {
+  const cursor = frame.cursor === undefined ? "" : `,"cursor":${JSON.stringify(frame.cursor)}`;
+  // The envelope is a JSON object: splice the op and sid in front, the cursor at the end.
+  return `{"op":"msg","sid":${JSON.stringify(sid)},${frame.env.slice(1, -1)}${cursor}}`;
+}
+
+/** Serves one socket. */
+export class WsSession {
+  readonly #subs = new Map<string, () => void>();
+  #lastSeen: number;
+  #timers: NodeJS.Timeout[] = [];
+  #closed = false;
+  // Frames are handled in order (a sub is in place before a later pub or ping is answered);
+  // only requests run beside the queue, since a reply may take a while.
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly gw: Gateway,
+    private readonly ws: WebSocket,
+    private readonly principal: Principal,
+    private readonly remote: string | undefined,
+    private readonly onClose: () => void,
+  ) {
+    const { pingIntervalMs, idleTimeoutMs } = gw.config.ws;
+    this.#lastSeen = gw.clock.now();
+    ws.on("pong", () => (this.#lastSeen = gw.clock.now()));
+    ws.on("close", () => this.#cleanup());
+    this.#timers.push(
+      setInterval(() => {
+        if (gw.clock.now() - this.#lastSeen > idleTimeoutMs) return this.close(WS_CLOSE.goingAway, "idle timeout");
+        // ws throws from ping() once the socket is closing (the peer may have started it).
+        if (ws.readyState === ws.OPEN) ws.ping();
+      }, pingIntervalMs),
+    );
+    if (principal.expiresAt !== undefined) {
+      const ms = Math.min(Math.max(0, principal.expiresAt - gw.clock.now()), 2 ** 31 - 1);
+      this.#timers.push(setTimeout(() => this.close(WS_CLOSE.policy, "token expired"), ms));
+    }
+  }
+
+  /** Closes the socket (idempotent); a client that stopped reading is cut off. */
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.ws.close(code, reason);
+    // A peer that does not read will not complete the closing handshake either.
+    const kill = setTimeout(() => this.ws.terminate(), 2_000);
+    kill.unref();
+    this.#cleanup();
+  }
+
+  #cleanup(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    for (const leave of this.#subs.values()) leave();
+    this.#subs.clear();
+    this.onClose();
+  }
+
+  #send(frame: string): void {
+    if (this.#closed) return;
+    if (this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes) {
+      this.gw.logger.warn("WebSocket client too far behind; closing", { client: this.principal.name });
+      return this.close(WS_CLOSE.tryAgainLater, "too far behind");
+    }
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+  }
+
+  #error(err: unknown, ref: { id?: unknown; sid?: unknown }): void {
+    const problem = err instanceof GatewayError ? err.toProblem() : internalProblem();
+    if (!(err instanceof GatewayError)) this.gw.logger.error("websocket frame failed", { err: String(err) });
+    this.#send(JSON.stringify({ op: "err", ...ref, status: problem.status, title: problem.title, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) }));
+  }
+
+  /** Handles one incoming frame (text, or null for a binary frame). */
+  async handle(text: string | null): Promise<void> {
+    this.#lastSeen = this.gw.clock.now();
+    let frame: Incoming;
+    try {
+      if (text === null) throw new BadRequestError("frames are JSON text, not binary");
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new BadRequestError("a frame is a JSON object with an op");
+      frame = parsed as Incoming;
+    } catch (err) {
+      const problem = err instanceof GatewayError ? err : new MalformedJsonError(err);
+      this.#queue = this.#queue.then(() => this.#error(problem, {}));
+      return;
+    }
+    const ref = { ...(frame.id !== undefined ? { id: frame.id } : {}), ...(frame.sid !== undefined ? { sid: frame.sid } : {}) };
+    const run = () => this.#dispatch(frame).catch((err) => this.#error(err, ref));
+    if (frame.op === "req") return void run();
+    this.#queue = this.#queue.then(run);
+  }
+
+  async #dispatch(frame: Incoming): Promise<void> {
+    switch (frame.op) {
+      case "ping":
+        return this.#send('{"op":"pong"}');
+      case "pub":
+        return this.#pub(frame);
+      case "req":
+        return this.#req(frame);
+      case "sub":
+        return this.#sub(frame);
+      case "unsub":
+        return this.#unsub(frame);
+      default:
+        throw new BadRequestError(`unknown op ${JSON.stringify(frame.op)}; expected sub, unsub, pub, req or ping`);
+    }
+  }
+
+  /** Charges the client's rate limit; a refusal is audited like the HTTP middleware's 429. */
+  #charge(): void {
+    try {
+      chargeRequest(this.gw.limiter, limitKey(this.principal, this.remote));
+    } catch (err) {
+      this.gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: this.principal.name, remote: this.remote });
+      throw err;
+    }
+  }
+
+  async #pub(frame: Incoming): Promise<void> {
+    this.#charge();
+    const subject = typeof frame.subject === "string" ? frame.subject : undefined;
+    const audit = { action: "publish" as const, client: this.principal.name, remote: this.remote, subject };
+    try {
+      const result = await this.gw.publisher.publish(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()));
+      const status = publishStatus(result);
+      this.gw.audit.record({ ...audit, outcome: "ok", status, stream: result.stream, seq: result.seq });
+      this.#send(JSON.stringify({ op: "ack", ...(frame.id !== undefined ? { id: frame.id } : {}), status, ...result }));
+    } catch (err) {
+      const status = err instanceof GatewayError ? err.status : 500;
+      this.gw.audit.record({ ...audit, outcome: status === 403 ? "denied" : "failed", status });
+      throw err;
+    }
+  }
+
+  async #req(frame: Incoming): Promise<void> {
+    this.#charge();
+    if (frame.id === undefined) throw new BadRequestError("req needs an id to match its reply");
+    const timeout = frame.timeout === undefined ? 5_000 : Number(frame.timeout);
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) throw new BadRequestError("timeout must be 1-60000 ms");
+    const reply = await this.gw.publisher.request(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()), timeout);
+    const headers = httpHeaderRecord(reply.headers);
+    this.#send(JSON.stringify({ op: "reply", id: frame.id, data: payloadValue(reply.data), ...(headers ? { headers } : {}) }));
+  }
+
+  async #sub(frame: Incoming): Promise<void> {
+    const { sid, subject, queue, lastEventId } = frame;
+    if ((typeof sid !== "string" && typeof sid !== "number") || String(sid).length === 0 || String(sid).length > 64) {
+      throw new BadRequestError("sub needs a sid (string or number, up to 64 characters)");
+    }
+    const key = String(sid);
+    if (this.#subs.has(key)) throw new BadRequestError(`sid ${key} is already in use`);
+    if (this.#subs.size >= this.gw.config.ws.maxSubscriptions) {
+      throw new BadRequestError(`at most ${this.gw.config.ws.maxSubscriptions} subscriptions per socket`);
+    }
+    if (typeof subject !== "string") throw new BadRequestError("sub needs a subject");
+    if (queue !== undefined && typeof queue !== "string") throw new BadRequestError("queue must be a string");
+    if (lastEventId !== undefined && typeof lastEventId !== "string") throw new BadRequestError("lastEventId must be a string");
+    const start: StartSpec = lastEventId ? { kind: "cursor", positions: parseCursor(lastEventId) } : { kind: "new" };
+    const req = { principal: this.principal, remote: this.remote, subjects: [subject], queue, start };
+    assertMaySubscribe(this.gw, req);
+    this.#subs.set(key, () => {});
+    let leave: () => void;
+    try {
+      leave = await this.gw.sse.join(req.subjects, start, queue, (f) => this.#send(msgFrame(key, f)));
+    } catch (err) {
+      this.#subs.delete(key);
+      throw err;
+    }
+    if (this.#closed || !this.#subs.has(key)) return leave();
+    this.#subs.set(key, leave);
+    this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, client: this.principal.name, remote: this.remote, subject });
+  }
+
+  #unsub(frame: Incoming): void {
+    const key = String(frame.sid);
+    const leave = this.#subs.get(key);
+    if (!leave) throw new BadRequestError(`no subscription with sid ${key}`);
+    this.#subs.delete(key);
+    leave();
+  }
+}
