@@ -7,7 +7,7 @@
  */
 import { deliveryRequest } from "../src/webhooks/delivery-request.js";
 import { HttpSender } from "../src/webhooks/http-send.js";
-import { webhookSchema } from "../src/webhooks/model.js";
+import { webhookSchema } from "../src/config/webhook.js";
 import { SsrfGuard } from "../src/webhooks/ssrf.js";
 
 const [url, count, concurrency] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];

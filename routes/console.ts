@@ -1,6 +1,6 @@
 /** `GET /`: the console page (live events, publish form, schemas), plain HTML/CSS/JS. */
 import { Hono } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { readPackageFile } from "../src/node/package-root.js";
 

@@ -1,6 +1,6 @@
 /** `GET /healthz` (process alive) and `GET /readyz` (NATS connected, streams in place). */
 import { Hono } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { problemResponse } from "../src/http/problem.js";
 

@@ -1,6 +1,6 @@
 /** `POST /v1/hooks/{name}`: verified inbound webhooks, published to NATS. */
 import { Hono } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import type { Principal } from "../src/security/auth.js";
 import { readBody } from "../src/http/body.js";
@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError, UnauthorizedError } from "../src/errors.j
 import { eventFromHttp } from "../src/events/event.js";
 import { MSG_ID_HEADER } from "../src/nats/headers.js";
 import { sourcePrincipal, verifyDelivery, type InboundSource } from "../src/publish/inbound.js";
-import { remoteAddress } from "../src/http/middleware.js";
+import { remoteAddress } from "../src/http/remote.js";
 import { publishStatus } from "../src/publish/publisher.js";
 
 /** Inbound webhook routes; the signature is the credential, no bearer token. */

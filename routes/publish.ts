@@ -1,12 +1,12 @@
 /** `POST /v1/publish/{subject}` (one event) and `POST /v1/publish` (a batch). */
 import { Hono } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { auditBatch, parseBatch, publishBatch } from "../src/publish/batch.js";
 import { readBody } from "../src/http/body.js";
 import { eventFromHttp } from "../src/events/event.js";
 import { subjectParam } from "../src/http/problem.js";
-import { auditTrail, authenticate } from "../src/http/middleware.js";
+import { auditTrail, authenticate } from "../src/security/middleware.js";
 import { publishStatus } from "../src/publish/publisher.js";
 
 /** Publish routes, mounted at `/v1/publish`. */

@@ -1,6 +1,6 @@
 /** `POST /v1/request/{subject}?timeout=ms`: NATS request/reply over HTTP. */
 import { Hono } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { readBody } from "../src/http/body.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../src/config/schema.js";
@@ -8,7 +8,7 @@ import { BadRequestError } from "../src/errors.js";
 import { eventFromHttp } from "../src/events/event.js";
 import { httpHeadersFromNats } from "../src/nats/headers.js";
 import { subjectParam } from "../src/http/problem.js";
-import { auditTrail, authenticate } from "../src/http/middleware.js";
+import { auditTrail, authenticate } from "../src/security/middleware.js";
 
 /** Parses `?timeout=` in ms: 1 to MAX_REQUEST_TIMEOUT_MS. */
 export function parseTimeout(value: string | undefined): number {

@@ -1,11 +1,12 @@
 /** `GET /v1/schemas`, `GET /v1/schemas/{subject}` and `GET /openapi.json`. */
 import { Hono } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
-import { authenticate } from "../src/http/middleware.js";
+import { authenticate } from "../src/security/middleware.js";
 import { NotFoundError } from "../src/errors.js";
 import { subjectParam } from "../src/http/problem.js";
 import { openApiDocument } from "../src/http/openapi.js";
+import { webhookOpenApi } from "../src/webhooks/openapi.js";
 import { VERSION } from "../src/version.js";
 
 /** Schema discovery routes. */
@@ -37,7 +38,11 @@ export function schemaRoutes(gw: Gateway): Hono<AppEnv> {
   });
 
   app.get("/openapi.json", (c) => {
-    openapi ??= JSON.stringify(openApiDocument(gw.registry, VERSION));
+    openapi ??= JSON.stringify(openApiDocument(
+      VERSION,
+      gw.registry.list().map((e) => ({ subject: e.subject, jsonSchema: gw.registry.jsonSchema(e) as Record<string, unknown> })),
+      [webhookOpenApi],
+    ));
     return c.body(openapi, 200, { "content-type": "application/json" });
   });
 

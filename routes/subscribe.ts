@@ -1,12 +1,12 @@
 /** `GET /v1/subscribe`: Server-Sent Events over NATS subjects, with resume. */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { parseCursor } from "../src/subscribe/cursor.js";
 import { BadRequestError } from "../src/errors.js";
 import type { StartSpec } from "../src/subscribe/feed.js";
-import { authenticate } from "../src/http/middleware.js";
+import { authenticate } from "../src/security/middleware.js";
 import { honoOutput } from "../src/subscribe/sse-output.js";
 import { openSubscription } from "../src/subscribe/subscription.js";
 

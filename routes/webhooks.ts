@@ -3,11 +3,11 @@
  * recent deliveries, test deliveries, replays, and the dead letters.
  */
 import { Hono, type Context } from "hono";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { parseJson, readBody } from "../src/http/body.js";
 import { adminRequired, BadRequestError } from "../src/errors.js";
-import { auditTrail, authenticate } from "../src/http/middleware.js";
+import { auditTrail, authenticate } from "../src/security/middleware.js";
 import { MAX_LIST_LIMIT, WebhookAdmin } from "../src/webhooks/admin.js";
 
 /** Largest webhook definition accepted: 64 KiB. */

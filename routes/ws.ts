@@ -2,10 +2,10 @@
 import { upgradeWebSocket } from "@hono/node-server";
 import { Hono } from "hono";
 import type { WebSocket } from "ws";
-import type { Gateway } from "../src/app.js";
+import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { claimStream, limitKey } from "../src/security/rate-limit.js";
-import { authenticate } from "../src/http/middleware.js";
+import { authenticate } from "../src/security/middleware.js";
 import { WsSession } from "../src/subscribe/ws-session.js";
 
 /** WebSocket routes (Node: @hono/node-server's built-in upgrade over the `ws` package). */

@@ -319,15 +319,3 @@ export function internalProblem(): Problem {
     detail: "the gateway failed to handle this request; see its logs",
   };
 }
-
-/** The configuration is invalid; `key` names the offending setting. */
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(key ? `${key}: ${message}` : message, options);
-    this.name = "ConfigError";
-  }
-}

@@ -4,11 +4,12 @@
  * HTTP, and drain on SIGTERM. Configuration problems exit 1 with one line
  * naming the key.
  */
-import { createRegistry } from "../schemas/index.js";
+import { builtinSchemas } from "../schemas/index.js";
+import { createRegistry } from "./events/schema-files.js";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config/load.js";
 import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./node/embedded-nats.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "./config/errors.js";
 import { listen } from "./node/listen.js";
 import { createLogger, levelFromEnv } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   let registry;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
-    registry = createRegistry(loaded.config);
+    registry = createRegistry(loaded.config, builtinSchemas);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`natsgate: invalid configuration: ${err.message}\n`);

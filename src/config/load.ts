@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "./errors.js";
 import { configSchema, type Config } from "./schema.js";
 
 export { configSchema, type Config, type ConfigInput, type StreamSettings } from "./schema.js";

@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { subjectProblem } from "../nats/subjects.js";
-import { webhookSchema } from "../webhooks/model.js";
+import { webhookSchema } from "./webhook.js";
 
 /** Default HTTP port. */
 export const DEFAULT_PORT = 8080;

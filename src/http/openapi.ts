@@ -1,9 +1,23 @@
 /**
  * The OpenAPI 3.1 description served at `/openapi.json`. Event schemas come from
- * the registry, so the document always matches what the gateway validates.
+ * the registry and feature parts (webhooks) bring their own paths, so the
+ * document always matches what the gateway validates; this file knows neither.
  */
-import type { SchemaRegistry } from "../events/registry.js";
-import { webhookComponents, webhookPaths } from "../webhooks/openapi.js";
+
+/** A problem+json response object for one status. */
+export type ErrorResponse = (description: string) => object;
+
+/** Paths and component schemas a feature adds to the document. */
+export interface OpenApiPart {
+  paths(err: ErrorResponse): Record<string, object>;
+  components(): Record<string, object>;
+}
+
+/** An event schema to publish in the document: its subject pattern and JSON Schema. */
+export interface EventSchemaDoc {
+  subject: string;
+  jsonSchema: Record<string, unknown>;
+}
 
 const problem = { $ref: "#/components/schemas/Problem" };
 const problemContent = { "application/problem+json": { schema: problem } };
@@ -44,11 +58,11 @@ export function componentName(subject: string): string {
 }
 
 /** Builds the OpenAPI document. */
-export function openApiDocument(registry: SchemaRegistry, version: string): object {
+export function openApiDocument(version: string, events: readonly EventSchemaDoc[], parts: readonly OpenApiPart[] = []): object {
   const eventSchemas: Record<string, object> = {};
-  for (const entry of registry.list()) {
-    const { $schema: _ignored, ...schema } = registry.jsonSchema(entry) as Record<string, unknown>;
-    eventSchemas[componentName(entry.subject)] = { ...schema, "x-natsgate-subject": entry.subject };
+  for (const { subject, jsonSchema } of events) {
+    const { $schema: _ignored, ...schema } = jsonSchema;
+    eventSchemas[componentName(subject)] = { ...schema, "x-natsgate-subject": subject };
   }
   return {
     openapi: "3.1.0",
@@ -115,7 +129,7 @@ export function openApiDocument(registry: SchemaRegistry, version: string): obje
           responses: { "200": { description: "JSON Schema", content: { "application/schema+json": {} } }, "404": err("No schema") },
         },
       },
-      ...webhookPaths(err),
+      ...Object.assign({}, ...parts.map((p) => p.paths(err))),
       "/healthz": { get: { summary: "Process is alive", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "NATS connected and streams in place", responses: { "200": { description: "Ready" }, "503": err("Not ready") } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
@@ -147,7 +161,7 @@ export function openApiDocument(registry: SchemaRegistry, version: string): obje
           type: "object",
           properties: { results: { type: "array", items: { type: "object", required: ["index", "status"], properties: { index: { type: "integer" }, status: { type: "integer" } } } } },
         },
-        ...webhookComponents(),
+        ...Object.assign({}, ...parts.map((p) => p.components())),
         ...eventSchemas,
       },
     },

@@ -4,11 +4,10 @@
  * the stream list is held in memory, refreshed at every (re)connect and as soon
  * as the server announces a stream was created, updated or deleted.
  */
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "../logger.js";
-import { patternCovered } from "../security/permissions.js";
-import { subjectMatches } from "./subjects.js";
+import { patternCovered, subjectMatches } from "./subjects.js";
 
 /** Subjects the server announces stream changes on. */
 export const STREAM_ADVISORIES = "$JS.EVENT.ADVISORY.STREAM.>";

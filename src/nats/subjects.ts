@@ -97,3 +97,35 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   }
   return p.length === s.length;
 }
+
+/** A subject or pattern split on `.`. */
+export type Tokens = readonly string[];
+
+/** True when some subject matches both patterns. */
+export function patternsOverlap(a: Tokens, b: Tokens): boolean {
+  for (let i = 0; ; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined) return x === y;
+    if (x === ">" || y === ">") return true;
+    if (x !== "*" && y !== "*" && x !== y) return false;
+  }
+}
+
+/**
+ * True when every subject `pattern` matches is matched by at least one of
+ * `allows` (containment in their union). For a `*` token only the allows with
+ * `*` (or `>`) there can cover the infinitely many literals it stands for, and
+ * `>` is split as `*` plus `*.>`.
+ */
+export function patternCovered(pattern: Tokens, allows: readonly Tokens[]): boolean {
+  if (allows.length === 0) return false;
+  const [head, ...rest] = pattern;
+  if (head === undefined) return allows.some((a) => a.length === 0);
+  if (allows.some((a) => a[0] === ">")) return true;
+  if (head === ">") {
+    return patternCovered(["*"], allows) && patternCovered(["*", ">"], allows);
+  }
+  const next = allows.filter((a) => a.length > 0 && (a[0] === "*" || (head !== "*" && a[0] === head))).map((a) => a.slice(1));
+  return patternCovered(rest, next);
+}

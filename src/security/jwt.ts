@@ -10,7 +10,8 @@ import { readFileSync } from "node:fs";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import type { Config } from "../config/load.js";
-import { ConfigError, UnauthorizedError } from "../errors.js";
+import { ConfigError } from "../config/errors.js";
+import { UnauthorizedError } from "../errors.js";
 import { Permissions } from "./permissions.js";
 
 /** Symmetric algorithms accepted with `auth.jwt.secret`. */

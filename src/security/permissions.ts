@@ -5,7 +5,7 @@
  * mere overlap. Server-owned prefixes ($SYS., $JS., $KV., $O., _INBOX.) are
  * denied unless an allow pattern names the prefix literally.
  */
-import { RESERVED_PREFIXES, subjectMatches } from "../nats/subjects.js";
+import { patternCovered, patternsOverlap, RESERVED_PREFIXES, subjectMatches, type Tokens } from "../nats/subjects.js";
 
 /** Allow and deny lists of subject patterns. */
 export interface PermissionRules {
@@ -13,41 +13,10 @@ export interface PermissionRules {
   deny: string[];
 }
 
-type Tokens = readonly string[];
-
 const split = (pattern: string): Tokens => pattern.split(".");
 /** Decisions remembered per rule set before the memo is cleared (bounds memory under random subjects). */
 const MAX_MEMO = 10_000;
 const RESERVED_FIRST_TOKENS = RESERVED_PREFIXES.map((p) => p.slice(0, -1));
-
-/** True when some subject matches both patterns. */
-export function patternsOverlap(a: Tokens, b: Tokens): boolean {
-  for (let i = 0; ; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined || y === undefined) return x === y;
-    if (x === ">" || y === ">") return true;
-    if (x !== "*" && y !== "*" && x !== y) return false;
-  }
-}
-
-/**
- * True when every subject `pattern` matches is matched by at least one of
- * `allows` (containment in their union). For a `*` token only the allows with
- * `*` (or `>`) there can cover the infinitely many literals it stands for, and
- * `>` is split as `*` plus `*.>`.
- */
-export function patternCovered(pattern: Tokens, allows: readonly Tokens[]): boolean {
-  if (allows.length === 0) return false;
-  const [head, ...rest] = pattern;
-  if (head === undefined) return allows.some((a) => a.length === 0);
-  if (allows.some((a) => a[0] === ">")) return true;
-  if (head === ">") {
-    return patternCovered(["*"], allows) && patternCovered(["*", ">"], allows);
-  }
-  const next = allows.filter((a) => a.length > 0 && (a[0] === "*" || (head !== "*" && a[0] === head))).map((a) => a.slice(1));
-  return patternCovered(rest, next);
-}
 
 /** Compiled rules for one direction (publish or subscribe). */
 export class SubjectRules {

@@ -8,7 +8,8 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
 import { formatCursor, type Positions } from "./cursor.js";
 import type { NatsClient } from "../nats/client.js";
-import { envelope, sseFrame } from "./sse-frame.js";
+import { envelope } from "../events/envelope.js";
+import { sseFrame } from "./sse-frame.js";
 import { subjectMatches } from "../nats/subjects.js";
 
 /** Where a feed starts in the streams it reads. */

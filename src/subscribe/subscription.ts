@@ -3,7 +3,7 @@
  * checks (containment), the per-client stream cap, the audit record, joining
  * the shared feed — then a session that pumps frames to the client's output.
  */
-import type { Gateway } from "../app.js";
+import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { subjectRefused } from "../errors.js";
 import type { Frame, StartSpec } from "./feed.js";

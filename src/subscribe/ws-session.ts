@@ -6,7 +6,7 @@
  * expiry and a bound on unsent bytes close it.
  */
 import type { WebSocket } from "ws";
-import type { Gateway } from "../app.js";
+import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { parseCursor } from "./cursor.js";
 import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } from "../errors.js";
@@ -15,7 +15,7 @@ import type { Frame, StartSpec } from "./feed.js";
 import { httpHeaderRecord } from "../nats/headers.js";
 import { publishStatus } from "../publish/publisher.js";
 import { chargeRequest, limitKey } from "../security/rate-limit.js";
-import { payloadValue } from "./sse-frame.js";
+import { payloadValue } from "../events/envelope.js";
 import { assertMaySubscribe } from "./subscription.js";
 
 /** WebSocket close codes the gateway uses. */

@@ -8,12 +8,13 @@ import { JetStreamApiError } from "@nats-io/jetstream";
 import type { z } from "zod";
 import { jsonPointer } from "../events/registry.js";
 import { BadRequestError, ConflictError, DeliveryFailedError, NotFoundError, UnprocessableError, type ProblemIssue } from "../errors.js";
-import type { Envelope } from "../subscribe/sse-frame.js";
+import type { Envelope } from "../events/envelope.js";
 import type { Attempted } from "./deliverer.js";
 import { attemptSubject, deadLetterSubject, INTERNAL_PREFIX, type AttemptRecord, type DeadLetter } from "./journal.js";
 import { parseCursor } from "../subscribe/cursor.js";
 import { bindingsFor, createReplayConsumer, type ReplayStart } from "./consumers.js";
-import { definitionKey, publicWebhook, webhookSchema, type Replay, type StoredWebhook, type WebhookSpec } from "./model.js";
+import { definitionKey, publicWebhook, type Replay, type StoredWebhook } from "./model.js";
+import { webhookSchema, type WebhookSpec } from "../config/webhook.js";
 import { WebhookService } from "./service.js";
 import { readMessages } from "./stream-read.js";
 

@@ -8,9 +8,9 @@ import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerConfig, type 
 import { nanos } from "@nats-io/nats-core";
 import { UnprocessableError } from "../errors.js";
 import { JS_CODES } from "../nats/errors.js";
-import { patternsOverlap } from "../security/permissions.js";
+import { patternsOverlap } from "../nats/subjects.js";
 import type { StreamIndex } from "../nats/stream-index.js";
-import { DEFAULT_WEBHOOK_MAX_PENDING, DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookSpec } from "./model.js";
+import { DEFAULT_WEBHOOK_MAX_PENDING, DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookSpec } from "../config/webhook.js";
 
 /** One durable consumer of a webhook. */
 export interface Binding {

@@ -4,14 +4,14 @@
  * destination, build and sign the request, send it, decide what the answer
  * means, and journal the attempt.
  */
-import type { Clock } from "../app.js";
+import type { Clock } from "../gateway.js";
 import type { Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
-import type { Envelope } from "../subscribe/sse-frame.js";
+import type { Envelope } from "../events/envelope.js";
 import { deliveryRequest } from "./delivery-request.js";
 import type { AttemptResult, HttpSender } from "./http-send.js";
 import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";
-import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "./model.js";
+import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "../config/webhook.js";
 import { decide, type Outcome } from "./outcome.js";
 import type { SharedPacer } from "./pacer.js";
 import { ackWaitMs } from "./consumers.js";

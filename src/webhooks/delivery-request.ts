@@ -5,11 +5,12 @@
  * and every redelivery after a crash carries the same id.
  */
 import { CLOUDEVENTS_JSON } from "../events/cloudevents.js";
-import type { Envelope } from "../subscribe/sse-frame.js";
+import type { Envelope } from "../events/envelope.js";
 import { standardWebhooksSign } from "../security/signing.js";
 import { VERSION } from "../version.js";
 import type { OutgoingRequest } from "./http-send.js";
-import { DEFAULT_WEBHOOK_TIMEOUT_MS, secretsOf, type WebhookSpec } from "./model.js";
+import { secretsOf } from "./model.js";
+import { DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookSpec } from "../config/webhook.js";
 import { slackMessage } from "./template.js";
 
 const encoder = new TextEncoder();

@@ -5,7 +5,7 @@
  */
 import { RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import type { Envelope } from "../subscribe/sse-frame.js";
+import type { Envelope } from "../events/envelope.js";
 
 /** Subject prefix of the gateway's own streams; reserved, so clients can neither read nor forge them. */
 export const INTERNAL_PREFIX = "$NATSGATE.";

@@ -3,9 +3,8 @@
  * schema, generated from the same zod schema that validates requests.
  */
 import { z } from "zod";
-import { webhookSchema } from "./model.js";
-
-type ErrorResponse = (description: string) => object;
+import type { ErrorResponse, OpenApiPart } from "../http/openapi.js";
+import { webhookSchema } from "../config/webhook.js";
 
 const json = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } };
@@ -94,3 +93,6 @@ export function webhookComponents(): Record<string, object> {
     },
   };
 }
+
+/** The webhook admin API's part of `/openapi.json`. */
+export const webhookOpenApi: OpenApiPart = { paths: webhookPaths, components: webhookComponents };

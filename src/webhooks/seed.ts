@@ -7,7 +7,8 @@
  */
 import { ConflictError, UnprocessableError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { definitionKey, type StoredWebhook, type WebhookSpec } from "./model.js";
+import { definitionKey, type StoredWebhook } from "./model.js";
+import { type WebhookSpec } from "../config/webhook.js";
 import type { WebhookStore } from "./store.js";
 
 /** What seeding needs from the service. */

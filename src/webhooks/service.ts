@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { JetStreamApiError } from "@nats-io/jetstream";
-import type { Clock } from "../app.js";
+import type { Clock } from "../gateway.js";
 import type { Config } from "../config/load.js";
 import { ConflictError, NatsUnavailableError, NotFoundError, UnprocessableError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -16,7 +16,8 @@ import { bindingsFor, deleteConsumers, ensureConsumers, type Binding } from "./c
 import { Deliverer } from "./deliverer.js";
 import { HttpSender } from "./http-send.js";
 import { attemptStreamConfig, deadLetterStreamConfig, type JournalOptions } from "./journal.js";
-import type { StoredWebhook, WebhookSpec } from "./model.js";
+import type { StoredWebhook } from "./model.js";
+import type { WebhookSpec } from "../config/webhook.js";
 import { SharedPacer } from "./pacer.js";
 import { seedConfigWebhook } from "./seed.js";
 import { SsrfGuard } from "./ssrf.js";

@@ -9,11 +9,12 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
-import { envelope } from "../subscribe/sse-frame.js";
+import { envelope } from "../events/envelope.js";
 import type { Binding } from "./consumers.js";
 import { deadLetterOf, type Deliverer } from "./deliverer.js";
 import { webhookMessageId } from "./delivery-request.js";
-import { DEFAULT_WEBHOOK_CONCURRENCY, type StoredWebhook } from "./model.js";
+import { type StoredWebhook } from "./model.js";
+import { DEFAULT_WEBHOOK_CONCURRENCY } from "../config/webhook.js";
 
 /** Wait before pulling again after NATS refused (consumer missing, disconnected), in ms. */
 const RESTART_DELAY_MS = 1_000;

@@ -3,7 +3,8 @@
  * test nats-server, and a real HTTP listener on a free port.
  */
 
-import { createRegistry } from "../../schemas/index.js";
+import { builtinSchemas } from "../../schemas/index.js";
+import { createRegistry } from "../../src/events/schema-files.js";
 import { createApp, type GatewayApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config/load.js";
 import { listen } from "../../src/node/listen.js";
@@ -34,7 +35,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
   const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger: silentLogger });
   await nats.whenReady(10_000);
   const audit: Record<string, unknown>[] = [];
-  const app = createApp({ config: parsed, nats, registry: createRegistry(parsed), auditWrite: (line) => audit.push(JSON.parse(line)) });
+  const app = createApp({ config: parsed, nats, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });
   await app.gateway.webhooks.whenStarted();
   const { server, url } = await listen(app, parsed.server, parsed.ws);
   return {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configPath, loadConfig, parseConfig } from "../../src/config/load.js";
 import { parseDuration } from "../../src/config/duration.js";
-import { ConfigError } from "../../src/errors.js";
+import { ConfigError } from "../../src/config/errors.js";
 import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats/client.js";
 
 function configError(fn: () => unknown): ConfigError {

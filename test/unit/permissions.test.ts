@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { patternCovered, patternsOverlap, Permissions, SubjectRules } from "../../src/security/permissions.js";
+import { patternCovered, patternsOverlap } from "../../src/nats/subjects.js";
+import { Permissions, SubjectRules } from "../../src/security/permissions.js";
 import { subjectMatches } from "../../src/nats/subjects.js";
 
 describe("permissions - publish (literal subjects)", () => {

@@ -2,7 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { cloudEvent, deliveryRequest, webhookMessageId } from "../../src/webhooks/delivery-request.js";
 import { parseRetryAfter } from "../../src/webhooks/http-send.js";
-import { DEFAULT_RETRY_SCHEDULE_MS, webhookSchema, type WebhookSpec } from "../../src/webhooks/model.js";
+import { DEFAULT_RETRY_SCHEDULE_MS, webhookSchema, type WebhookSpec } from "../../src/config/webhook.js";
 import { decide, RETRY_JITTER } from "../../src/webhooks/outcome.js";
 
 const policy = { format: "json" as const, schedule: [1_000, 60_000] };

@@ -3,28 +3,14 @@
  * limiting (`authenticate`), and the audit record of what was done
  * (`auditTrail`). Routes add these; the checks live here once.
  */
-import { getConnInfo } from "@hono/node-server/conninfo";
-import type { Context, MiddlewareHandler } from "hono";
-import type { Gateway } from "../app.js";
-import type { AppEnv } from "./env.js";
-import { outcomeOf, type AuditAction } from "../security/audit.js";
-import { tokenFrom } from "../security/auth.js";
+import type { MiddlewareHandler } from "hono";
+import type { Gateway } from "../gateway.js";
+import type { AppEnv } from "../http/env.js";
+import { remoteAddress } from "../http/remote.js";
+import { outcomeOf, type AuditAction } from "./audit.js";
+import { tokenFrom } from "./auth.js";
 import { UnauthorizedError } from "../errors.js";
-import { chargeRequest, limitKey } from "../security/rate-limit.js";
-
-/** The client's address; `X-Forwarded-For`'s first hop only when the proxy is trusted. */
-export function remoteAddress(c: Context, trustProxy: boolean): string | undefined {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for");
-    if (forwarded) return forwarded.split(",")[0]!.trim();
-  }
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    // In-process requests (app.request) have no socket.
-    return undefined;
-  }
-}
+import { chargeRequest, limitKey } from "./rate-limit.js";
 
 /** Options for `authenticate`. */
 export interface AuthenticateOptions {

@@ -1,0 +1,105 @@
+/**
+ * The gateway's engine: every piece the routes share (publisher, auth, hubs,
+ * webhooks), built once from injected dependencies (`AppDeps`). Routes and
+ * features depend on this file; only `app.ts` knows the routes.
+ */
+import type { SchemaRegistry } from "./events/registry.js";
+import { AuditLog } from "./security/audit.js";
+import { Authenticator } from "./security/auth.js";
+import type { Config } from "./config/load.js";
+import type { EventRules } from "./events/event.js";
+import { silentLogger, type Logger } from "./logger.js";
+import type { NatsClient } from "./nats/client.js";
+import { Publisher } from "./publish/publisher.js";
+import { SseHub } from "./subscribe/hub.js";
+import type { SseSession } from "./subscribe/sse-session.js";
+import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
+import { StreamSlots, TokenBuckets } from "./security/rate-limit.js";
+import { WebhookService } from "./webhooks/service.js";
+
+/** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** Time source, injectable for tests. */
+export interface Clock {
+  now(): number;
+}
+
+/** What `createApp` needs. */
+export interface AppDeps {
+  config: Config;
+  nats: NatsClient;
+  registry: SchemaRegistry;
+  clock?: Clock;
+  logger?: Logger;
+  /** Where audit lines go (default: stdout). */
+  auditWrite?: (line: string) => void;
+}
+
+/** The engine pieces routes share. */
+export interface Gateway {
+  config: Config;
+  nats: NatsClient;
+  registry: SchemaRegistry;
+  publisher: Publisher;
+  rules: EventRules;
+  clock: Clock;
+  logger: Logger;
+  auth: Authenticator;
+  audit: AuditLog;
+  /** Per-client request rate, when `rateLimit` is set. */
+  limiter: TokenBuckets | undefined;
+  /** Per-client concurrent streams, when `rateLimit` is set. */
+  streamSlots: StreamSlots | undefined;
+  /** SSE fan-out. */
+  sse: SseHub;
+  /** Open SSE sessions (ended on shutdown). */
+  sessions: Set<SseSession>;
+  /** Open WebSocket sessions (closed on shutdown). */
+  wsSessions: Set<WsSession>;
+  /** Outbound webhooks: registry, delivery workers, admin operations. */
+  webhooks: WebhookService;
+  /** Ends every stream (SIGTERM) so in-flight HTTP can drain. */
+  endStreams(): void;
+  /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
+  bodyLimit(): number;
+}
+
+/** Builds the gateway's engine from its dependencies. */
+export function createGateway(deps: AppDeps): Gateway {
+  const { config, nats, registry } = deps;
+  const configured = config.server.maxBodyBytes;
+  const clock = deps.clock ?? { now: () => Date.now() };
+  const logger = deps.logger ?? silentLogger;
+  const now = () => clock.now();
+  const webhooks = new WebhookService({ config, nats, clock, logger });
+  webhooks.start();
+  return {
+    config,
+    nats,
+    registry,
+    publisher: new Publisher(nats),
+    rules: { registry, strict: config.schemas.strict },
+    clock,
+    logger,
+    auth: new Authenticator(config.auth, logger, now),
+    audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
+    limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
+    // Like the request rate, stream caps apply only when rateLimit is configured: an anonymous
+    // per-IP cap would otherwise limit every client behind one proxy together.
+    streamSlots: config.rateLimit ? new StreamSlots(config.rateLimit.maxStreams) : undefined,
+    sse: new SseHub(nats, now),
+    sessions: new Set(),
+    wsSessions: new Set(),
+    webhooks,
+    endStreams() {
+      for (const s of [...this.sessions]) s.end("shutdown");
+      for (const w of [...this.wsSessions]) w.close(WS_CLOSE.goingAway, "server shutting down");
+      this.sse.close();
+    },
+    bodyLimit() {
+      const max = nats.maxPayload() ?? DEFAULT_MAX_PAYLOAD;
+      return configured === undefined ? max : Math.min(configured, max);
+    },
+  };
+}
