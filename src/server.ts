@@ -5,14 +5,15 @@
  * naming the key.
  */
 import { builtinSchemas } from "../schemas/index.js";
-import { createRegistry } from "./events/schema-files.js";
+import { createRegistry } from "./node/schema-files.js";
 import { createApp } from "./app.js";
-import { loadConfig } from "./config/load.js";
+import { loadConfig } from "./node/config-file.js";
 import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./node/embedded-nats.js";
 import { ConfigError } from "./config/errors.js";
 import { listen } from "./node/listen.js";
 import { createLogger, levelFromEnv } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
+import { nodeTransport } from "./node/nats-transport.js";
 import { installShutdown } from "./node/shutdown.js";
 import { VERSION } from "./version.js";
 
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger });
+  const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger, transport: nodeTransport });
   const app = createApp({ config, nats, registry, logger });
   const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });

@@ -1,16 +1,16 @@
 /**
- * Loading the configuration: a YAML or JSON file (`--config FILE` or
- * `NATSGATE_CONFIG`), then the environment overrides `PORT`, `HOST` and
- * `NATS_URL`, validated once. Failures are `ConfigError`s naming the key.
+ * The configuration from plain data: the environment overrides `PORT`, `HOST`
+ * and `NATS_URL` applied, then validated once. Failures are `ConfigError`s
+ * naming the key. Reading files is the runtime's part (`node/config-file.ts`).
  */
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { configSchema, type Config } from "./schema.js";
 
 export { configSchema, type Config, type ConfigInput, type StreamSettings } from "./schema.js";
+
+/** Environment variables the configuration reads. */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
 
 /** Where the configuration came from, for logs and for `nats.embedded: auto`. */
 export interface LoadedConfig {
@@ -21,38 +21,6 @@ export interface LoadedConfig {
   natsExplicit: boolean;
   /** True when NATS_URL set the servers (embedded mode never applies then). */
   natsFromEnv: boolean;
-}
-
-/** The `--config` argument, or `NATSGATE_CONFIG`. */
-export function configPath(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--config" || arg === "-c") {
-      const next = argv[i + 1];
-      if (!next) throw new ConfigError("--config", "expects a file path");
-      return next;
-    }
-    if (arg.startsWith("--config=")) return arg.slice("--config=".length);
-  }
-  return env.NATSGATE_CONFIG || undefined;
-}
-
-/** Reads and parses a config file into plain data (not yet validated). */
-export function readConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new ConfigError("", `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    const data = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-    return data ?? {};
-  } catch (err) {
-    // YAML errors carry a multi-line code frame; the first line says what and where.
-    const why = (err as Error).message.split("\n")[0];
-    throw new ConfigError("", `config file ${file} is not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${why}`, { cause: err });
-  }
 }
 
 /** Validates config data; throws a `ConfigError` for the first issue. */
@@ -74,7 +42,21 @@ function toConfigError(error: z.ZodError, source: string): ConfigError {
   return new ConfigError(path || "(root)", `${message} (in ${source})`);
 }
 
-function applyEnv(data: Record<string, any>, env: NodeJS.ProcessEnv): void {
+/**
+ * Applies the environment to config data (a mapping read from a file or a
+ * binding) and validates it; `source` names where the data came from in errors.
+ */
+export function configFromData(raw: unknown, env: ConfigEnv, source: string): Omit<LoadedConfig, "file"> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError("(root)", `expected a mapping of settings (in ${source})`);
+  }
+  const data = structuredClone(raw) as Record<string, any>;
+  const natsExplicit = Boolean(env.NATS_URL) || Boolean(data.nats?.servers);
+  applyEnv(data, env);
+  return { config: parseConfig(data, source), natsExplicit, natsFromEnv: Boolean(env.NATS_URL) };
+}
+
+function applyEnv(data: Record<string, any>, env: ConfigEnv): void {
   const server = (data.server ??= {});
   const nats = (data.nats ??= {});
   if (env.PORT !== undefined && env.PORT !== "") {
@@ -89,32 +71,4 @@ function applyEnv(data: Record<string, any>, env: NodeJS.ProcessEnv): void {
     nats.servers = env.NATS_URL.split(",").map((s) => s.trim()).filter(Boolean);
     if (nats.servers.length === 0) throw new ConfigError("NATS_URL", "names no server");
   }
-}
-
-function resolvePaths(config: Config, base: string): void {
-  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-  for (const f of config.schemas.files) f.jsonSchema = abs(f.jsonSchema);
-  if (config.nats.credsFile) config.nats.credsFile = abs(config.nats.credsFile);
-  const tls = config.nats.tls;
-  if (tls) for (const k of ["ca", "cert", "key"] as const) if (tls[k]) tls[k] = abs(tls[k]);
-  if (config.server.tls) {
-    config.server.tls.cert = abs(config.server.tls.cert);
-    config.server.tls.key = abs(config.server.tls.key);
-  }
-}
-
-/** Loads the configuration from argv and the environment. */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): LoadedConfig {
-  const path = configPath(argv, env);
-  const file = path ? resolve(path) : undefined;
-  const raw = file ? readConfigFile(file) : {};
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ConfigError("(root)", `expected a mapping of settings (in ${file})`);
-  }
-  const data = structuredClone(raw) as Record<string, any>;
-  const natsExplicit = Boolean(env.NATS_URL) || Boolean(data.nats?.servers);
-  applyEnv(data, env);
-  const config = parseConfig(data, file ?? "environment");
-  resolvePaths(config, file ? dirname(file) : process.cwd());
-  return { config, file, natsExplicit, natsFromEnv: Boolean(env.NATS_URL) };
 }

@@ -4,15 +4,14 @@
  * handed to it would reach the server — so the gateway can answer 503 instead
  * of letting nats.js buffer a publish it has already confirmed to a client.
  */
-import { readFileSync } from "node:fs";
 import {
-  connect,
   credsAuthenticator,
   nkeyAuthenticator,
   type ConnectionOptions,
   type NatsConnection,
-} from "@nats-io/transport-node";
+} from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { ConfigError } from "../config/errors.js";
 import { NatsUnavailableError } from "../errors.js";
 import { isJetStreamUnavailable } from "./errors.js";
 import type { Config } from "../config/load.js";
@@ -41,8 +40,18 @@ export function reconnectDelay(downForMs: number, random: number): number {
   return Math.round(base * (1 + RECONNECT_JITTER * random));
 }
 
+/**
+ * What a runtime supplies to reach NATS: nats.js's `connect` for its transport
+ * (TCP on Node, `wsconnect` on Workers) and a way to read credential files.
+ */
+export interface NatsTransport {
+  connect: (opts: ConnectionOptions) => Promise<NatsConnection>;
+  /** Reads `nats.credsFile`; runtimes without files leave it out. */
+  readFile?: (path: string) => Uint8Array;
+}
+
 /** Connection options for nats.js from the `nats` config section. */
-export function connectionOptions(nats: Config["nats"], downSince: () => number): ConnectionOptions {
+export function connectionOptions(nats: Config["nats"], downSince: () => number, readFile?: NatsTransport["readFile"]): ConnectionOptions {
   const opts: ConnectionOptions = {
     servers: nats.servers,
     name: nats.name,
@@ -60,7 +69,10 @@ export function connectionOptions(nats: Config["nats"], downSince: () => number)
     opts.pass = nats.pass;
   }
   if (nats.nkeySeed) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(nats.nkeySeed));
-  if (nats.credsFile) opts.authenticator = credsAuthenticator(readFileSync(nats.credsFile));
+  if (nats.credsFile) {
+    if (!readFile) throw new ConfigError("nats.credsFile", "this runtime cannot read files; use nats.token or nats.user/pass");
+    opts.authenticator = credsAuthenticator(readFile(nats.credsFile));
+  }
   if (nats.tls) {
     opts.tls = {
       ...(nats.tls.ca ? { caFile: nats.tls.ca } : {}),
@@ -76,6 +88,7 @@ export interface NatsClientOptions {
   nats: Config["nats"];
   streams: Config["jetstream"]["streams"];
   logger: Logger;
+  transport: NatsTransport;
 }
 
 /** The shared NATS connection with readiness tracking. */
@@ -96,8 +109,8 @@ export class NatsClient {
 
   private constructor(opts: NatsClientOptions) {
     this.#opts = opts;
-    const options = connectionOptions(opts.nats, () => this.#downSince);
-    this.#firstConnect = connect(options);
+    const options = connectionOptions(opts.nats, () => this.#downSince, opts.transport.readFile);
+    this.#firstConnect = opts.transport.connect(options);
     this.#firstConnect.then(
       (nc) => this.#onFirstConnect(nc),
       (err) => opts.logger.error("nats connection failed", { err: String(err) }),

@@ -4,12 +4,13 @@
  */
 
 import { builtinSchemas } from "../../schemas/index.js";
-import { createRegistry } from "../../src/events/schema-files.js";
+import { createRegistry } from "../../src/node/schema-files.js";
 import { createApp, type GatewayApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config/load.js";
 import { listen } from "../../src/node/listen.js";
 import { silentLogger } from "../../src/logger.js";
 import { NatsClient } from "../../src/nats/client.js";
+import { nodeTransport } from "../../src/node/nats-transport.js";
 import { closeHttp } from "../../src/node/shutdown.js";
 
 /** A running test gateway. */
@@ -32,7 +33,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}): P
     server: { host: "127.0.0.1", port: 0, ...config.server },
     nats: { embedded: "never", ...config.nats, servers: [natsUrl] },
   });
-  const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger: silentLogger });
+  const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger: silentLogger, transport: nodeTransport });
   await nats.whenReady(10_000);
   const audit: Record<string, unknown>[] = [];
   const app = createApp({ config: parsed, nats, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../config/errors.js";
 import type { Config } from "../config/load.js";
-import { SchemaRegistry, type SchemaEntry } from "./registry.js";
+import { SchemaRegistry, type SchemaEntry } from "../events/registry.js";
 
 /** Loads one JSON Schema file as a registry entry. */
 export function loadJsonSchemaFile(subject: string, file: string, key: string, description?: string): SchemaEntry {
