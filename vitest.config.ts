@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/support/global-setup.ts"],
     // Each integration file starts its own nats-server; forks keep them apart.
     pool: "forks",
     testTimeout: 30_000,

@@ -2,15 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../support/browser.js";
 import { NatsServer } from "../support/nats-server.js";
 import { natsConnect } from "../support/nats.js";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
 
-/** Debian's Chromium (`.ci/run` installs it); flags keep it off this machine's closed network. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"];
 
 describe("console page (headless Chromium)", () => {
   let server: NatsServer;
@@ -40,7 +38,7 @@ describe("console page (headless Chromium)", () => {
     env = { PATH: process.env.PATH ?? "", NATS_URL: server.url, PORT: String(port), HOST: "127.0.0.1", NATSGATE_CONFIG: config, LOG_LEVEL: "info" };
     url = `http://127.0.0.1:${port}`;
     await startGateway();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchBrowser();
     page = await browser.newPage();
   });
 

@@ -4,7 +4,7 @@
  * data), freeze and thaw it. Never a mock broker, never a fixed port.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,6 +19,16 @@ export interface NatsServerOptions {
 }
 
 const READY_TIMEOUT_MS = 10_000;
+
+/**
+ * The nats-server binary: `NATS_SERVER_BIN` when set, else the one on PATH, else
+ * Debian's /usr/sbin/nats-server (not on a non-root user's PATH).
+ */
+export function natsServerBinary(): string {
+  if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
+  const onPath = (process.env.PATH ?? "").split(":").some((d) => d && existsSync(join(d, "nats-server")));
+  return onPath || !existsSync("/usr/sbin/nats-server") ? "nats-server" : "/usr/sbin/nats-server";
+}
 
 /** A nats-server child process. */
 export class NatsServer {
@@ -55,7 +65,7 @@ export class NatsServer {
   async #spawn(port: number, monitorPort: number): Promise<void> {
     const js = this.opts.jetstream === false ? "" : `jetstream { store_dir: ${JSON.stringify(join(this.#dir, "js"))} }`;
     writeFileSync(this.#confFile, `host: 127.0.0.1\nport: ${port}\nhttp: "127.0.0.1:${monitorPort}"\n${js}\n${this.opts.config ?? ""}\n`);
-    const child = spawn("nats-server", ["-c", this.#confFile], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(natsServerBinary(), ["-c", this.#confFile], { stdio: ["ignore", "ignore", "pipe"] });
     this.#child = child;
     let log = "";
     await new Promise<void>((resolve, reject) => {
