@@ -15,7 +15,7 @@ import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { StreamSlots, TokenBuckets } from "./security/rate-limit.js";
-import { WebhookService } from "./webhooks/service.js";
+import { WebhookService, webhookInternalSubjects } from "./webhooks/service.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -82,7 +82,7 @@ export function createGateway(deps: AppDeps): Gateway {
     rules: { registry, strict: config.schemas.strict },
     clock,
     logger,
-    auth: new Authenticator(config.auth, logger, now),
+    auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
     audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
     limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
     // Like the request rate, stream caps apply only when rateLimit is configured: an anonymous

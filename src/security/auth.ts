@@ -7,7 +7,7 @@ import type { Config } from "../config/load.js";
 import { UnauthorizedError } from "../errors.js";
 import { JwtVerifier, looksLikeJwt } from "./jwt.js";
 import type { Logger } from "../logger.js";
-import { Permissions } from "./permissions.js";
+import { GATEWAY_INTERNAL, Permissions } from "./permissions.js";
 
 /** Longest bearer token accepted, in characters. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -24,6 +24,13 @@ export interface Principal {
 
 /** The principal for `auth.mode: none`. */
 export const ANONYMOUS: Principal = { name: "anonymous", kind: "anonymous", permissions: Permissions.unrestricted() };
+
+/** Options for `Authenticator` beyond the `auth` config. */
+export interface AuthenticatorOptions {
+  now?: () => number;
+  /** Subject patterns no client may use, whatever its allows (the gateway's own). */
+  internal?: readonly string[];
+}
 
 interface StaticClient {
   name: string;
@@ -58,22 +65,24 @@ export class Authenticator {
   readonly required: boolean;
   readonly #clients: StaticClient[];
   readonly #jwt: JwtVerifier | undefined;
+  readonly #anonymous: Principal;
 
-  constructor(auth: Config["auth"], logger: Logger, now: () => number = Date.now) {
+  constructor(auth: Config["auth"], logger: Logger, { now = Date.now, internal = GATEWAY_INTERNAL }: AuthenticatorOptions = {}) {
     this.required = auth.mode === "required";
+    this.#anonymous = { ...ANONYMOUS, permissions: Permissions.unrestricted(internal) };
     this.#clients = auth.clients.map((c) => {
       if (!c.token.startsWith("sha256:")) {
         logger.warn("client token stored in plain text; store sha256:<hex> instead", { client: c.name });
       }
       const digest = c.token.startsWith("sha256:") ? Buffer.from(c.token.slice(7), "hex") : sha256(c.token);
-      return { name: c.name, digest, permissions: new Permissions(c.publish, c.subscribe, c.admin) };
+      return { name: c.name, digest, permissions: new Permissions(c.publish, c.subscribe, c.admin, internal) };
     });
-    this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now) : undefined;
+    this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now, internal) : undefined;
   }
 
   /** The principal for `token`, or `UnauthorizedError`. */
   async authenticate(token: string | undefined): Promise<Principal> {
-    if (!this.required) return ANONYMOUS;
+    if (!this.required) return this.#anonymous;
     if (token === undefined) throw new UnauthorizedError("a bearer token is required");
     if (token === "" || token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("malformed bearer token");
     if (this.#jwt && looksLikeJwt(token)) {

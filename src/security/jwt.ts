@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Config } from "../config/load.js";
 import { ConfigError } from "../config/errors.js";
 import { UnauthorizedError } from "../errors.js";
-import { Permissions } from "./permissions.js";
+import { GATEWAY_INTERNAL, Permissions } from "./permissions.js";
 
 /** Symmetric algorithms accepted with `auth.jwt.secret`. */
 export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"];
@@ -49,9 +49,11 @@ export class JwtVerifier {
   readonly #algorithms: string[];
   readonly #options: { issuer?: string; audience?: string };
   readonly #now: () => number;
+  readonly #internal: readonly string[];
 
-  constructor(jwt: NonNullable<Config["auth"]["jwt"]>, now: () => number = Date.now) {
+  constructor(jwt: NonNullable<Config["auth"]["jwt"]>, now: () => number = Date.now, internal: readonly string[] = GATEWAY_INTERNAL) {
     this.#now = now;
+    this.#internal = internal;
     this.#options = { issuer: jwt.issuer, audience: jwt.audience };
     if (jwt.secret) {
       this.#key = createSecretKey(Buffer.from(jwt.secret, "utf8"));
@@ -91,7 +93,7 @@ export class JwtVerifier {
     const claim = natsgateClaim.safeParse(payload.natsgate ?? {});
     if (!claim.success) throw new UnauthorizedError("invalid token: the natsgate claim is malformed");
     const { publish, subscribe, admin } = claim.data;
-    return { name: payload.sub!, permissions: new Permissions(publish, subscribe, admin), expiresAt: payload.exp! * 1000 };
+    return { name: payload.sub!, permissions: new Permissions(publish, subscribe, admin, this.#internal), expiresAt: payload.exp! * 1000 };
   }
 }
 

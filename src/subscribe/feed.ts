@@ -45,6 +45,8 @@ export function supportsMultiFilter(version: string | undefined): boolean {
 
 /** A rendered SSE frame, with the stream position it carries (JetStream frames only). */
 export interface Frame {
+  /** The NATS subject, for per-client delivery filters. */
+  subject: string;
   /** The SSE frame. */
   text: string;
   /** The envelope as JSON (other transports wrap it). */
@@ -126,7 +128,7 @@ export class Feed {
 
   #core(msg: Msg): void {
     const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
-    this.#broadcast({ text: sseFrame(env), env });
+    this.#broadcast({ subject: msg.subject, text: sseFrame(env), env });
   }
 
   #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
@@ -135,7 +137,7 @@ export class Feed {
     const env = JSON.stringify(envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq));
     const cursor = formatCursor(this.#positions);
     // pending is exact only when the server filters; with client-side matching it counts other subjects too.
-    this.#broadcast({ text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
+    this.#broadcast({ subject: m.subject, text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
   }
 
   /** A copy of the position reached in each stream. */

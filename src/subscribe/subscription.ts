@@ -6,7 +6,7 @@
 import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { subjectRefused } from "../errors.js";
-import type { Frame, StartSpec } from "./feed.js";
+import type { Frame, FrameSink, StartSpec } from "./feed.js";
 import { claimStream, limitKey } from "../security/rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
 import { SseSession } from "./sse-session.js";
@@ -21,7 +21,10 @@ export interface SubscriptionRequest {
   start: StartSpec;
 }
 
-/** Throws unless `principal` may subscribe to every pattern: syntax (400), then containment (403). */
+/**
+ * Throws unless `principal` may subscribe to every pattern: syntax (400), then
+ * containment in its allows and not wholly inside its denies (403).
+ */
 export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void {
   for (const s of req.subjects) {
     assertSubscribePattern(s);
@@ -42,9 +45,10 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
 
   let session: SseSession | undefined;
   const early: Frame[] = [];
+  const sink = (frame: Frame) => (session ? session.push(frame) : early.push(frame));
   let leave: () => void;
   try {
-    leave = await gw.sse.join(req.subjects, req.start, req.queue, (frame) => (session ? session.push(frame) : early.push(frame)));
+    leave = await gw.sse.join(req.subjects, req.start, req.queue, filtered(principal, req.subjects, sink));
   } catch (err) {
     release();
     throw err;
@@ -69,4 +73,14 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
     for (const frame of early.splice(0)) s.push(frame);
     return s;
   };
+}
+
+/**
+ * The sink a client's feed frames go through: frames on subjects the client may
+ * not receive (a pattern that overlaps its denies or a reserved prefix) never
+ * reach it, as nats-server filters a subscription that overlaps a deny.
+ */
+export function filtered(principal: Principal, subjects: readonly string[], sink: FrameSink): FrameSink {
+  const permits = principal.permissions.subscribe.deliveryFilter(subjects);
+  return permits ? (frame) => void (permits(frame.subject) && sink(frame)) : sink;
 }

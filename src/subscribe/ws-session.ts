@@ -16,7 +16,7 @@ import { httpHeaderRecord } from "../nats/headers.js";
 import { publishStatus } from "../publish/publisher.js";
 import { chargeRequest, limitKey } from "../security/rate-limit.js";
 import { payloadValue } from "../events/envelope.js";
-import { assertMaySubscribe } from "./subscription.js";
+import { assertMaySubscribe, filtered } from "./subscription.js";
 
 /** WebSocket close codes the gateway uses. */
 export const WS_CLOSE = { goingAway: 1001, policy: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
@@ -190,7 +190,7 @@ export class WsSession {
     this.#subs.set(key, () => {});
     let leave: () => void;
     try {
-      leave = await this.gw.sse.join(req.subjects, start, queue, (f) => this.#send(msgFrame(key, f)));
+      leave = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))));
     } catch (err) {
       this.#subs.delete(key);
       throw err;

@@ -15,7 +15,7 @@ import { ensureStream } from "../nats/streams.js";
 import { bindingsFor, deleteConsumers, ensureConsumers, type Binding } from "./consumers.js";
 import { Deliverer } from "./deliverer.js";
 import { HttpSender } from "./http-send.js";
-import { attemptStreamConfig, deadLetterStreamConfig, type JournalOptions } from "./journal.js";
+import { attemptStreamConfig, deadLetterStreamConfig, INTERNAL_PREFIX, type JournalOptions } from "./journal.js";
 import type { StoredWebhook } from "./model.js";
 import type { WebhookSpec } from "../config/webhook.js";
 import { SharedPacer } from "./pacer.js";
@@ -23,6 +23,15 @@ import { seedConfigWebhook } from "./seed.js";
 import { SsrfGuard } from "./ssrf.js";
 import { WebhookStore, type Versioned } from "./store.js";
 import { WebhookWorker } from "./worker.js";
+
+
+/** The KV bucket of shared pace slots, beside the registry bucket. */
+const paceBucket = (config: Config) => `${config.webhooks.bucket}_pace`;
+
+/** Subjects the webhook feature keeps to itself: journal and KV buckets (secrets live there). */
+export function webhookInternalSubjects(config: Config): string[] {
+  return [`${INTERNAL_PREFIX}>`, `$KV.${config.webhooks.bucket}.>`, `$KV.${paceBucket(config)}.>`];
+}
 
 /** The consumers of a webhook's replays in progress. */
 function replayBindings(hook: WebhookSpec | StoredWebhook | undefined): Binding[] {
@@ -116,7 +125,7 @@ export class WebhookService {
     const jsm = nats.manager();
     await ensureStream(jsm, deadLetterStreamConfig(this.journal), logger);
     await ensureStream(jsm, attemptStreamConfig(this.journal), logger);
-    this.deliverer.shared = await SharedPacer.open(nats.jetstream(), `${config.webhooks.bucket}_pace`, () => this.#deps.clock.now());
+    this.deliverer.shared = await SharedPacer.open(nats.jetstream(), paceBucket(config), () => this.#deps.clock.now());
     const store = await WebhookStore.open(nats.jetstream(), config.webhooks.bucket);
     const seeding = { prepare: (spec: WebhookSpec) => this.prepare(spec), logger, now: () => this.#deps.clock.now() };
     for (const endpoint of config.webhooks.endpoints) await seedConfigWebhook(store, endpoint as WebhookSpec, seeding);

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { CatchUp } from "../../src/subscribe/catch-up.js";
 import type { Frame } from "../../src/subscribe/feed.js";
 
-const f = (seq: number, pending?: number): Frame => ({ text: `#${seq}`, env: "{}", stream: "S", seq, pending });
-const core = (text: string): Frame => ({ text, env: "{}" });
+const f = (seq: number, pending?: number): Frame => ({ subject: "s", text: `#${seq}`, env: "{}", stream: "S", seq, pending });
+const core = (text: string): Frame => ({ subject: "s", text, env: "{}" });
 
 function run(start: number, livePos: number) {
   const out: string[] = [];

@@ -55,7 +55,7 @@ describe("permissions - publish (literal subjects)", () => {
   });
 });
 
-describe("permissions - subscribe (containment, not overlap)", () => {
+describe("permissions - subscribe (allow containment; deny refuses only what it wholly covers)", () => {
   const allowNodeAdded = new SubjectRules({ allow: ["cluster.*.nodeAdded"] });
   it.each([
     ["cluster.dev.nodeAdded", true],
@@ -80,22 +80,61 @@ describe("permissions - subscribe (containment, not overlap)", () => {
     [["a.*", "a.*.*"], [], "a.>", false],
     [["a.x", "a.y"], [], "a.*", false],
     [["*.b"], [], "a.b", true],
-    // `*` can be $SYS or _INBOX, which nobody was allowed: containment refuses it.
-    [["*.b"], [], "*.b", false],
-    [["*.b", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>", "$NATSGATE.>"], [], "*.b", true],
+    // `*` can be $SYS or _INBOX: the reserved deny only overlaps, so it is filtered at delivery.
+    [["*.b"], [], "*.b", true],
     [["*.*"], [], "a.>", false],
-    [[">"], [], ">", false],
+    [[">"], [], ">", true],
     [[">"], [], "a.>", true],
-    [[">"], ["a.secret"], "a.*", false],
+    [[">"], ["a.secret"], "a.*", true],
+    [[">"], ["a.secret"], "a.secret", false],
     [[">"], ["a.secret"], "a.public", true],
-    [[">"], ["a.*.x"], "a.>", false],
-    [[">"], ["a.*.x"], "a.b", true],
-    [[">", "$SYS.>"], [], ">", false],
-    [[">", "$SYS.>", "$JS.>", "$KV.>", "$O.>", "_INBOX.>", "$NATSGATE.>"], [], ">", true],
-    [[">"], [], "*.created", false],
+    [[">"], ["a.*.x"], "a.>", true],
+    [[">"], ["a.*.x"], "a.b.x", false],
+    [[">"], ["a.*.x"], "a.*.x", false],
+    [[">"], ["a.*", "a.*.>"], "a.>", false],
+    [["orders.>"], ["orders.secret.*"], "orders.>", true],
+    [["orders.>"], ["orders.secret.*"], "orders.secret.*", false],
+    [["orders.>"], ["orders.secret.*"], "orders.secret.x", false],
+    [["orders.>"], ["orders.secret.*"], "orders.secret.>", true],
+    [[">"], [], "$SYS.>", false],
+    [[">"], [], "$KV.bucket.key", false],
+    [[">"], [], "_INBOX.>", false],
+    [["$KV.>"], [], "$KV.>", true],
+    [[">", "$NATSGATE.>"], [], "$NATSGATE.>", false],
+    [[">"], [], "*.created", true],
     [["orders.>"], [], "orders.*.created", true],
   ])("allow %j deny %j: %j is %j", (allow, deny, pattern, ok) => {
     expect(new SubjectRules({ allow, deny }).permitsPattern(pattern)).toBe(ok);
+  });
+});
+
+describe("permissions - delivery filter for patterns that overlap denies", () => {
+  it("anonymous > passes application subjects and drops reserved and internal ones", () => {
+    const rules = Permissions.unrestricted(["$NATSGATE.>", "$KV.natsgate_webhooks.>"]).subscribe;
+    const permits = rules.deliveryFilter([">"])!;
+    expect(permits("orders.created")).toBe(true);
+    for (const s of ["$KV.natsgate_webhooks.hook1", "$JS.API.STREAM.INFO.EVENTS", "_INBOX.abc.1", "$NATSGATE.deadletter.x", "$SYS.SERVER.PING", "$O.store.x"]) {
+      expect([s, permits(s)]).toEqual([s, false]);
+    }
+  });
+
+  it("a deny inside the pattern filters; a pattern clear of every deny needs no filter", () => {
+    const rules = new SubjectRules({ allow: ["orders.>"], deny: ["orders.secret.*"] });
+    const permits = rules.deliveryFilter(["orders.>"])!;
+    expect(permits("orders.created")).toBe(true);
+    expect(permits("orders.secret.x")).toBe(false);
+    expect(permits("orders.secret.x.y")).toBe(true);
+    expect(rules.deliveryFilter(["orders.public.*"])).toBeUndefined();
+  });
+
+  it("the gateway's internal subjects never open, even to an allow naming them", () => {
+    const rules = new SubjectRules({ allow: [">", "$NATSGATE.>", "$KV.>"] }, ["$NATSGATE.>", "$KV.natsgate_webhooks.>"]);
+    expect(rules.permits("$NATSGATE.deadletter.x")).toBe(false);
+    expect(rules.permits("$KV.natsgate_webhooks.h")).toBe(false);
+    expect(rules.permits("$KV.other.k")).toBe(true);
+    expect(rules.permitsPattern("$KV.natsgate_webhooks.>")).toBe(false);
+    expect(rules.permitsPattern("$KV.>")).toBe(true);
+    expect(rules.deliveryFilter(["$KV.>"])!("$KV.natsgate_webhooks.h")).toBe(false);
   });
 });
 
@@ -142,14 +181,27 @@ const pattern = fc
   .map(([tokens, full]) => (full ? [...tokens, ">"] : tokens).join("."));
 
 describe("permissions - property: containment equals brute-force matching", () => {
-  it("permitsPattern(P) holds exactly when every subject P matches is permitted", () => {
+  it("permitsPattern(P) holds exactly when every subject P matches is allowed and some escapes the denies", () => {
     fc.assert(
       fc.property(fc.array(pattern, { maxLength: 4 }), fc.array(pattern, { maxLength: 2 }), pattern, (allow, deny, p) => {
         const rules = new SubjectRules({ allow, deny });
-        const brute = SUBJECTS.filter((s) => subjectMatches(p, s)).every((s) => rules.permits(s));
+        const matched = SUBJECTS.filter((s) => subjectMatches(p, s));
+        const brute = matched.every((s) => allow.some((a) => subjectMatches(a, s))) && matched.some((s) => rules.permits(s));
         expect(rules.permitsPattern(p)).toBe(brute);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it("the delivery filter passes exactly the subjects a client may receive", () => {
+    fc.assert(
+      fc.property(fc.array(pattern, { maxLength: 4 }), fc.array(pattern, { maxLength: 2 }), pattern, (allow, deny, p) => {
+        const rules = new SubjectRules({ allow, deny });
+        fc.pre(rules.permitsPattern(p));
+        const permits = rules.deliveryFilter([p]) ?? (() => true);
+        for (const s of SUBJECTS.filter((x) => subjectMatches(p, x))) expect([s, permits(s)]).toEqual([s, rules.permits(s)]);
+      }),
+      { numRuns: 500 },
     );
   });
 
