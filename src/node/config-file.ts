@@ -1,13 +1,18 @@
 /**
  * The configuration file on Node: `--config FILE` or `NATSGATE_CONFIG` (YAML or
- * JSON), read, then the environment applied and validated by `config/load.ts`.
+ * JSON), else the documented default `natsgate.yaml` shipped at the package root;
+ * read, then the environment applied and validated by `config/load.ts`.
  * Relative paths in the file resolve against the file's folder.
  */
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../config/errors.js";
 import { configFromData, type Config, type ConfigEnv, type LoadedConfig } from "../config/load.js";
+import { PACKAGE_ROOT } from "./package-root.js";
+
+/** The default configuration file, at the package root (the repository, or /app in the image). */
+export const DEFAULT_CONFIG_FILE = join(PACKAGE_ROOT, "natsgate.yaml");
 
 /** The `--config` argument, or `NATSGATE_CONFIG`. */
 export function configPath(argv: readonly string[], env: ConfigEnv): string | undefined {
@@ -54,8 +59,8 @@ function resolvePaths(config: Config, base: string): void {
 }
 
 /** Loads the configuration from argv and the environment. */
-export function loadConfig(argv: readonly string[], env: ConfigEnv): LoadedConfig {
-  const path = configPath(argv, env);
+export function loadConfig(argv: readonly string[], env: ConfigEnv, defaultFile = DEFAULT_CONFIG_FILE): LoadedConfig {
+  const path = configPath(argv, env) ?? (existsSync(defaultFile) ? defaultFile : undefined);
   const file = path ? resolve(path) : undefined;
   const loaded = configFromData(file ? readConfigFile(file) : {}, env, file ?? "environment");
   resolvePaths(loaded.config, file ? dirname(file) : process.cwd());

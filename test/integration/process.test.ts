@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { answers, findOnPath } from "../../src/node/embedded-nats.js";
 import { NatsServer } from "../support/nats-server.js";
@@ -157,6 +158,29 @@ describe("process (npm start)", () => {
     p.child.kill("SIGTERM");
     expect(await c.closed).toEqual({ code: 1001, reason: "server shutting down" });
     expect(await p.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("default config - with no --config the README's transfer.completed is stored (201) and SSE resumes from its id", async () => {
+    const server = await NatsServer.start();
+    servers.push(server);
+    const p = gateway([], { NATS_URL: server.url });
+    const { url, config } = (await p.waitForLog("natsgate listening")) as { url: string; config: string };
+    expect(config).toBe(join(fileURLToPath(new URL("../..", import.meta.url)), "natsgate.yaml"));
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 5_000 }).toBe(200);
+    const event = (id: string) =>
+      JSON.stringify({ transferId: id, imageId: "img-42", source: "s3://uploads/img-42", destination: "registry.internal/img-42", sizeBytes: 1048576, durationMs: 812, completedAt: "2026-11-24T20:00:00Z" });
+    const publish = (id: string) =>
+      fetch(`${url}/v1/publish/transfer.completed`, { method: "POST", body: event(id), headers: { "content-type": "application/json", "idempotency-key": id } });
+    const first = await publish("tr-1001");
+    expect(first.status).toBe(201);
+    expect(await first.json()).toEqual({ subject: "transfer.completed", stream: "EVENTS", seq: 1, duplicate: false });
+    expect((await publish("tr-1002")).status).toBe(201);
+    const sse = await rawSse(`${url}/v1/subscribe?subject=transfer.completed`, { headers: { "last-event-id": "EVENTS:1" } });
+    const text = await sse.until((t) => t.includes("id: EVENTS:2"));
+    sse.close();
+    expect(text).toContain('"transferId":"tr-1002"');
+    expect(text).not.toContain('"transferId":"tr-1001"');
+    expect((await fetch(`${url}/v1/publish/orders.created`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(202);
   });
 
   it("nats - with NATS_URL it serves 503 until the server appears, then connects and publishes", async () => {

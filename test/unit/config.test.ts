@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
-import { configPath, loadConfig } from "../../src/node/config-file.js";
+import { configPath, DEFAULT_CONFIG_FILE, loadConfig } from "../../src/node/config-file.js";
+import { builtinSchemas } from "../../schemas/index.js";
+import { subjectMatches } from "../../src/nats/subjects.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { ConfigError } from "../../src/config/errors.js";
 import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats/client.js";
@@ -71,6 +73,28 @@ describe("config - defaults and validation", () => {
     const err = configError(() => parseConfig(data));
     expect(err.key).toBe(key);
     expect(err.message.startsWith(`${key}: `)).toBe(true);
+  });
+});
+
+describe("config - the default file (natsgate.yaml at the package root)", () => {
+  it("is used when neither --config nor NATSGATE_CONFIG is given; either one wins over it", () => {
+    expect(loadConfig([], {}).file).toBe(DEFAULT_CONFIG_FILE);
+    const other = join(mkdtempSync(join(tmpdir(), "natsgate-cfg-")), "c.json");
+    writeFileSync(other, "{}");
+    expect(loadConfig([], { NATSGATE_CONFIG: other }).config.jetstream.streams).toEqual([]);
+    expect(loadConfig(["--config", other], {}).file).toBe(other);
+  });
+
+  it("declares a stream capturing every built-in event family, with no auth, on :8080", () => {
+    const { config } = loadConfig([], {});
+    expect(config.server.port).toBe(8080);
+    expect(config.auth.mode).toBe("none");
+    const streams = config.jetstream.streams;
+    expect(streams.map((s) => s.name)).toEqual(["EVENTS"]);
+    for (const pattern of Object.keys(builtinSchemas)) {
+      const example = pattern.replaceAll("*", "dev");
+      expect([pattern, streams[0]!.subjects.some((s) => subjectMatches(s, example))]).toEqual([pattern, true]);
+    }
   });
 });
 
