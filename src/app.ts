@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { consoleRoutes } from "../routes/console.js";
 import { healthRoutes } from "../routes/health.js";
 import { hookRoutes } from "../routes/hooks.js";
+import { meRoutes } from "../routes/me.js";
 import { publishRoutes } from "../routes/publish.js";
 import { requestRoutes } from "../routes/request.js";
 import { schemaRoutes } from "../routes/schemas.js";
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/", wsRoutes(gw));
   app.route("/", hookRoutes(gw));
   app.route("/", webhookRoutes(gw));
+  app.route("/", meRoutes(gw));
   app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));

@@ -130,6 +130,12 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
         },
       },
       ...Object.assign({}, ...parts.map((p) => p.paths(err))),
+      "/v1/me": {
+        get: {
+          summary: "The caller: name, kind, admin, and publish/subscribe rules as configured",
+          responses: { "200": { description: "The caller", content: { "application/json": { schema: { $ref: "#/components/schemas/Me" } } } }, "401": err("No or bad token") },
+        },
+      },
       "/healthz": { get: { summary: "Process is alive", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "NATS connected and streams in place", responses: { "200": { description: "Ready" }, "503": err("Not ready") } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
@@ -146,6 +152,23 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
             detail: { type: "string" },
             errors: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
           },
+        },
+        Me: {
+          type: "object",
+          required: ["name", "kind", "admin", "publish", "subscribe"],
+          properties: {
+            name: { type: "string" },
+            kind: { enum: ["anonymous", "token", "jwt"] },
+            admin: { type: "boolean" },
+            publish: { $ref: "#/components/schemas/PermissionRules" },
+            subscribe: { $ref: "#/components/schemas/PermissionRules" },
+            expiresAt: { type: "string", format: "date-time" },
+          },
+        },
+        PermissionRules: {
+          type: "object",
+          required: ["allow", "deny"],
+          properties: { allow: { type: "array", items: { type: "string" } }, deny: { type: "array", items: { type: "string" } } },
         },
         PublishResult: {
           type: "object",

@@ -32,7 +32,11 @@ export class SubjectRules {
   // Every publish asks; the same few subjects recur, and matching splits strings.
   #memo = new Map<string, boolean>();
 
+  /** The rules as configured (without the implicit reserved and internal denies). */
+  readonly rules: PermissionRules;
+
   constructor(rules: Partial<PermissionRules> = {}, internal: readonly string[] = GATEWAY_INTERNAL) {
+    this.rules = { allow: [...(rules.allow ?? [])], deny: [...(rules.deny ?? [])] };
     this.#allow = rules.allow ?? [];
     const allowTokens = this.#allow.map(split);
     // Reserved prefixes are implicitly denied unless some allow names them literally.

@@ -33,6 +33,26 @@ describe("auth - tokens, permissions, audit", () => {
   const post = publishVia(() => f.gw);
   const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
+  it("me - GET /v1/me names the caller and its rules as configured; no token is 401", async () => {
+    const portal = await f.gw.fetch("/v1/me", { headers: bearer(PORTAL_TOKEN) });
+    expect(portal.status).toBe(200);
+    expect(await portal.json()).toEqual({
+      name: "portal",
+      kind: "token",
+      admin: false,
+      publish: { allow: ["deploy.request", "transfer.>"], deny: [] },
+      subscribe: { allow: ["deployment.status"], deny: [] },
+    });
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const jwt = await signToken(new TextEncoder().encode(SECRET), { issuer: "https://id.example", audience: "natsgate", subject: "dash", claims: { natsgate: { subscribe: { allow: ["deploy.>"], deny: ["deploy.secret"] } } } });
+    const viaJwt = await (await f.gw.fetch("/v1/me", { headers: bearer(jwt) })).json();
+    expect(viaJwt).toMatchObject({ name: "dash", kind: "jwt", admin: false, subscribe: { allow: ["deploy.>"], deny: ["deploy.secret"] } });
+    expect(Math.abs(Date.parse(viaJwt.expiresAt) / 1000 - exp)).toBeLessThanOrEqual(1);
+    const none = await f.gw.fetch("/v1/me");
+    expect(none.status).toBe(401);
+    expect((await none.json()).detail).toBe("a bearer token is required");
+  });
+
   it("auth - no token is 401 with WWW-Authenticate; probes and openapi need none", async () => {
     const res = await post("deploy.request", deployRequest);
     expect(res.status).toBe(401);

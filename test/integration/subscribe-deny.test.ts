@@ -69,6 +69,16 @@ describe("subscribe - anonymous > (auth.mode none) sees application traffic only
     expect(subjects).toEqual(["orders.created", "orders.done"]);
   });
 
+  it("me - an anonymous caller may subscribe to >", async () => {
+    expect(await (await f.gw.fetch("/v1/me")).json()).toEqual({
+      name: "anonymous",
+      kind: "anonymous",
+      admin: true,
+      publish: { allow: [">"], deny: [] },
+      subscribe: { allow: [">"], deny: [] },
+    });
+  });
+
   it.each(["$KV.>", "$JS.API.>", "_INBOX.>", "$NATSGATE.>", "$KV.natsgate_webhooks.h1"])("sse - %s, wholly reserved, is refused with 403", async (subject) => {
     const res = await f.gw.fetch(`/v1/subscribe?subject=${encodeURIComponent(subject)}`);
     expect(res.status).toBe(403);
