@@ -1,16 +1,22 @@
-// natsgate console: live events over SSE, a publish form, the schema list, webhook status.
-// Plain browser JavaScript, served as is (no build step).
+// natsgate console: live on everything the caller may see as soon as it opens (GET /v1/me
+// names the caller's subscribe rules), with the reason shown when a subscription is
+// refused or a token is missing or expired; a rate chart, pause, copy-as-curl; a publish
+// form with per-field validation errors; the schema list and webhook status.
+// Plain browser modules, served as they are (no build step).
+import { RateChart } from "./chart.js";
+import { eventItem } from "./events.js";
+import { openStream } from "./sse.js";
+
 const $ = (id) => document.getElementById(id);
 const MAX_EVENTS = 500;
 const tokenInput = $("token");
 tokenInput.value = localStorage.getItem("natsgate.token") ?? "";
-tokenInput.addEventListener("change", () => localStorage.setItem("natsgate.token", tokenInput.value));
 
 const authHeaders = () => (tokenInput.value ? { authorization: `Bearer ${tokenInput.value}` } : {});
-
-let source = null;
-let lastEventId = "";
-let retryTimer = null;
+const chart = new RateChart($("rate"));
+let stream = null;
+let paused = false;
+let held = [];
 
 function setStatus(state, text) {
   const el = $("status");
@@ -18,97 +24,92 @@ function setStatus(state, text) {
   el.textContent = text;
 }
 
-function subscribeUrl() {
-  const params = new URLSearchParams();
-  for (const s of $("filter").value.split(/[\s,]+/).filter(Boolean)) params.append("subject", s);
-  if (tokenInput.value) params.set("access_token", tokenInput.value);
-  if (lastEventId) params.set("lastEventId", lastEventId);
-  return `/v1/subscribe?${params}`;
+const copy = async (text) => {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Clipboard API refused (permissions, insecure origin): the selection fallback still works.
+    const area = Object.assign(document.createElement("textarea"), { value: text });
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    return ok;
+  }
+};
+
+function show(env) {
+  const list = $("events");
+  list.prepend(eventItem(env, { origin: location.origin, withToken: () => Boolean(tokenInput.value), copy }));
+  while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
+}
+
+function onEvent(env) {
+  chart.record();
+  if (!paused) return show(env);
+  held.push(env);
+  if (held.length > MAX_EVENTS) held.shift();
+  setStatus("paused", `Paused · ${held.length} new`);
+}
+
+const filterSubjects = () => $("filter").value.split(/[\s,]+/).filter(Boolean);
+
+function onStatus(s) {
+  const filter = filterSubjects().join(" ");
+  if (s.state === "connecting") setStatus("connecting", `Connecting to ${filter}…`);
+  else if (s.state === "live") setStatus(paused ? "paused" : "live", paused ? `Paused · ${held.length} new` : `Live: ${filter}`);
+  else if (s.state === "retrying") setStatus("retrying", `Reconnecting in ${Math.round(s.inMs / 1000)} s (${s.reason})…`);
+  else if (s.state === "expired") setStatus("expired", "Token expired: enter a new token above to continue.");
+  else if (s.state === "refused" && s.status === 401) setStatus("unauthorized", `${s.status} ${s.title}: ${s.detail}. Enter a valid token above.`);
+  else if (s.state === "refused") setStatus("refused", `${s.status} ${s.title}: ${s.detail}`);
 }
 
 function connect() {
-  disconnect(false);
-  const es = new EventSource(subscribeUrl());
-  source = es;
-  setStatus("connecting", "Connecting…");
-  es.onopen = () => setStatus("live", `Live: ${$("filter").value}`);
-  es.onmessage = (e) => {
-    if (e.lastEventId) lastEventId = e.lastEventId;
-    addEvent(JSON.parse(e.data));
-  };
-  // The gateway ends a stream on overflow, shutdown or token expiry; the browser reconnects with Last-Event-ID.
-  for (const reason of ["overflow", "shutdown", "expired"]) {
-    es.addEventListener(reason, () => setStatus("retrying", `Stream ended (${reason}); resuming…`));
-  }
-  es.onerror = () => {
-    if (es.readyState === EventSource.CLOSED) {
-      // A non-stream answer (e.g. 503 while NATS reconnects) closes EventSource for good: retry ourselves.
-      setStatus("retrying", "Disconnected; retrying…");
-      retryTimer = setTimeout(connect, 2000);
-    } else {
-      setStatus("retrying", "Reconnecting…");
-    }
-  };
-  $("connect").disabled = true;
-  $("disconnect").disabled = false;
+  stream?.close();
+  const subjects = filterSubjects();
+  if (subjects.length === 0) return setStatus("refused", "Nothing to subscribe to: enter one or more subjects.");
+  const params = new URLSearchParams();
+  for (const s of subjects) params.append("subject", s);
+  stream = openStream(`/v1/subscribe?${params}`, { headers: authHeaders(), onEvent, onStatus });
 }
 
-function disconnect(reset = true) {
-  clearTimeout(retryTimer);
-  source?.close();
-  source = null;
-  if (reset) {
-    lastEventId = "";
-    setStatus("idle", "Not connected");
+// Who is calling decides the default filter: everything its subscribe rules allow.
+async function start() {
+  stream?.close();
+  const res = await fetch("/v1/me", { headers: authHeaders() }).catch(() => null);
+  if (!res) return setStatus("retrying", "Gateway unreachable; retrying…"), setTimeout(start, 2000);
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    $("whoami").textContent = "";
+    const hint = tokenInput.value ? "Enter a valid token above." : "Enter a token above.";
+    return setStatus(res.status === 401 ? "unauthorized" : "refused", `${res.status} ${body.title ?? res.statusText}: ${body.detail ?? ""}. ${hint}`);
   }
-  $("connect").disabled = false;
-  $("disconnect").disabled = !reset ? false : true;
+  $("whoami").textContent = body.kind === "anonymous" ? "anonymous (auth off)" : `${body.name} (${body.kind}${body.admin ? ", admin" : ""})`;
+  $("filter").value = body.subscribe.allow.join(" ");
+  if (body.subscribe.allow.length === 0) return setStatus("refused", `${body.name} may not subscribe to anything.`);
+  connect();
 }
 
-function addEvent(env) {
-  const li = document.createElement("li");
-  li.dataset.subject = env.subject;
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const subject = document.createElement("span");
-  subject.className = "subject";
-  subject.textContent = env.subject;
-  const time = document.createElement("time");
-  time.textContent = new Date(env.time).toLocaleTimeString();
-  meta.append(subject, time);
-  if (env.stream) {
-    const pos = document.createElement("span");
-    pos.textContent = `${env.stream} #${env.seq}`;
-    meta.append(pos);
-  }
-  const pre = document.createElement("pre");
-  pre.textContent = typeof env.data === "string" ? env.data : JSON.stringify(env.data, null, 2);
-  li.append(meta, pre);
-  const list = $("events");
-  list.prepend(li);
-  while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
+function togglePause() {
+  paused = !paused;
+  const button = $("pause");
+  button.setAttribute("aria-pressed", String(paused));
+  button.textContent = paused ? "Resume" : "Pause";
+  if (paused) return setStatus("paused", "Paused · 0 new");
+  for (const env of held.splice(0)) show(env);
+  setStatus("live", `Live: ${filterSubjects().join(" ")}`);
 }
 
 function showResult(ok, title, detail, issues = []) {
   const box = $("result");
   box.hidden = false;
   box.dataset.ok = String(ok);
-  box.replaceChildren();
-  const strong = document.createElement("strong");
-  strong.textContent = title;
-  box.append(strong);
-  if (detail) {
-    const pre = document.createElement("pre");
-    pre.textContent = detail;
-    box.append(pre);
-  }
+  box.replaceChildren(Object.assign(document.createElement("strong"), { textContent: title }));
+  if (detail) box.append(Object.assign(document.createElement("pre"), { textContent: detail }));
   if (issues.length) {
     const ul = document.createElement("ul");
-    for (const i of issues) {
-      const li = document.createElement("li");
-      li.textContent = `${i.path || "/"}: ${i.message}`;
-      ul.append(li);
-    }
+    for (const i of issues) ul.append(Object.assign(document.createElement("li"), { textContent: `${i.path || "/"}: ${i.message}` }));
     box.append(ul);
   }
 }
@@ -116,7 +117,7 @@ function showResult(ok, title, detail, issues = []) {
 async function publish(event) {
   event.preventDefault();
   const subject = $("subject").value.trim();
-  let body = $("body").value;
+  const body = $("body").value;
   try {
     JSON.parse(body);
   } catch (err) {
@@ -133,21 +134,18 @@ async function publish(event) {
 }
 
 async function loadSchemas() {
-  const res = await fetch("/v1/schemas", { headers: authHeaders() });
-  if (!res.ok) return;
+  const res = await fetch("/v1/schemas", { headers: authHeaders() }).catch(() => null);
+  if (!res?.ok) return;
   const { schemas } = await res.json();
-  const list = $("schemas");
-  list.replaceChildren();
-  for (const s of schemas) {
-    const li = document.createElement("li");
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = s.subject;
-    b.title = s.description ?? "";
-    b.addEventListener("click", () => ($("subject").value = s.subject.replaceAll("*", "example").replace(/>$/, "example")));
-    li.append(b);
-    list.append(li);
-  }
+  $("schemas").replaceChildren(
+    ...schemas.map((s) => {
+      const b = Object.assign(document.createElement("button"), { type: "button", textContent: s.subject, title: s.description ?? "" });
+      b.addEventListener("click", () => ($("subject").value = s.subject.replaceAll("*", "example").replace(/>$/, "example")));
+      const li = document.createElement("li");
+      li.append(b);
+      return li;
+    }),
+  );
 }
 
 // Webhook status: needs an admin token when auth is on; refreshed every 10 s.
@@ -165,27 +163,31 @@ async function loadWebhooks() {
 }
 
 function webhookItem(w) {
+  const span = (className, textContent) => Object.assign(document.createElement("span"), { className, textContent });
   const li = document.createElement("li");
-  const id = Object.assign(document.createElement("span"), { className: "id", textContent: w.id });
-  const state = Object.assign(document.createElement("span"), { className: "state", textContent: w.enabled ? "enabled" : "disabled" });
+  const state = span("state", w.enabled ? "enabled" : "disabled");
   state.dataset.enabled = String(w.enabled);
-  const where = Object.assign(document.createElement("span"), { className: "where", textContent: `${w.subjects.join(" ")} → ${new URL(w.url).host} (${w.format})` });
+  const detail = span("detail", w.disabledReason ?? "");
   const test = Object.assign(document.createElement("button"), { type: "button", textContent: "Test" });
-  const detail = Object.assign(document.createElement("span"), { className: "detail", textContent: w.disabledReason ?? "" });
   test.addEventListener("click", async () => {
     const r = await fetch(`/v1/webhooks/${encodeURIComponent(w.id)}/test`, { method: "POST", headers: authHeaders() });
     const out = await r.json().catch(() => ({}));
     detail.textContent = out.delivered ? `test delivered: HTTP ${out.status} in ${out.durationMs} ms` : `test failed: ${out.error ?? `HTTP ${out.status ?? r.status}`}`;
   });
-  li.append(id, state, where, test, detail);
+  li.append(span("id", w.id), state, span("where", `${w.subjects.join(" ")} → ${new URL(w.url).host} (${w.format})`), test, detail);
   return li;
 }
 
 $("subscribe-form").addEventListener("submit", (e) => (e.preventDefault(), connect()));
-$("disconnect").addEventListener("click", () => disconnect());
+$("pause").addEventListener("click", togglePause);
 $("publish-form").addEventListener("submit", publish);
-tokenInput.addEventListener("change", loadSchemas);
-tokenInput.addEventListener("change", loadWebhooks);
+tokenInput.addEventListener("change", () => {
+  localStorage.setItem("natsgate.token", tokenInput.value);
+  start();
+  loadSchemas();
+  loadWebhooks();
+});
+start();
 loadSchemas();
 loadWebhooks();
 setInterval(loadWebhooks, 10_000);

@@ -7,7 +7,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "../logger.js";
-import { patternCovered, subjectMatches } from "./subjects.js";
+import { isReservedSubject, patternCovered, patternsOverlap, subjectMatches } from "./subjects.js";
 
 /** Subjects the server announces stream changes on. */
 export const STREAM_ADVISORIES = "$JS.EVENT.ADVISORY.STREAM.>";
@@ -54,6 +54,18 @@ export class StreamIndex {
       if (patternCovered(tokens, s.subjects.map((p) => p.split(".")))) return s.name;
     }
     return undefined;
+  }
+
+  /**
+   * Streams that capture some, not necessarily all, of the subjects `pattern` can
+   * match, leaving out subjects under reserved prefixes (KV buckets, the
+   * gateway's journal): a wildcard subscription reads these for stream positions.
+   */
+  overlapping(pattern: string): string[] {
+    const tokens = pattern.split(".");
+    return this.#streams
+      .filter((s) => s.subjects.some((p) => !isReservedSubject(p) && patternsOverlap(tokens, p.split("."))))
+      .map((s) => s.name);
   }
 
   /** Replaces the index (used by `refresh`, and by tests of pure lookups). */

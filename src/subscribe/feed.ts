@@ -2,7 +2,10 @@
  * A feed: the NATS side of one subscription set, rendered once into SSE
  * frames and handed to every client attached to it. Patterns fully captured
  * by a stream are read through a JetStream ordered consumer (so every frame
- * carries a resumable cursor); the others through a core subscription.
+ * carries a resumable cursor); the others through a core subscription. A core
+ * pattern that overlaps streams (`>`, `*.completed`) also reads those streams,
+ * and its core subscription skips their subjects, so their messages still carry
+ * stream, seq and a cursor to resume from.
  */
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
@@ -24,15 +27,33 @@ export type StartSpec =
 export interface FeedPlan {
   core: string[];
   streams: Map<string, string[]>;
+  /**
+   * Streams read for a core pattern that only overlaps them: matched here (the
+   * server may refuse a filter wider than the stream), and skipped by the core
+   * subscription so each message arrives once.
+   */
+  partial: Set<string>;
 }
 
-/** Splits patterns between the streams that capture them and core NATS. */
-export function planFeed(patterns: string[], nats: NatsClient): FeedPlan {
-  const plan: FeedPlan = { core: [], streams: new Map() };
+/**
+ * Splits patterns between the streams that capture them and core NATS. Queue
+ * groups stay on core NATS alone: an ordered consumer cannot share work.
+ */
+export function planFeed(patterns: string[], nats: NatsClient, queue?: string): FeedPlan {
+  const plan: FeedPlan = { core: [], streams: new Map(), partial: new Set() };
+  const add = (stream: string, p: string) => plan.streams.set(stream, [...(plan.streams.get(stream) ?? []), p]);
   for (const p of patterns) {
     const stream = nats.streamIndex.covering(p);
-    if (stream === undefined) plan.core.push(p);
-    else plan.streams.set(stream, [...(plan.streams.get(stream) ?? []), p]);
+    if (stream !== undefined) {
+      add(stream, p);
+      continue;
+    }
+    plan.core.push(p);
+    if (queue !== undefined) continue;
+    for (const s of nats.streamIndex.overlapping(p)) {
+      add(s, p);
+      plan.partial.add(s);
+    }
   }
   return plan;
 }
@@ -92,7 +113,7 @@ export class Feed {
   async #openStream(nc: NatsConnection, stream: string, patterns: string[]): Promise<void> {
     const js = this.nats.jetstream();
     const multi = patterns.length > 1;
-    const serverFilters = !multi || supportsMultiFilter(nc.info?.version);
+    const serverFilters = !this.plan.partial.has(stream) && (!multi || supportsMultiFilter(nc.info?.version));
     // nats-server 2.9 takes one filter per consumer: read the stream unfiltered and match here,
     // which keeps one consumer and the stream's own order.
     const opts: Partial<OrderedConsumerOptions> = serverFilters ? { filter_subjects: multi ? patterns : patterns[0]! } : {};
@@ -127,6 +148,8 @@ export class Feed {
   }
 
   #core(msg: Msg): void {
+    // A stream this feed reads delivers the message itself, with its position.
+    if (this.plan.partial.size > 0 && this.plan.partial.has(this.nats.streamIndex.find(msg.subject) ?? "")) return;
     const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
     this.#broadcast({ subject: msg.subject, text: sseFrame(env), env });
   }

@@ -51,7 +51,7 @@ export class SseHub {
       handoff.caughtUp("");
       return live.leave;
     }
-    const replay = new Feed(this.nats, { core: [], streams }, start, undefined, this.now);
+    const replay = new Feed(this.nats, { core: [], streams, partial: live.feed.plan.partial }, start, undefined, this.now);
     replay.sinks.add(handoff.replay);
     this.#open.add(replay);
     const stopReplay = () => {
@@ -81,7 +81,7 @@ export class SseHub {
     const key = JSON.stringify([[...new Set(patterns)].sort(), queue ?? null]);
     let entry = this.#shared.get(key);
     if (!entry) {
-      const feed = new Feed(this.nats, planFeed(patterns, this.nats), { kind: "new" }, queue, this.now);
+      const feed = new Feed(this.nats, planFeed(patterns, this.nats, queue), { kind: "new" }, queue, this.now);
       entry = { feed, opened: feed.open() };
       this.#open.add(feed);
       this.#shared.set(key, entry);

@@ -130,6 +130,31 @@ describe("subscribe (SSE)", () => {
     expect(resumed.envelopes().at(-1)!.data.n).toBe(120);
   });
 
+  it("sse - > reads the streams it overlaps: their events carry stream, seq and a cursor, and resume from it", async () => {
+    const c = open("subject=%3E");
+    await c.opened;
+    await post("resume.wide.1", '{"n":1}');
+    await post("plain.core", '{"n":2}');
+    const [stored, core] = await c.next(2);
+    expect(JSON.parse(stored!.data)).toMatchObject({ subject: "resume.wide.1", stream: "EVENTS" });
+    expect(stored!.id).toBe(`EVENTS:${JSON.parse(stored!.data).seq}`);
+    expect(JSON.parse(core!.data)).not.toHaveProperty("stream");
+    expect(core!.id).toBe("");
+    c.close();
+    await post("resume.wide.2", '{"n":3}');
+    await post("resume.wide.3", '{"n":4}');
+    const back = open("subject=%3E", { "Last-Event-ID": stored!.id });
+    await back.next(2);
+    expect(back.envelopes().map((e) => [e.subject, e.data.n])).toEqual([
+      ["resume.wide.2", 3],
+      ["resume.wide.3", 4],
+    ]);
+    await post("resume.wide.4", '{"n":5}');
+    await back.next(3);
+    // Once each: the core subscription skips what the stream consumer delivers.
+    expect(back.envelopes().map((e) => e.data.n)).toEqual([3, 4, 5]);
+  });
+
   it("sse - a cursor naming none of the set's streams starts them at the live position", async () => {
     await post("resume.before", '{"n":"old"}');
     const c = open("subject=resume.>&lastEventId=OTHER%3A5");
