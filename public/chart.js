@@ -29,6 +29,8 @@ export class RateChart {
     this.#advance();
     this.counts[SECONDS - 1]++;
     this.total++;
+    // Drawing waits for the next tick; the count is current at once.
+    this.canvas.dataset.total = String(this.total);
   }
 
   draw() {

@@ -181,7 +181,11 @@ function webhookItem(w) {
 $("subscribe-form").addEventListener("submit", (e) => (e.preventDefault(), connect()));
 $("pause").addEventListener("click", togglePause);
 $("publish-form").addEventListener("submit", publish);
+// A token typed then tabbed away from fires change twice (Enter, then blur): act once per value.
+let startedWith = tokenInput.value;
 tokenInput.addEventListener("change", () => {
+  if (tokenInput.value === startedWith) return;
+  startedWith = tokenInput.value;
   localStorage.setItem("natsgate.token", tokenInput.value);
   start();
   loadSchemas();

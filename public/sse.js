@@ -89,6 +89,7 @@ export function openStream(url, { headers = {}, lastEventId = "", onEvent, onSta
           if (e.event === "message") onEvent(JSON.parse(e.data), e.id);
           else if (e.event === "expired") {
             closed = true;
+            controller.abort();
             return onStatus({ state: "expired" });
           } else ended = e.event; // overflow, shutdown: resume from the cursor
         }

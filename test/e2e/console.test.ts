@@ -1,18 +1,22 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { jetstream } from "@nats-io/jetstream";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../support/browser.js";
 import { NatsServer } from "../support/nats-server.js";
 import { natsConnect } from "../support/nats.js";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
 
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-describe("console page (headless Chromium)", () => {
+describe("console page (headless Chromium), auth off", () => {
   let server: NatsServer;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
   let gateway: GatewayProcess;
   let url: string;
@@ -23,6 +27,10 @@ describe("console page (headless Chromium)", () => {
     await gateway.waitForLog("natsgate listening");
     await gateway.waitForLog("connected to NATS");
   }
+
+  const publish = (subject: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}/v1/publish/${subject}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+  const item = (subject: string) => page.locator(`#events li[data-subject="${subject}"]`);
 
   beforeAll(async () => {
     server = await NatsServer.start();
@@ -39,7 +47,9 @@ describe("console page (headless Chromium)", () => {
     url = `http://127.0.0.1:${port}`;
     await startGateway();
     browser = await launchBrowser();
-    page = await browser.newPage();
+    context = await browser.newContext();
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url });
+    page = await context.newPage();
   });
 
   afterAll(async () => {
@@ -51,25 +61,77 @@ describe("console page (headless Chromium)", () => {
     await server?.cleanup();
   });
 
-  const eventSubjects = () => page.locator("#events li .subject").allTextContents();
-
-  it("console - publishing from the page shows the event in the live list", async () => {
+  it("console - opened fresh it is live on everything at once, nothing typed", async () => {
     await page.goto(url);
     await expect.poll(() => page.title()).toBe("natsgate console");
-    await page.fill("#filter", "demo.>");
-    await page.click("#connect");
     await page.waitForSelector('#status[data-state="live"]');
-    await page.fill("#subject", "demo.hello");
+    expect(await page.textContent("#status")).toBe("Live: >");
+    expect(await page.inputValue("#filter")).toBe(">");
+    expect(await page.textContent("#whoami")).toBe("anonymous (auth off)");
+  });
+
+  it("console - an event shows subject, time, stream/seq, trace id, headers and pretty JSON", async () => {
+    expect((await publish("demo.hello", { greeting: "hi" }, { traceparent: TRACEPARENT, "NatsH-Tenant": "acme" })).status).toBe(201);
+    const li = item("demo.hello");
+    await li.waitFor();
+    expect(await li.locator(".subject").textContent()).toBe("demo.hello");
+    expect(await li.locator("time").getAttribute("datetime")).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(await li.locator(".position").textContent()).toBe("DEMO #1");
+    expect(await li.locator(".trace").textContent()).toBe("trace 4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(await li.locator(".headers dt").allTextContents()).toEqual(["NatsH-Tenant", "traceparent", "Content-Type"]);
+    expect(await li.locator(".headers dd").allTextContents()).toEqual(["acme", TRACEPARENT, "application/json"]);
+    expect(await li.locator("pre.data").textContent()).toBe('{\n  "greeting": "hi"\n}');
+  });
+
+  it("console - copy as curl gives a command that publishes the event again", async () => {
+    await item("demo.hello").locator("button.copy").click();
+    await expect.poll(() => item("demo.hello").locator("button.copy").textContent()).toBe("Copied");
+    const command = await page.evaluate(() => navigator.clipboard.readText());
+    expect(command).toBe(`curl -X POST '${url}/v1/publish/demo.hello' -H 'content-type: application/json' -H 'NatsH-Tenant: acme' --data-binary '{"greeting":"hi"}'`);
+    const { stdout } = await promisify(execFile)("sh", ["-c", `${command} --silent --show-error`]);
+    expect(JSON.parse(stdout)).toEqual({ subject: "demo.hello", stream: "DEMO", seq: 2, duplicate: false });
+    await expect.poll(() => item("demo.hello").count()).toBe(2);
+  });
+
+  it("console - the rate chart counts events per second and draws them", async () => {
+    await expect.poll(() => page.getAttribute("#rate", "data-total")).toBe("2");
+    for (let i = 0; i < 5; i++) await publish(`demo.burst.${i}`, { i });
+    await expect.poll(() => page.getAttribute("#rate", "data-total")).toBe("7");
+    // Five events within a second or two: the redraw (once a second) shows a bar of at least 3.
+    await expect.poll(async () => Number(await page.getAttribute("#rate", "data-peak")), { timeout: 3_000 }).toBeGreaterThanOrEqual(3);
+    const painted = await page.evaluate(() => {
+      const c = document.getElementById("rate") as HTMLCanvasElement;
+      const { data } = c.getContext("2d")!.getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(100);
+  });
+
+  it("console - pause holds new events back, resume shows them", async () => {
+    await page.click("#pause");
+    expect(await page.getAttribute("#pause", "aria-pressed")).toBe("true");
+    await publish("demo.while-paused", { n: 1 });
+    await expect.poll(() => page.textContent("#status")).toBe("Paused · 1 new");
+    expect(await item("demo.while-paused").count()).toBe(0);
+    expect(await page.getAttribute("#rate", "data-total")).toBe("8");
+    await page.click("#pause");
+    await item("demo.while-paused").waitFor();
+    expect(await page.textContent("#status")).toBe("Live: >");
+  });
+
+  it("console - publishing from the page shows the event in the live list", async () => {
+    await page.fill("#subject", "demo.form");
     await page.fill("#body", '{"greeting":"hi"}');
     await page.click("#publish");
     await page.waitForSelector('#result[data-ok="true"]');
     expect(await page.textContent("#result strong")).toBe("201 stored");
-    await page.waitForSelector('#events li[data-subject="demo.hello"]');
-    expect(await page.textContent('#events li[data-subject="demo.hello"] pre')).toBe('{\n  "greeting": "hi"\n}');
+    await item("demo.form").waitFor();
     await page.screenshot({ path: join(tmpdir(), "natsgate-console.png") });
   });
 
-  it("console - validation errors from the gateway are shown with their issues", async () => {
+  it("console - validation errors from the gateway are shown per field", async () => {
     await page.fill("#subject", "transfer.completed");
     await page.fill("#body", '{"transferId":"t-1"}');
     await page.click("#publish");
@@ -86,10 +148,8 @@ describe("console page (headless Chromium)", () => {
   });
 
   it("console - after a gateway restart the page resumes without losing events published meanwhile", async () => {
-    await page.fill("#subject", "demo.before");
-    await page.fill("#body", '{"n":0}');
-    await page.click("#publish");
-    await page.waitForSelector('#events li[data-subject="demo.before"]');
+    await publish("demo.before", { n: 0 });
+    await item("demo.before").waitFor();
 
     gateway.child.kill("SIGTERM");
     expect((await gateway.exited).code).toBe(0);
@@ -100,9 +160,9 @@ describe("console page (headless Chromium)", () => {
     await nc.close();
 
     await startGateway();
-    await page.waitForSelector('#events li[data-subject="demo.missed.2"]', { timeout: 15_000 });
+    await item("demo.missed.2").waitFor({ timeout: 15_000 });
     await page.waitForSelector('#status[data-state="live"]');
-    const subjects = (await eventSubjects()).reverse();
-    expect(subjects).toEqual(["demo.hello", "demo.before", "demo.missed.0", "demo.missed.1", "demo.missed.2"]);
+    const subjects = (await page.locator("#events li .subject").allTextContents()).reverse();
+    expect(subjects.slice(-4)).toEqual(["demo.before", "demo.missed.0", "demo.missed.1", "demo.missed.2"]);
   }, 30_000);
 });
