@@ -26,9 +26,12 @@ const BLOCKED_V4: [string, number][] = [
   ["240.0.0.0", 4],
 ];
 const BLOCKED_V6: [string, number][] = [
-  ["::", 128],
-  ["::1", 128],
+  // Unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d (`[::127.0.0.1]` is `[::7f00:1]`).
+  ["::", 96],
+  ["::ffff:0:0:0", 96], // IPv4-translated (RFC 2765)
   ["64:ff9b:1::", 48],
+  ["2001::", 32], // Teredo: tunnels to an IPv4 address the relay picks
+  ["2002::", 16], // 6to4: embeds an IPv4 address, internal ones included
   ["100::", 64],
   ["2001:db8::", 32],
   ["fc00::", 7], // unique-local, incl. AWS's fd00:ec2::254
@@ -41,9 +44,9 @@ const blocked = new BlockList();
 for (const [net, prefix] of BLOCKED_V4) blocked.addSubnet(net, prefix, "ipv4");
 for (const [net, prefix] of BLOCKED_V6) blocked.addSubnet(net, prefix, "ipv6");
 
-/** The IPv4 address embedded in an IPv4-mapped, -compatible or NAT64 IPv6 address. */
+/** The IPv4 address embedded in an IPv4-mapped or NAT64 IPv6 address (the ranges that are blocked whole are checked first). */
 function embeddedV4(address: string): string | undefined {
-  const m = /^(?:::ffff:|::|64:ff9b::)(?:0:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  const m = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (m) return m[1];
   const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
   if (!hex) return undefined;
@@ -57,9 +60,9 @@ export function isBlockedAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 4) return blocked.check(address, "ipv4");
   if (family !== 6) return true;
+  if (blocked.check(address, "ipv6")) return true;
   const v4 = embeddedV4(address.toLowerCase());
-  if (v4 !== undefined) return blocked.check(v4, "ipv4");
-  return blocked.check(address, "ipv6");
+  return v4 !== undefined && blocked.check(v4, "ipv4");
 }
 
 /** Options for `SsrfGuard`. */

@@ -26,6 +26,17 @@ describe("SSRF address ranges", () => {
     "::ffff:a9fe:a9fe",
     "64:ff9b::a9fe:a9fe",
     "64:ff9b::10.0.0.1",
+    // IPv4-compatible (deprecated): `http://[::127.0.0.1]/` reaches the guard as ::7f00:1.
+    "::127.0.0.1",
+    "::7f00:1",
+    "::a9fe:a9fe",
+    "::8.8.8.8",
+    // IPv4-translated, 6to4 (2002:7f00:1:: is 127.0.0.1) and Teredo.
+    "::ffff:0:7f00:1",
+    "::ffff:0:127.0.0.1",
+    "2002:7f00:1::1",
+    "2002:a00:1::",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",
     "not-an-ip",
   ])("%s is blocked", (address) => {
     expect(isBlockedAddress(address)).toBe(true);
@@ -33,6 +44,14 @@ describe("SSRF address ranges", () => {
 
   it.each(["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"])("%s is allowed", (address) => {
     expect(isBlockedAddress(address)).toBe(false);
+  });
+
+  it("URL literals are checked as the URL parser normalises them", () => {
+    const guard = new SsrfGuard({ allowPrivateNetworks: false, allowlist: [] });
+    for (const url of ["http://[::127.0.0.1]/", "http://[::ffff:127.0.0.1]/", "http://[2002:7f00:1::1]/", "http://[2001::1]/", "http://[::ffff:0:7f00:1]/", "http://[0:0:0:0:0:0:7f00:1]/"]) {
+      expect([url, guard.checkUrl(url)?.name]).toEqual([url, "DestinationRefusedError"]);
+    }
+    expect(guard.checkUrl("http://[2606:4700::1111]/")).toBeUndefined();
   });
 
   it("the allowlist admits named hosts, addresses and ranges; allowPrivateNetworks admits everything", () => {
