@@ -15,6 +15,8 @@ export interface SchemaEntry {
   description?: string;
   /** `builtin` for the bus's known events, else the JSON Schema file it came from. */
   source: string;
+  /** The JSON Schema document as written, for schemas loaded from one (served as is). */
+  document?: object;
 }
 
 /** Cached lookups before the cache is cleared (bounds memory under random subjects). */
@@ -84,8 +86,13 @@ export class SchemaRegistry {
     return [...this.#exact.values(), ...this.#wildcard].sort((a, b) => (a.subject < b.subject ? -1 : 1));
   }
 
-  /** The JSON Schema (draft 2020-12) of an entry, computed once. */
+  /**
+   * The JSON Schema of an entry: the document as written for file schemas (a
+   * round trip through zod would drop keywords such as `format`), else draft
+   * 2020-12 generated from the zod schema, once.
+   */
   jsonSchema(entry: SchemaEntry): object {
+    if (entry.document) return entry.document;
     let doc = this.#json.get(entry.subject);
     if (!doc) {
       doc = z.toJSONSchema(entry.schema, { io: "input", unrepresentable: "any" }) as object;

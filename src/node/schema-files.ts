@@ -23,7 +23,7 @@ export function loadJsonSchemaFile(subject: string, file: string, key: string, d
     throw new ConfigError(key, `${file} is not a usable JSON Schema: ${(err as Error).message}`, { cause: err });
   }
   const title = (doc as { description?: string; title?: string }).description ?? (doc as { title?: string }).title;
-  return { subject, schema, description: description ?? title, source: file };
+  return { subject, schema, description: description ?? title, source: file, document: doc as object };
 }
 
 /** The registry: `builtins` (subject pattern -> zod schema), then `schemas.files`. */

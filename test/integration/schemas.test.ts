@@ -17,6 +17,21 @@ const BUILTIN = [
 ];
 
 describe("schemas, docs and probes", () => {
+  const BILLING = {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: "https://billing.example/invoice.json",
+    description: "An invoice was issued",
+    type: "object",
+    properties: {
+      invoiceId: { type: "string", pattern: "^inv-[0-9]+$" },
+      amountCents: { type: "integer", minimum: 0 },
+      email: { type: "string", format: "email" },
+      issuedAt: { type: "string", format: "date-time" },
+    },
+    required: ["invoiceId", "amountCents"],
+    additionalProperties: false,
+    "x-owner": "billing-team",
+  };
   let server: NatsServer;
   let gw: TestGateway;
   let strict: TestGateway;
@@ -25,15 +40,7 @@ describe("schemas, docs and probes", () => {
     server = await NatsServer.start();
     const dir = mkdtempSync(join(tmpdir(), "natsgate-schema-"));
     const file = join(dir, "billing.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        description: "An invoice was issued",
-        type: "object",
-        properties: { invoiceId: { type: "string" }, amountCents: { type: "integer", minimum: 0 } },
-        required: ["invoiceId", "amountCents"],
-      }),
-    );
+    writeFileSync(file, JSON.stringify(BILLING));
     gw = await startGateway(server.url, { schemas: { files: [{ subject: "billing.*", jsonSchema: file }] } });
     strict = await startGateway(server.url, { schemas: { strict: true } });
   });
@@ -76,9 +83,18 @@ describe("schemas, docs and probes", () => {
     expect(missing.headers.get("content-type")).toBe("application/problem+json");
   });
 
+  it("schemas - a JSON Schema file is served exactly as written, not a lossy round trip through zod", async () => {
+    const res = await gw.fetch("/v1/schemas/billing.*");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(BILLING);
+    const { schemas } = await (await gw.fetch("/v1/schemas")).json();
+    expect(schemas[0].schema).toEqual(BILLING);
+  });
+
   it("schemas - a JSON Schema file from config validates its subjects", async () => {
-    expect((await publish(gw, "billing.invoice", { invoiceId: "i-1", amountCents: 500 })).status).toBe(202);
-    const bad = await publish(gw, "billing.invoice", { invoiceId: "i-1", amountCents: -5 });
+    expect((await publish(gw, "billing.invoice", { invoiceId: "inv-1", amountCents: 500 })).status).toBe(202);
+    expect((await publish(gw, "billing.invoice", { invoiceId: "i-1", amountCents: 500 })).status).toBe(422);
+    const bad = await publish(gw, "billing.invoice", { invoiceId: "inv-1", amountCents: -5 });
     expect(bad.status).toBe(422);
     expect((await bad.json()).errors).toEqual([{ path: "/amountCents", message: "Too small: expected number to be >=0" }]);
   });
@@ -107,6 +123,7 @@ describe("schemas, docs and probes", () => {
       "/readyz",
       "/v1/dead-letters",
       "/v1/dead-letters/{id}/retry",
+      "/v1/me",
       "/v1/publish",
       "/v1/publish/{subject}",
       "/v1/request/{subject}",
