@@ -3,22 +3,11 @@ import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { readBody } from "../src/http/body.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../src/config/schema.js";
-import { BadRequestError } from "../src/errors.js";
 import { eventFromHttp } from "../src/events/event.js";
 import { httpHeadersFromNats } from "../src/nats/headers.js";
 import { subjectParam } from "../src/http/problem.js";
 import { auditTrail, authenticate } from "../src/security/middleware.js";
-
-/** Parses `?timeout=` in ms: 1 to MAX_REQUEST_TIMEOUT_MS. */
-export function parseTimeout(value: string | undefined): number {
-  if (value === undefined || value === "") return DEFAULT_REQUEST_TIMEOUT_MS;
-  const ms = Number(value);
-  if (!/^\d+$/.test(value) || ms < 1 || ms > MAX_REQUEST_TIMEOUT_MS) {
-    throw new BadRequestError(`timeout must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(value)}`);
-  }
-  return ms;
-}
+import { requestTimeout } from "../src/publish/publisher.js";
 
 /** Request routes, mounted at `/v1/request`. */
 export function requestRoutes(gw: Gateway): Hono<AppEnv> {
@@ -27,7 +16,7 @@ export function requestRoutes(gw: Gateway): Hono<AppEnv> {
   app.post("/:subject", auditTrail(gw, "request"), async (c) => {
     const subject = subjectParam(c, "/v1/request/");
     c.set("audit", { subject });
-    const timeout = parseTimeout(c.req.query("timeout"));
+    const timeout = requestTimeout(c.req.query("timeout"));
     const body = await readBody(c.req.raw, gw.bodyLimit());
     const reply = await gw.publisher.request(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body), timeout);
     const headers = new Headers(httpHeadersFromNats(reply.headers));

@@ -5,6 +5,7 @@ import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { parseCursor } from "../src/subscribe/cursor.js";
 import { BadRequestError } from "../src/errors.js";
+import { parseRfc3339 } from "../src/http/time.js";
 import type { StartSpec } from "../src/subscribe/feed.js";
 import { authenticate } from "../src/security/middleware.js";
 import { honoOutput } from "../src/subscribe/sse-output.js";
@@ -17,8 +18,8 @@ export const MAX_SUBJECTS_PER_STREAM = 32;
 export function startSpec(lastEventId: string | undefined, deliver: string | undefined, since: string | undefined): StartSpec {
   if (lastEventId) return { kind: "cursor", positions: parseCursor(lastEventId) };
   if (since !== undefined) {
-    const time = new Date(since);
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(since) || Number.isNaN(time.getTime())) {
+    const time = parseRfc3339(since);
+    if (!time) {
       throw new BadRequestError(`since must be an RFC 3339 time such as 2026-11-24T20:00:00Z, got ${JSON.stringify(since)}`);
     }
     return { kind: "since", time };

@@ -4,7 +4,7 @@
  * errors or their messages.
  */
 import { errors as natsErrors } from "@nats-io/nats-core";
-import { JetStreamApiError } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import {
   AckTimeoutError,
   ForbiddenError,
@@ -19,20 +19,24 @@ import {
   UpstreamError,
 } from "../errors.js";
 
-/** JetStream API error codes the gateway maps to specific statuses. */
+/**
+ * JetStream API error codes the gateway maps to specific statuses: nats.js's
+ * own constants where it has them, the server's numbers (nats-server's
+ * errors.json) for the two it does not name.
+ */
 export const JS_CODES = {
-  streamNotMatch: 10060,
-  wrongLastSequence: 10071,
-  wrongLastSequenceUnknown: 10164,
-  messageTooLarge: 10054,
-  streamNotFound: 10059,
-  consumerNotFound: 10014,
+  streamNotMatch: 10060, // JSStreamNotMatchErr: Expect-Stream names another stream
+  wrongLastSequence: JetStreamApiCodes.StreamWrongLastSequence,
+  wrongLastSequenceUnknown: JetStreamApiCodes.StreamWrongLastSequenceUnknown,
+  messageTooLarge: 10054, // JSStreamMessageExceedsMaximumErr
+  streamNotFound: JetStreamApiCodes.StreamNotFound,
+  consumerNotFound: JetStreamApiCodes.ConsumerNotFound,
 } as const;
 
 /** True when the error says JetStream is not enabled for the connection's account. */
 export function isJetStreamUnavailable(err: unknown): boolean {
   // @nats-io/jetstream does not export JetStreamNotEnabled; its name is part of its API.
-  return (err instanceof Error && err.name === "JetStreamNotEnabled") || (err instanceof JetStreamApiError && err.code === 10039);
+  return (err instanceof Error && err.name === "JetStreamNotEnabled") || (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.JetStreamNotEnabledForAccount);
 }
 
 /** What the gateway was doing when the error happened. */

@@ -6,10 +6,26 @@
  */
 import type { Msg } from "@nats-io/nats-core";
 import type { JetStreamPublishOptions } from "@nats-io/jetstream";
-import { PreconditionFailedError, StreamMismatchError } from "../errors.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../config/schema.js";
+import { BadRequestError, PreconditionFailedError, StreamMismatchError } from "../errors.js";
 import type { OutboundEvent } from "../events/event.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError, type NatsOperation } from "../nats/errors.js";
+
+
+/**
+ * A request's timeout in ms, from `?timeout=` (HTTP) or a `req` frame's
+ * `timeout` (WebSocket): DEFAULT_REQUEST_TIMEOUT_MS when absent, else a whole
+ * number from 1 to MAX_REQUEST_TIMEOUT_MS.
+ */
+export function requestTimeout(value: unknown): number {
+  if (value === undefined || value === "") return DEFAULT_REQUEST_TIMEOUT_MS;
+  const ms = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(ms) || ms < 1 || ms > MAX_REQUEST_TIMEOUT_MS) {
+    throw new BadRequestError(`timeout must be a whole number of milliseconds from 1 to ${MAX_REQUEST_TIMEOUT_MS}, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}
 
 /** Outcome of one publish. */
 export interface PublishResult {

@@ -13,7 +13,7 @@ import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } fr
 import { eventFromItem } from "../events/event.js";
 import type { Frame, StartSpec } from "./feed.js";
 import { httpHeaderRecord } from "../nats/headers.js";
-import { publishStatus } from "../publish/publisher.js";
+import { publishStatus, requestTimeout } from "../publish/publisher.js";
 import { chargeRequest, limitKey } from "../security/rate-limit.js";
 import { payloadValue } from "../events/envelope.js";
 import { assertMaySubscribe, filtered } from "./subscription.js";
@@ -164,8 +164,7 @@ export class WsSession {
   async #req(frame: Incoming): Promise<void> {
     this.#charge();
     if (frame.id === undefined) throw new BadRequestError("req needs an id to match its reply");
-    const timeout = frame.timeout === undefined ? 5_000 : Number(frame.timeout);
-    if (!Number.isInteger(timeout) || timeout < 1 || timeout > 60_000) throw new BadRequestError("timeout must be 1-60000 ms");
+    const timeout = requestTimeout(frame.timeout);
     const reply = await this.gw.publisher.request(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()), timeout);
     const headers = httpHeaderRecord(reply.headers);
     this.#send(JSON.stringify({ op: "reply", id: frame.id, data: payloadValue(reply.data), ...(headers ? { headers } : {}) }));

@@ -17,9 +17,7 @@ import { definitionKey, publicWebhook, type Replay, type StoredWebhook } from ".
 import { webhookSchema, type WebhookSpec } from "../config/webhook.js";
 import { WebhookService } from "./service.js";
 import { readMessages } from "./stream-read.js";
-
-/** An RFC 3339 date-time (the replay's other form of `from` is a cursor). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+import { parseRfc3339 } from "../http/time.js";
 
 /** Most records one listing returns. */
 export const MAX_LIST_LIMIT = 1_000;
@@ -134,7 +132,8 @@ export class WebhookAdmin {
     if (typeof from !== "string" || from.length === 0) {
       throw new BadRequestError('replay needs {"from": cursor or RFC 3339 time}', { issues: [{ path: "/from", message: "required string" }] });
     }
-    const time = RFC3339.test(from) && !Number.isNaN(Date.parse(from)) ? new Date(from).toISOString() : undefined;
+    // `from` is an RFC 3339 time, else a cursor.
+    const time = parseRfc3339(from)?.toISOString();
     const positions = time ? undefined : parseCursor(from, "from");
     const current = this.svc.get(id).hook;
     if (!current.enabled) throw new ConflictError(`webhook ${id} is disabled; enable it before replaying`);

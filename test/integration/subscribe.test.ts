@@ -188,6 +188,9 @@ describe("subscribe (SSE)", () => {
     ["subject=%24SYS.%3E", 403, "subject $SYS.> is reserved for the NATS server"],
     ["subject=a&deliver=sometimes", 400, 'deliver must be all, last or new, got "sometimes"'],
     ["subject=a&since=yesterday", 400, 'since must be an RFC 3339 time such as 2026-11-24T20:00:00Z, got "yesterday"'],
+    // Seconds are required, as for a webhook replay's `from`: one parser for both.
+    ["subject=a&since=2026-11-24T20%3A00Z", 400, 'since must be an RFC 3339 time such as 2026-11-24T20:00:00Z, got "2026-11-24T20:00Z"'],
+    ["subject=a&since=2026-02-30T00%3A00%3A00Z", 400, 'since must be an RFC 3339 time such as 2026-11-24T20:00:00Z, got "2026-02-30T00:00:00Z"'],
     ["subject=a&lastEventId=garbage", 400, 'Last-Event-ID "garbage" is not a natsgate cursor (STREAM:SEQ[,STREAM:SEQ])'],
   ])("sse - bad request %j is %i problem+json, not a stream", async (query, status, detail) => {
     const res = await f.gw.fetch(`/v1/subscribe?${query}`);

@@ -80,6 +80,18 @@ describe("WebSocket", () => {
     expect(await c.next()).toEqual({ op: "err", id: "q2", status: 503, title: "No responders", detail: "no responders are listening on ws.nobody" });
   });
 
+  it.each([0, -5, 1.5, 60_001, "abc", null])("ws - req timeout %j is an err 400 with the same bounds as HTTP ?timeout=", async (timeout) => {
+    const c = await open();
+    c.send({ op: "req", id: "t", subject: "ws.svc", data: 1, timeout });
+    expect(await c.next()).toEqual({
+      op: "err",
+      id: "t",
+      status: 400,
+      title: "Bad request",
+      detail: `timeout must be a whole number of milliseconds from 1 to 60000, got ${JSON.stringify(timeout)}`,
+    });
+  });
+
   it.each([
     ["invalid JSON", "{nope", {}, 400, "Malformed JSON"],
     ["not an object", "[1]", {}, 400, "Bad request"],
