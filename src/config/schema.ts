@@ -129,6 +129,12 @@ export const DEFAULT_ATTEMPT_STREAM = "NATSGATE_WEBHOOK_ATTEMPTS";
 export const DEFAULT_DEAD_LETTER_MAX_AGE_MS = 30 * 86_400_000;
 /** Attempt records kept per webhook. */
 export const DEFAULT_ATTEMPTS_PER_WEBHOOK = 100;
+/**
+ * Hosts held to Slack's pace (one request per second per URL, across replicas)
+ * whatever a webhook's format: Slack's own. Slack-compatible servers
+ * (Mattermost, Rocket.Chat) take the format without the limit.
+ */
+export const DEFAULT_PACED_HOSTS = ["hooks.slack.com"];
 
 const cidrOrHost = z
   .string()
@@ -223,6 +229,9 @@ export const configSchema = z.strictObject({
       attemptStream: streamName.default(DEFAULT_ATTEMPT_STREAM),
       deadLetterMaxAge: duration.default(DEFAULT_DEAD_LETTER_MAX_AGE_MS),
       attemptsPerWebhook: z.number().int().min(1).max(10_000).default(DEFAULT_ATTEMPTS_PER_WEBHOOK),
+      pacedHosts: z
+        .array(z.string().regex(/^[A-Za-z0-9.-]+$/, "a host name such as hooks.slack.com").transform((h) => h.toLowerCase()))
+        .default(DEFAULT_PACED_HOSTS),
       endpoints: z.array(webhookEndpoint).default([]),
     })
     .prefault({})

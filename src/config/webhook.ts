@@ -70,7 +70,7 @@ export const webhookSchema = z
     template: slackTemplateSchema.optional(),
     enabled: z.boolean().default(true),
     timeoutMs: z.number().int().min(100).max(MAX_WEBHOOK_TIMEOUT_MS).optional(),
-    /** Requests per second per replica (Slack URLs are held to one per second regardless). */
+    /** Requests per second per replica (hosts in `webhooks.pacedHosts` are held to one per second per URL regardless). */
     rateLimit: z.number().positive().max(10_000).optional(),
     retry: z.strictObject({ schedule: z.array(z.number().int().nonnegative().max(7 * 86_400_000)).max(20) }).optional(),
     concurrency: z.number().int().min(1).max(256).optional(),

@@ -40,6 +40,8 @@ export interface DelivererDeps {
   clock: Clock;
   logger: Logger;
   random?: () => number;
+  /** Hosts held to Slack's one request per second per URL (`webhooks.pacedHosts`). */
+  pacedHosts: readonly string[];
 }
 
 /** An attempt and what it means. */
@@ -55,25 +57,42 @@ export class Deliverer {
   readonly #nextFree = new Map<string, number>();
   /** Cluster-wide pacing for Slack URLs, once JetStream is set up. */
   shared: SharedPacer | undefined;
+  /** Whether each URL's host is paced (URLs are parsed once). */
+  readonly #pacedUrls = new Map<string, boolean>();
 
   constructor(deps: DelivererDeps) {
     this.#deps = deps;
   }
 
-  /** True when `pace` may wait for this webhook. */
-  isPaced(hook: WebhookSpec): boolean {
-    return hook.format === "slack" || hook.rateLimit !== undefined;
+  /**
+   * True when the destination is held to Slack's pace: its host is one of
+   * `webhooks.pacedHosts` (Slack's own by default), whatever the format.
+   */
+  slackPaced(hook: WebhookSpec): boolean {
+    let paced = this.#pacedUrls.get(hook.url);
+    if (paced === undefined) {
+      paced = this.#deps.pacedHosts.includes(new URL(hook.url).hostname.toLowerCase());
+      if (this.#pacedUrls.size >= 1_000) this.#pacedUrls.clear();
+      this.#pacedUrls.set(hook.url, paced);
+    }
+    return paced;
   }
 
-  /** Waits for the destination's pace (Slack: 1/s per URL across replicas; `rateLimit`: per webhook and replica). */
+  /** True when `pace` may wait for this webhook. */
+  isPaced(hook: WebhookSpec): boolean {
+    return hook.rateLimit !== undefined || this.slackPaced(hook);
+  }
+
+  /** Waits for the destination's pace (Slack hosts: 1/s per URL across replicas; `rateLimit`: per webhook and replica). */
   async pace(hook: WebhookSpec, onWait?: () => void): Promise<void> {
-    if (hook.format === "slack" && this.shared) {
+    const slack = this.slackPaced(hook);
+    if (slack && this.shared) {
       const interval = 1000 / Math.min(hook.rateLimit ?? Infinity, SLACK_REQUESTS_PER_SECOND);
       return this.shared.wait(hook.url, interval, (ms) => sleepRenewing(ms, renewEvery(hook), onWait));
     }
-    const perSecond = Math.min(hook.rateLimit ?? Infinity, hook.format === "slack" ? SLACK_REQUESTS_PER_SECOND : Infinity);
+    const perSecond = Math.min(hook.rateLimit ?? Infinity, slack ? SLACK_REQUESTS_PER_SECOND : Infinity);
     if (perSecond === Infinity) return;
-    const key = hook.format === "slack" ? `url:${hook.url}` : `hook:${hook.id}`;
+    const key = slack ? `url:${hook.url}` : `hook:${hook.id}`;
     const interval = 1000 / perSecond;
     const now = this.#deps.clock.now();
     const start = Math.max(now, this.#nextFree.get(key) ?? 0);

@@ -71,7 +71,7 @@ export class WebhookService {
     const w = deps.config.webhooks;
     this.guard = new SsrfGuard({ allowPrivateNetworks: w.allowPrivateNetworks, allowlist: w.allowlist });
     this.#sender = new HttpSender(this.guard);
-    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger });
+    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger, pacedHosts: w.pacedHosts });
     this.journal = {
       deadLetterStream: w.deadLetterStream,
       attemptStream: w.attemptStream,

@@ -46,7 +46,8 @@ export class WebhookWorker {
     private readonly bindings: Binding[],
     private readonly deps: WorkerDeps,
   ) {
-    this.#concurrency = hook.ordered || hook.format === "slack" ? 1 : hook.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
+    // Slack's pace allows one request a second: more in flight would only wait for slots.
+    this.#concurrency = hook.ordered || deps.deliverer.slackPaced(hook) ? 1 : hook.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
   }
 
   /** Starts pulling from every consumer. */

@@ -4,8 +4,11 @@ import { startGateway } from "../support/gateway.js";
 import { useSink } from "../support/sink.js";
 import { webhookApi } from "../support/webhooks.js";
 
+// The sink stands in for hooks.slack.com: its host is configured as a paced host.
+const PACED = { allowPrivateNetworks: true, pacedHosts: ["127.0.0.1"] };
+
 describe("outbound webhooks - Slack", () => {
-  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: PACED });
   const publish = publishVia(() => f.gw);
   const sink = useSink();
   const { create, deadLetters } = webhookApi(() => f.gw);
@@ -50,8 +53,16 @@ describe("outbound webhooks - Slack", () => {
     expect(reqs.map((r) => JSON.parse(r.body).text)).toEqual(['*slack.paced*: {"i":0}', '*slack.paced*: {"i":1}', '*slack.paced*: {"i":2}']);
   });
 
+  it("slack - a paced host is paced whatever the format (json here)", async () => {
+    await create({ id: "paced-json", subjects: ["slack.pacedjson"], url: `${sink.url}/paced-json`, format: "json" });
+    for (let i = 0; i < 3; i++) await publish("slack.pacedjson", JSON.stringify({ i }));
+    const reqs = await sink.waitFor("/paced-json", 3, 10_000);
+    expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(950);
+  });
+
   it("slack - the one-per-second pace holds across replicas sharing the webhook", async () => {
-    const other = await startGateway(f.server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+    const other = await startGateway(f.server.url, { jetstream: { streams: [{ name: "EVENTS", subjects: ["slack.>"] }] }, webhooks: PACED });
     try {
       await create({ id: "shared-pace", subjects: ["slack.shared"], url: `${sink.url}/shared-pace`, format: "slack" });
       await expect.poll(async () => (await other.fetch("/v1/webhooks/shared-pace")).status).toBe(200);
@@ -79,5 +90,26 @@ describe("outbound webhooks - Slack", () => {
     await expect.poll(async () => (await (await f.gw.fetch("/v1/webhooks/archived")).json()).disabledReason).toBe("Slack answered channel_is_archived");
     expect(sink.on("/invalid")).toHaveLength(1);
     expect(sink.on("/archived")).toHaveLength(1);
+  });
+});
+
+describe("outbound webhooks - Slack format to a Slack-compatible server (Mattermost, Rocket.Chat)", () => {
+  // Default pacedHosts: only hooks.slack.com is paced, so the sink on 127.0.0.1 is not.
+  const f = useGateway({ jetstream: { streams: [{ name: "EVENTS", subjects: ["mm.>"] }] }, webhooks: { allowPrivateNetworks: true } });
+  const publish = publishVia(() => f.gw);
+  const sink = useSink();
+  const { create } = webhookApi(() => f.gw);
+
+  it("slack - format slack elsewhere is not held to Slack's pace; a per-webhook rateLimit still applies", async () => {
+    await create({ id: "mattermost", subjects: ["mm.fast"], url: `${sink.url}/mm`, format: "slack" });
+    await create({ id: "limited", subjects: ["mm.slow"], url: `${sink.url}/slow`, format: "slack", rateLimit: 2 });
+    for (let i = 0; i < 5; i++) await publish("mm.fast", JSON.stringify({ i }));
+    for (let i = 0; i < 3; i++) await publish("mm.slow", JSON.stringify({ i }));
+    const fast = await sink.waitFor("/mm", 5, 10_000);
+    expect(fast.at(-1)!.at - fast[0]!.at).toBeLessThan(900);
+    expect(fast.map((r) => JSON.parse(r.body).text).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `*mm.fast*: {"i":${i}}`));
+    const slow = await sink.waitFor("/slow", 3, 10_000);
+    expect(slow[1]!.at - slow[0]!.at).toBeGreaterThanOrEqual(450);
+    expect(slow[2]!.at - slow[1]!.at).toBeGreaterThanOrEqual(450);
   });
 });

@@ -38,8 +38,10 @@ describe("config - defaults and validation", () => {
       attemptStream: "NATSGATE_WEBHOOK_ATTEMPTS",
       deadLetterMaxAge: 30 * 86_400_000,
       attemptsPerWebhook: 100,
+      pacedHosts: ["hooks.slack.com"],
       endpoints: [],
     });
+    expect(parseConfig({ webhooks: { pacedHosts: ["Chat.Example.com"] } }).webhooks.pacedHosts).toEqual(["chat.example.com"]);
   });
 
   it("stream durations are parsed to milliseconds", () => {
@@ -69,6 +71,7 @@ describe("config - defaults and validation", () => {
     [{ webhooks: { allowlist: ["bad host!"] } }, "webhooks.allowlist[0]"],
     [{ webhooks: { deadLetterMaxAge: "forever" } }, "webhooks.deadLetterMaxAge"],
     [{ webhooks: { bucket: "a.b" } }, "webhooks.bucket"],
+    [{ webhooks: { pacedHosts: ["https://hooks.slack.com/x"] } }, "webhooks.pacedHosts[0]"],
   ])("%j is refused naming %s", (data, key) => {
     const err = configError(() => parseConfig(data));
     expect(err.key).toBe(key);
