@@ -75,11 +75,16 @@ function connect() {
 }
 
 // Who is calling decides the default filter: everything its subscribe rules allow.
+// A newer start (the token changed) wins over an older one still waiting for its answer.
+let generation = 0;
 async function start() {
+  const mine = ++generation;
   stream?.close();
   const res = await fetch("/v1/me", { headers: authHeaders() }).catch(() => null);
-  if (!res) return setStatus("retrying", "Gateway unreachable; retrying…"), setTimeout(start, 2000);
+  if (mine !== generation) return;
+  if (!res) return setStatus("retrying", "Gateway unreachable; retrying…"), setTimeout(() => mine === generation && start(), 2000);
   const body = await res.json().catch(() => ({}));
+  if (mine !== generation) return;
   if (!res.ok) {
     $("whoami").textContent = "";
     const hint = tokenInput.value ? "Enter a valid token above." : "Enter a token above.";

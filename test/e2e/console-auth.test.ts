@@ -79,9 +79,10 @@ describe("console page (headless Chromium), auth required", () => {
 
   it("console - a wrong token and an expired token each say so", async () => {
     const page = await freshPage();
+    // The page starts tokenless ("a bearer token is required"): wait for the answer to this token.
     await enterToken(page, "not-a-known-token-000000");
-    await page.waitForSelector('#status[data-state="unauthorized"]');
-    expect(await page.textContent("#status")).toBe("401 Unauthorized: unknown token. Enter a valid token above.");
+    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown token. Enter a valid token above.");
+    expect(await page.getAttribute("#status", "data-state")).toBe("unauthorized");
 
     const soon = await signToken(new TextEncoder().encode(SECRET), { subject: "dash", expiresIn: 2, claims: { natsgate: { subscribe: { allow: ["deploy.>"] } } } });
     await enterToken(page, soon);
