@@ -10,20 +10,38 @@ function append(node, children) {
 /** Quotes a string for a POSIX shell. */
 export const shellQuote = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
 
-// Headers a republish must not copy: a new trace, and no de-duplication against the original.
+// Headers a republish must not copy: a new trace, no de-duplication against the original,
+// and no JetStream expectations (NatsH-Nats-*) that held for the original only.
 const SKIPPED = new Set(["traceparent", "tracestate", "baggage", "idempotency-key", "content-type"]);
+const skipped = (name) => SKIPPED.has(name.toLowerCase()) || /^natsh-nats-/i.test(name);
+// Control characters (ESC, ^C, ...) in pasted text can end a terminal's bracketed paste early.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+function base64(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
 
-/** The curl command that publishes `env` again through the gateway at `origin`. */
+/**
+ * The shell command that publishes `env` again through the gateway at `origin`.
+ * Event content is attacker-controlled, so: the body goes through stdin (a
+ * `--data-binary` value starting with `@` would make curl upload a local file),
+ * as base64 when it holds control characters; the subject is percent-encoded and
+ * curl's URL globbing is off (`-g`); headers with control characters are left out.
+ */
 export function curlFor(env, origin, withToken = false) {
   const json = typeof env.data !== "string";
+  const body = json ? JSON.stringify(env.data) : env.data;
   const contentType = env.headers?.["Content-Type"] ?? (json ? "application/json" : "text/plain");
-  const parts = ["curl", "-X", "POST", shellQuote(`${origin}/v1/publish/${env.subject}`), "-H", shellQuote(`content-type: ${contentType}`)];
+  const parts = ["curl", "-g", "-X", "POST", shellQuote(`${origin}/v1/publish/${encodeURIComponent(env.subject)}`)];
+  if (!CONTROL.test(contentType)) parts.push("-H", shellQuote(`content-type: ${contentType}`));
   if (withToken) parts.push("-H", '"authorization: Bearer $NATSGATE_TOKEN"');
   for (const [name, value] of Object.entries(env.headers ?? {})) {
-    if (!SKIPPED.has(name.toLowerCase())) parts.push("-H", shellQuote(`${name}: ${value}`));
+    if (!skipped(name) && !CONTROL.test(name + value)) parts.push("-H", shellQuote(`${name}: ${value}`));
   }
-  parts.push("--data-binary", shellQuote(json ? JSON.stringify(env.data) : env.data));
-  return parts.join(" ");
+  parts.push("--data-binary", "@-");
+  const feed = CONTROL.test(body) ? `printf '%s' ${shellQuote(base64(body))} | base64 -d` : `printf '%s' ${shellQuote(body)}`;
+  return `${feed} | ${parts.join(" ")}`;
 }
 
 /** The trace id of a W3C traceparent (`00-<trace-id>-<span-id>-<flags>`), if any. */
