@@ -4,9 +4,11 @@
  * contained in the allow rules (every subject it can match is allowed by one);
  * a pattern wholly inside the deny rules is refused, and one that merely
  * overlaps them is accepted with the denied subjects filtered out at delivery,
- * as nats-server does. Server-owned prefixes ($SYS., $JS., $KV., $O., _INBOX.)
- * are denied unless an allow pattern names the prefix literally; the gateway's
- * own internal subjects are denied whatever the allows say.
+ * as nats-server does. A subject under a server-owned prefix ($SYS., $JS.,
+ * $KV., $O., _INBOX.) is allowed only by an allow that names the prefix
+ * literally (`$KV.config.>` opens that bucket, not `$KV.secrets.x` to a `>`
+ * beside it); the gateway's own internal subjects are denied whatever the
+ * allows say.
  */
 import { patternCovered, patternsOverlap, RESERVED_PREFIXES, subjectMatches, type Tokens } from "../nats/subjects.js";
 
@@ -23,11 +25,15 @@ const RESERVED_FIRST_TOKENS = RESERVED_PREFIXES.map((p) => p.slice(0, -1));
 /** Subjects only the gateway itself uses (webhook journal); callers add their KV buckets. */
 export const GATEWAY_INTERNAL = ["$NATSGATE.>"] as const;
 
+const isReservedToken = (token: string | undefined) => token !== undefined && RESERVED_FIRST_TOKENS.includes(token);
+
 /** Compiled rules for one direction (publish or subscribe). */
 export class SubjectRules {
-  readonly #allow: string[];
+  /** Allows that do not name a reserved prefix: they never reach one. */
+  readonly #general: string[] = [];
+  /** Allows naming a reserved prefix literally, by that prefix: each opens only what it matches. */
+  readonly #reserved = new Map<string, string[]>();
   readonly #deny: string[];
-  readonly #allowTokens: Tokens[];
   readonly #denyTokens: Tokens[];
   // Every publish asks; the same few subjects recur, and matching splits strings.
   #memo = new Map<string, boolean>();
@@ -37,20 +43,26 @@ export class SubjectRules {
 
   constructor(rules: Partial<PermissionRules> = {}, internal: readonly string[] = GATEWAY_INTERNAL) {
     this.rules = { allow: [...(rules.allow ?? [])], deny: [...(rules.deny ?? [])] };
-    this.#allow = rules.allow ?? [];
-    const allowTokens = this.#allow.map(split);
-    // Reserved prefixes are implicitly denied unless some allow names them literally.
-    const implicit = RESERVED_FIRST_TOKENS.filter((t) => !allowTokens.some((a) => a[0] === t)).map((t) => `${t}.>`);
-    this.#deny = [...(rules.deny ?? []), ...implicit, ...internal];
-    this.#allowTokens = allowTokens;
+    for (const allow of this.rules.allow) {
+      const first = allow.split(".", 1)[0]!;
+      if (isReservedToken(first)) this.#reserved.set(first, [...(this.#reserved.get(first) ?? []), allow]);
+      else this.#general.push(allow);
+    }
+    this.#deny = [...this.rules.deny, ...internal];
     this.#denyTokens = this.#deny.map(split);
+  }
+
+  /** The allows that can grant subjects starting with `first` (a literal token or a wildcard). */
+  #allowsFor(first: string | undefined): string[] {
+    return isReservedToken(first) ? this.#reserved.get(first!) ?? [] : this.#general;
   }
 
   /** May this literal subject be used? */
   permits(subject: string): boolean {
     let ok = this.#memo.get(subject);
     if (ok === undefined) {
-      ok = !this.#deny.some((d) => subjectMatches(d, subject)) && this.#allow.some((a) => subjectMatches(a, subject));
+      const first = subject.split(".", 1)[0];
+      ok = !this.#deny.some((d) => subjectMatches(d, subject)) && this.#allowsFor(first).some((a) => subjectMatches(a, subject));
       if (this.#memo.size >= MAX_MEMO) this.#memo = new Map();
       this.#memo.set(subject, ok);
     }
@@ -58,25 +70,29 @@ export class SubjectRules {
   }
 
   /**
-   * May this pattern be subscribed to? Every subject it matches must be allowed,
-   * and at least one must escape the denies (else it could deliver nothing).
+   * May this pattern be subscribed to? Every subject it matches must be allowed
+   * (a pattern under a reserved prefix by allows naming that prefix, any other
+   * by the other allows), and at least one must escape the denies (else it
+   * could deliver nothing). What a wildcard-led pattern matches under reserved
+   * prefixes is filtered at delivery (`deliveryFilter`).
    */
   permitsPattern(pattern: string): boolean {
     const tokens = split(pattern);
-    return patternCovered(tokens, this.#allowTokens) && !patternCovered(tokens, this.#denyTokens);
+    return patternCovered(tokens, this.#allowsFor(tokens[0]).map(split)) && !patternCovered(tokens, this.#denyTokens);
   }
 
   /**
    * The delivery check for a subscription to `patterns`: undefined when no
-   * pattern overlaps a deny (nothing to filter, no per-message cost), else a
-   * predicate that passes only subjects this client may receive.
+   * pattern can match a denied or reserved subject (nothing to filter, no
+   * per-message cost), else a predicate that passes only subjects this client
+   * may receive.
    */
   deliveryFilter(patterns: readonly string[]): ((subject: string) => boolean) | undefined {
-    const overlapping = patterns.some((p) => {
+    const needed = patterns.some((p) => {
       const tokens = split(p);
-      return this.#denyTokens.some((d) => patternsOverlap(tokens, d));
+      return tokens[0] === "*" || tokens[0] === ">" || this.#denyTokens.some((d) => patternsOverlap(tokens, d));
     });
-    return overlapping ? (subject) => this.permits(subject) : undefined;
+    return needed ? (subject) => this.permits(subject) : undefined;
   }
 }
 

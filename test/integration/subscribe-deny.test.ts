@@ -12,6 +12,7 @@ import { sseClient, type SseClient } from "../support/sse.js";
 import { wsClient, type WsClient } from "../support/ws.js";
 
 const AGENT = "agent-token-0123456789abcdef";
+const KV_READER = "kv-reader-token-0123456789ab";
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
 describe("subscribe - anonymous > (auth.mode none) sees application traffic only", () => {
@@ -89,7 +90,13 @@ describe("subscribe - anonymous > (auth.mode none) sees application traffic only
 describe("subscribe - allow orders.> with deny orders.secret.*", () => {
   const f = useGateway({
     jetstream: { streams: [{ name: "ORDERS", subjects: ["orders.>"] }] },
-    auth: { mode: "required", clients: [{ name: "agent", token: AGENT, subscribe: { allow: ["orders.>"], deny: ["orders.secret.*"] } }] },
+    auth: {
+      mode: "required",
+      clients: [
+        { name: "agent", token: AGENT, subscribe: { allow: ["orders.>"], deny: ["orders.secret.*"] } },
+        { name: "kv-reader", token: KV_READER, subscribe: { allow: [">", "$KV.public.>"] } },
+      ],
+    },
   });
   const open: { close(): void }[] = [];
   afterEach(() => {
@@ -137,5 +144,20 @@ describe("subscribe - allow orders.> with deny orders.secret.*", () => {
     await ws.next((m) => m.op === "msg" && m.subject === "orders.end");
     const subjects = ws.frames.filter((m) => m.op === "msg").map((m) => m.subject);
     expect(subjects).toEqual(["orders.created", "orders.secret.x.y", "orders.shipped", "orders.end"]);
+  });
+
+  it("sse - an allow naming $KV.public.> opens that bucket only: > beside it never carries another bucket", async () => {
+    const c = sseClient(`${f.gw.url}/v1/subscribe?subject=%3E`, { authorization: `Bearer ${KV_READER}` });
+    open.push(c);
+    await c.opened;
+    const kvm = new Kvm(f.nc);
+    await (await kvm.create("secrets")).put("db-password", "hunter2");
+    await (await kvm.create("public")).put("motd", "hello");
+    await js().publish("orders.kv-done", enc({}));
+    await expect.poll(() => c.envelopes().some((e) => e.subject === "orders.kv-done"), { timeout: 5_000 }).toBe(true);
+    // Core and stream deliveries are not ordered with each other: compare as a set.
+    expect(c.envelopes().map((e) => e.subject).sort()).toEqual(["$KV.public.motd", "orders.kv-done"]);
+    const direct = await f.gw.fetch(`/v1/subscribe?subject=${encodeURIComponent("$KV.secrets.>")}`, { headers: { authorization: `Bearer ${KV_READER}` } });
+    expect(direct.status).toBe(403);
   });
 });

@@ -46,10 +46,14 @@ describe("permissions - publish (literal subjects)", () => {
     expect(new SubjectRules({ allow: [`${first}.>`] }).permits(subject)).toBe(true);
   });
 
-  it("a literal reserved allow lifts only that prefix", () => {
+  it("a literal reserved allow opens only what it matches, not the prefix for the other allows", () => {
     const r = new SubjectRules({ allow: ["$KV.config.>", ">"] });
     expect(r.permits("$KV.config.x")).toBe(true);
-    expect(r.permits("$KV.other.x")).toBe(true);
+    expect(r.permits("$KV.other.x")).toBe(false);
+    expect(r.permitsPattern("$KV.other.>")).toBe(false);
+    expect(r.permitsPattern("$KV.config.>")).toBe(true);
+    expect(r.deliveryFilter([">"])!("$KV.other.x")).toBe(false);
+    expect(r.deliveryFilter([">"])!("$KV.config.x")).toBe(true);
     expect(r.permits("$JS.API.INFO")).toBe(false);
     expect(new SubjectRules({ allow: ["$KV.config.>"] }).permits("$KV.other.x")).toBe(false);
   });
@@ -186,7 +190,11 @@ describe("permissions - property: containment equals brute-force matching", () =
       fc.property(fc.array(pattern, { maxLength: 4 }), fc.array(pattern, { maxLength: 2 }), pattern, (allow, deny, p) => {
         const rules = new SubjectRules({ allow, deny });
         const matched = SUBJECTS.filter((s) => subjectMatches(p, s));
-        const brute = matched.every((s) => allow.some((a) => subjectMatches(a, s))) && matched.some((s) => rules.permits(s));
+        // A pattern under a reserved prefix answers to the allows naming that prefix; any other to the rest.
+        const reserved = (x: string) => ["_INBOX", "$SYS"].includes(x.split(".")[0]!);
+        const first = p.split(".")[0]!;
+        const allows = reserved(p) ? allow.filter((a) => a.split(".")[0] === first) : allow.filter((a) => !reserved(a));
+        const brute = matched.every((s) => allows.some((a) => subjectMatches(a, s))) && matched.some((s) => rules.permits(s));
         expect(rules.permitsPattern(p)).toBe(brute);
       }),
       { numRuns: 1000 },
