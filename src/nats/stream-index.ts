@@ -7,7 +7,7 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "../logger.js";
-import { isReservedSubject, patternCovered, patternsOverlap, subjectMatches } from "./subjects.js";
+import { isReservedSubject, patternCovered, patternIntersection, subjectMatches } from "./subjects.js";
 
 /** Subjects the server announces stream changes on. */
 export const STREAM_ADVISORIES = "$JS.EVENT.ADVISORY.STREAM.>";
@@ -18,6 +18,8 @@ const MAX_CACHED_SUBJECTS = 10_000;
 export interface StreamSubjects {
   name: string;
   subjects: string[];
+  /** The stream's creation time, as the server reports it. */
+  created?: string;
 }
 
 /** In-memory map from subjects to the stream capturing them. */
@@ -57,15 +59,30 @@ export class StreamIndex {
   }
 
   /**
-   * Streams that capture some, not necessarily all, of the subjects `pattern` can
-   * match, leaving out subjects under reserved prefixes (KV buckets, the
-   * gateway's journal): a wildcard subscription reads these for stream positions.
+   * Streams that capture some, not necessarily all, of the subjects `pattern`
+   * can match, each with the filters that select exactly those subjects (the
+   * pattern intersected with the stream's subjects: a filter the server
+   * accepts), leaving out subjects under reserved prefixes (KV buckets, the
+   * gateway's journal). A wildcard subscription reads these for stream positions.
    */
-  overlapping(pattern: string): string[] {
+  overlapping(pattern: string): { stream: string; filters: string[] }[] {
     const tokens = pattern.split(".");
-    return this.#streams
-      .filter((s) => s.subjects.some((p) => !isReservedSubject(p) && patternsOverlap(tokens, p.split("."))))
-      .map((s) => s.name);
+    const out: { stream: string; filters: string[] }[] = [];
+    for (const s of this.#streams) {
+      const filters = new Set<string>();
+      for (const subject of s.subjects) {
+        if (isReservedSubject(subject)) continue;
+        const both = patternIntersection(tokens, subject.split("."));
+        if (both) filters.add(both.join("."));
+      }
+      if (filters.size > 0) out.push({ stream: s.name, filters: [...filters] });
+    }
+    return out;
+  }
+
+  /** When the stream was created: a stream deleted and created again is another stream. */
+  created(stream: string): string | undefined {
+    return this.#streams.find((s) => s.name === stream)?.created;
   }
 
   /** Replaces the index (used by `refresh`, and by tests of pure lookups). */
@@ -87,7 +104,7 @@ export class StreamIndex {
         for await (const info of jsm.streams.list()) {
           // Mirrors capture nothing themselves; their subjects belong to the origin.
           if (info.config.mirror) continue;
-          streams.push({ name: info.config.name, subjects: info.config.subjects ?? [] });
+          streams.push({ name: info.config.name, subjects: info.config.subjects ?? [], created: info.created });
         }
         this.set(streams);
       } while (this.#again);

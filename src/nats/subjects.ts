@@ -129,3 +129,21 @@ export function patternCovered(pattern: Tokens, allows: readonly Tokens[]): bool
   const next = allows.filter((a) => a.length > 0 && (a[0] === "*" || (head !== "*" && a[0] === head))).map((a) => a.slice(1));
   return patternCovered(rest, next);
 }
+
+/**
+ * The pattern matching exactly the subjects both `a` and `b` match, or
+ * undefined when none does (NATS patterns are closed under intersection).
+ */
+export function patternIntersection(a: Tokens, b: Tokens): Tokens | undefined {
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined) return x === y ? out : undefined;
+    if (x === ">") return [...out, ...b.slice(i)];
+    if (y === ">") return [...out, ...a.slice(i)];
+    if (x === "*") out.push(y);
+    else if (y === "*" || x === y) out.push(x);
+    else return undefined;
+  }
+}

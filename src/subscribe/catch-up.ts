@@ -19,14 +19,18 @@ export class CatchUp {
   readonly #last = new Map<string, number>();
   readonly #waiting: Set<string>;
   #switched = false;
+  #overflowed = false;
   /** Called once when the client is handed to the live feed. */
   onSwitch: () => void = () => {};
+  /** Called once when more than `maxHeld` live frames wait for the replay: the client must resume later. */
+  onOverflow: () => void = () => {};
 
   constructor(
     private readonly sink: FrameSink,
     private readonly livePosition: Positions,
     streams: Iterable<string>,
     start: Positions | undefined,
+    private readonly maxHeld = Infinity,
   ) {
     this.#waiting = new Set(streams);
     for (const s of this.#waiting) this.#last.set(s, start?.get(s) ?? 0);
@@ -44,8 +48,15 @@ export class CatchUp {
 
   /** Sink for the shared live feed. */
   readonly live: FrameSink = (f) => {
-    if (this.#switched) this.#deliver(f);
-    else this.#held.push(f);
+    if (this.#switched) return this.#deliver(f);
+    if (this.#overflowed) return;
+    if (this.#held.length >= this.maxHeld) {
+      // Memory stays bounded: the client is ended and resumes from its cursor.
+      this.#overflowed = true;
+      this.#held.length = 0;
+      return this.onOverflow();
+    }
+    this.#held.push(f);
   };
 
   /** Sink for the private replay. */
@@ -53,6 +64,12 @@ export class CatchUp {
     if (this.#switched || f.stream === undefined) return;
     this.#deliver(f);
     if (f.seq! >= (this.livePosition.get(f.stream) ?? 0) || f.pending === 0) this.caughtUp(f.stream);
+  };
+
+  /** A replayed stream message that matched none of the client's patterns: progress all the same. */
+  readonly skipped = (stream: string, seq: number, pending: number | undefined): void => {
+    if (this.#switched || !this.#waiting.has(stream)) return;
+    if (seq >= (this.livePosition.get(stream) ?? 0) || pending === 0) this.caughtUp(stream);
   };
 
   /** Marks a stream as replayed up to the live position; switches when all are. */

@@ -28,11 +28,12 @@ export interface FeedPlan {
   core: string[];
   streams: Map<string, string[]>;
   /**
-   * Streams read for a core pattern that only overlaps them: matched here (the
-   * server may refuse a filter wider than the stream), and skipped by the core
-   * subscription so each message arrives once.
+   * Streams read for a core pattern that only overlaps them (through the
+   * intersections of the pattern with the stream's subjects), by the creation
+   * time the plan saw: the core subscription skips their subjects while that
+   * same stream exists, so each message arrives once, with its position.
    */
-  partial: Set<string>;
+  partial: Map<string, string | undefined>;
 }
 
 /**
@@ -40,19 +41,23 @@ export interface FeedPlan {
  * groups stay on core NATS alone: an ordered consumer cannot share work.
  */
 export function planFeed(patterns: string[], nats: NatsClient, queue?: string): FeedPlan {
-  const plan: FeedPlan = { core: [], streams: new Map(), partial: new Set() };
-  const add = (stream: string, p: string) => plan.streams.set(stream, [...(plan.streams.get(stream) ?? []), p]);
+  const plan: FeedPlan = { core: [], streams: new Map(), partial: new Map() };
+  const add = (stream: string, p: string) => {
+    const list = plan.streams.get(stream) ?? [];
+    if (!list.includes(p)) plan.streams.set(stream, [...list, p]);
+  };
+  const index = nats.streamIndex;
   for (const p of patterns) {
-    const stream = nats.streamIndex.covering(p);
+    const stream = index.covering(p);
     if (stream !== undefined) {
       add(stream, p);
       continue;
     }
     plan.core.push(p);
     if (queue !== undefined) continue;
-    for (const s of nats.streamIndex.overlapping(p)) {
-      add(s, p);
-      plan.partial.add(s);
+    for (const { stream: s, filters } of index.overlapping(p)) {
+      for (const f of filters) add(s, f);
+      plan.partial.set(s, index.created(s));
     }
   }
   return plan;
@@ -86,6 +91,11 @@ export type FrameSink = (frame: Frame) => void;
 /** The NATS subscriptions and consumers behind one subscription set. */
 export class Feed {
   readonly sinks = new Set<FrameSink>();
+  /**
+   * Told of each stream message read but not matched (nats-server 2.9 reads a
+   * stream unfiltered for several patterns): a replay learns it has passed a position.
+   */
+  onSkip: ((stream: string, seq: number, pending: number | undefined) => void) | undefined;
   readonly #positions: Positions = new Map();
   readonly #subs: Subscription[] = [];
   readonly #consumers: { stream: string; messages: ConsumerMessages; consumer: Consumer }[] = [];
@@ -113,7 +123,7 @@ export class Feed {
   async #openStream(nc: NatsConnection, stream: string, patterns: string[]): Promise<void> {
     const js = this.nats.jetstream();
     const multi = patterns.length > 1;
-    const serverFilters = !this.plan.partial.has(stream) && (!multi || supportsMultiFilter(nc.info?.version));
+    const serverFilters = !multi || supportsMultiFilter(nc.info?.version);
     // nats-server 2.9 takes one filter per consumer: read the stream unfiltered and match here,
     // which keeps one consumer and the stream's own order.
     const opts: Partial<OrderedConsumerOptions> = serverFilters ? { filter_subjects: multi ? patterns : patterns[0]! } : {};
@@ -148,19 +158,27 @@ export class Feed {
   }
 
   #core(msg: Msg): void {
-    // A stream this feed reads delivers the message itself, with its position.
-    if (this.plan.partial.size > 0 && this.plan.partial.has(this.nats.streamIndex.find(msg.subject) ?? "")) return;
+    // A stream this feed reads delivers the message itself, with its position (unless
+    // that stream was deleted, or deleted and created again: then core NATS is all there is).
+    if (this.plan.partial.size > 0) {
+      const stream = this.nats.streamIndex.find(msg.subject);
+      if (stream !== undefined && this.plan.partial.has(stream) && this.plan.partial.get(stream) === this.nats.streamIndex.created(stream)) return;
+    }
     const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
     this.#broadcast({ subject: msg.subject, text: sseFrame(env), env });
   }
 
   #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
     this.#positions.set(stream, m.seq);
-    if (match && !match.some((p) => subjectMatches(p, m.subject))) return;
+    // With client-side matching, pending counts other subjects too: only 0 ("nothing after this") is exact.
+    const pending = match && m.info.pending > 0 ? undefined : m.info.pending;
+    if (match && !match.some((p) => subjectMatches(p, m.subject))) {
+      this.onSkip?.(stream, m.seq, pending);
+      return;
+    }
     const env = JSON.stringify(envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq));
     const cursor = formatCursor(this.#positions);
-    // pending is exact only when the server filters; with client-side matching it counts other subjects too.
-    this.#broadcast({ subject: m.subject, text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending: match ? undefined : m.info.pending });
+    this.#broadcast({ subject: m.subject, text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending });
   }
 
   /** A copy of the position reached in each stream. */

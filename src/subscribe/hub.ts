@@ -10,6 +10,13 @@ import { Feed, planFeed, type Frame, type FrameSink, type StartSpec } from "./fe
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError } from "../nats/errors.js";
 
+/** How many live frames may wait for a resuming client's replay, and what happens past that. */
+export interface HeldLimit {
+  max: number;
+  onOverflow: () => void;
+}
+const NO_LIMIT: HeldLimit = { max: Infinity, onOverflow: () => {} };
+
 /** A shared feed and the promise of its subscriptions being in place. */
 interface SharedFeed {
   feed: Feed;
@@ -31,8 +38,12 @@ export class SseHub {
     return this.#open.size;
   }
 
-  /** Attaches `sink` to the subscription set from `start`; resolves with the function that detaches it. */
-  async join(patterns: string[], start: StartSpec, queue: string | undefined, sink: FrameSink): Promise<() => void> {
+  /**
+   * Attaches `sink` to the subscription set from `start`; resolves with the
+   * function that detaches it. While a resuming client is caught up, at most
+   * `held.max` live frames wait for it; past that `held.onOverflow` is called.
+   */
+  async join(patterns: string[], start: StartSpec, queue: string | undefined, sink: FrameSink, held: HeldLimit = NO_LIMIT): Promise<() => void> {
     if (start.kind === "new") return (await this.#attach(patterns, queue, sink)).leave;
     // Attach first, holding live frames; the live position is read once the feed is open.
     const early: Frame[] = [];
@@ -43,7 +54,8 @@ export class SseHub {
       // A cursor that does not name one of the set's streams starts that stream where the live feed is.
       start = { kind: "cursor", positions: new Map([...livePosition, ...start.positions]) };
     }
-    const handoff = new CatchUp(sink, livePosition, streams.keys(), start.kind === "cursor" ? start.positions : undefined);
+    const handoff = new CatchUp(sink, livePosition, streams.keys(), start.kind === "cursor" ? start.positions : undefined, held.max);
+    handoff.onOverflow = held.onOverflow;
     // Same tick: no frame can slip between the early ones and the retarget.
     for (const f of early) handoff.live(f);
     live.retarget(handoff.live);
@@ -53,6 +65,7 @@ export class SseHub {
     }
     const replay = new Feed(this.nats, { core: [], streams, partial: live.feed.plan.partial }, start, undefined, this.now);
     replay.sinks.add(handoff.replay);
+    replay.onSkip = handoff.skipped;
     this.#open.add(replay);
     const stopReplay = () => {
       replay.stop();

@@ -44,11 +44,14 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
   const release = claimStream(gw.streamSlots, limitKey(principal, req.remote));
 
   let session: SseSession | undefined;
+  let overflowed = false;
   const early: Frame[] = [];
   const sink = (frame: Frame) => (session ? session.push(frame) : early.push(frame));
+  // Live frames held while a resuming client is replayed count against the same bound as its queue.
+  const held = { max: gw.config.sse.maxBufferedMessages, onOverflow: () => ((overflowed = true), session?.end("overflow")) };
   let leave: () => void;
   try {
-    leave = await gw.sse.join(req.subjects, req.start, req.queue, filtered(principal, req.subjects, sink));
+    leave = await gw.sse.join(req.subjects, req.start, req.queue, filtered(principal, req.subjects, sink), held);
   } catch (err) {
     release();
     throw err;
@@ -71,6 +74,7 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
     session = s;
     gw.sessions.add(s);
     for (const frame of early.splice(0)) s.push(frame);
+    if (overflowed) s.end("overflow");
     return s;
   };
 }

@@ -189,7 +189,8 @@ export class WsSession {
     this.#subs.set(key, () => {});
     let leave: () => void;
     try {
-      leave = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))));
+      const held = { max: this.gw.config.sse.maxBufferedMessages, onOverflow: () => this.close(WS_CLOSE.tryAgainLater, "too far behind") };
+      leave = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))), held);
     } catch (err) {
       this.#subs.delete(key);
       throw err;

@@ -45,6 +45,34 @@ describe("catch-up handoff", () => {
     expect(out).toEqual(["#7", "#101"]);
   });
 
+  it("replayed messages that match no pattern still move the replay past the live position", () => {
+    const { c, out, switches } = run(0, 5);
+    c.live(core("core-live"));
+    c.replay(f(2));
+    c.skipped("S", 3, undefined);
+    expect(switches()).toBe(0);
+    c.skipped("S", 5, undefined);
+    expect(switches()).toBe(1);
+    expect(out).toEqual(["#2", "core-live"]);
+    const last = run(0, 9);
+    last.c.skipped("S", 4, 0); // nothing after it in the stream
+    expect(last.switches()).toBe(1);
+  });
+
+  it("more live frames waiting than maxHeld ends the client (overflow) instead of growing memory", () => {
+    const out: string[] = [];
+    const c = new CatchUp((fr) => out.push(fr.text), new Map([["S", 100]]), ["S"], new Map([["S", 0]]), 3);
+    let overflows = 0;
+    c.onOverflow = () => overflows++;
+    for (const s of [101, 102, 103]) c.live(f(s));
+    expect(overflows).toBe(0);
+    c.live(f(104));
+    c.live(f(105));
+    expect(overflows).toBe(1);
+    c.replay(f(100));
+    expect(out).toEqual(["#100"]);
+  });
+
   it("frames at or before the start cursor are never delivered", () => {
     const { c, out } = run(10, 10);
     c.live(f(9));

@@ -5,39 +5,43 @@ import { planFeed } from "../../src/subscribe/feed.js";
 
 const index = new StreamIndex();
 index.set([
-  { name: "EVENTS", subjects: ["transfer.>", "cluster.>"] },
-  { name: "ORDERS", subjects: ["orders.*"] },
-  { name: "KV_hooks", subjects: ["$KV.hooks.>"] },
+  { name: "EVENTS", subjects: ["transfer.>", "cluster.>"], created: "2026-11-01T00:00:00Z" },
+  { name: "ORDERS", subjects: ["orders.*"], created: "2026-11-02T00:00:00Z" },
+  { name: "KV_hooks", subjects: ["$KV.hooks.>"], created: "2026-11-03T00:00:00Z" },
 ]);
 const nats = { streamIndex: index } as NatsClient;
 
 describe("feed plan - which patterns read streams and which core NATS", () => {
   it("a pattern a stream covers reads that stream only", () => {
-    expect(planFeed(["transfer.>"], nats)).toEqual({ core: [], streams: new Map([["EVENTS", ["transfer.>"]]]), partial: new Set() });
+    expect(planFeed(["transfer.>"], nats)).toEqual({ core: [], streams: new Map([["EVENTS", ["transfer.>"]]]), partial: new Map() });
   });
 
-  it("> reads core NATS and every overlapping stream, but never reserved ones (KV buckets)", () => {
+  it("> reads core NATS and every overlapping stream through filters the server accepts, never reserved streams", () => {
     expect(planFeed([">"], nats)).toEqual({
       core: [">"],
       streams: new Map([
-        ["EVENTS", [">"]],
-        ["ORDERS", [">"]],
+        ["EVENTS", ["transfer.>", "cluster.>"]],
+        ["ORDERS", ["orders.*"]],
       ]),
-      partial: new Set(["EVENTS", "ORDERS"]),
+      partial: new Map([
+        ["EVENTS", "2026-11-01T00:00:00Z"],
+        ["ORDERS", "2026-11-02T00:00:00Z"],
+      ]),
     });
   });
 
-  it("*.completed overlaps EVENTS and ORDERS; a pattern overlapping nothing stays core", () => {
-    expect(planFeed(["*.completed", "audit.>"], nats).streams).toEqual(
+  it("*.created reads only the .created subjects of each stream; a pattern overlapping nothing stays core", () => {
+    expect(planFeed(["*.created"], nats).streams).toEqual(
       new Map([
-        ["EVENTS", ["*.completed"]],
-        ["ORDERS", ["*.completed"]],
+        ["EVENTS", ["transfer.created", "cluster.created"]],
+        ["ORDERS", ["orders.created"]],
       ]),
     );
-    expect(planFeed(["audit.>"], nats)).toEqual({ core: ["audit.>"], streams: new Map(), partial: new Set() });
+    expect(planFeed(["*.*.nodeAdded", "transfer.completed"], nats).streams).toEqual(new Map([["EVENTS", ["transfer.*.nodeAdded", "cluster.*.nodeAdded", "transfer.completed"]]]));
+    expect(planFeed(["audit.>"], nats)).toEqual({ core: ["audit.>"], streams: new Map(), partial: new Map() });
   });
 
   it("a queue group stays on core NATS alone: an ordered consumer cannot share work", () => {
-    expect(planFeed([">"], nats, "workers")).toEqual({ core: [">"], streams: new Map(), partial: new Set() });
+    expect(planFeed([">"], nats, "workers")).toEqual({ core: [">"], streams: new Map(), partial: new Map() });
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { patternCovered, patternsOverlap } from "../../src/nats/subjects.js";
+import { patternCovered, patternIntersection, patternsOverlap } from "../../src/nats/subjects.js";
 import { Permissions, SubjectRules } from "../../src/security/permissions.js";
 import { subjectMatches } from "../../src/nats/subjects.js";
 
@@ -218,6 +218,34 @@ describe("permissions - property: containment equals brute-force matching", () =
       fc.property(fc.array(pattern, { maxLength: 4 }), pattern, (allow, p) => {
         const brute = SUBJECTS.filter((s) => subjectMatches(p, s)).every((s) => allow.some((a) => subjectMatches(a, s)));
         expect(patternCovered(p.split("."), allow.map((a) => a.split(".")))).toBe(brute);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("subjects - pattern intersection", () => {
+  it.each([
+    [">", "transfer.>", "transfer.>"],
+    ["*.created", "orders.>", "orders.created"],
+    ["*.created", "orders.*", "orders.created"],
+    ["a.*.c", "a.b.*", "a.b.c"],
+    ["a.>", "a.b", "a.b"],
+    ["a.*", "a.b.c", undefined],
+    ["a.b", "a.c", undefined],
+    ["a.>", "a", undefined],
+  ])("%s ∩ %s is %s", (a, b, want) => {
+    expect(patternIntersection(a.split("."), b.split("."))?.join(".")).toBe(want);
+    expect(patternIntersection(b.split("."), a.split("."))?.join(".")).toBe(want);
+  });
+
+  it("matches exactly the subjects both patterns match (brute force)", () => {
+    fc.assert(
+      fc.property(pattern, pattern, (a, b) => {
+        const both = SUBJECTS.filter((s) => subjectMatches(a, s) && subjectMatches(b, s));
+        const i = patternIntersection(a.split("."), b.split("."));
+        const viaI = i === undefined ? [] : SUBJECTS.filter((s) => subjectMatches(i.join("."), s));
+        expect(viaI).toEqual(both);
       }),
       { numRuns: 1000 },
     );

@@ -1,0 +1,66 @@
+/**
+ * Wildcard subscriptions that only partly overlap a stream (`*.created`, `>`):
+ * the stream part is read through filters the server accepts, history and
+ * resume never hold live events back, and a stream deleted or created again
+ * under an open subscription loses nothing.
+ */
+import { jetstream } from "@nats-io/jetstream";
+import { afterEach, describe, expect, it } from "vitest";
+import { useGateway } from "../support/fixture.js";
+import { sseClient, type SseClient } from "../support/sse.js";
+
+const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+
+describe("subscribe - wildcards that partly overlap a stream", () => {
+  const f = useGateway({}, async ({ jsm }) => {
+    await jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"] });
+  });
+  const clients: SseClient[] = [];
+  const open = (query: string, headers: Record<string, string> = {}) => {
+    const c = sseClient(`${f.gw.url}/v1/subscribe?${query}`, headers);
+    clients.push(c);
+    return c;
+  };
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  const js = () => jetstream(f.nc);
+
+  it("sse - *.created with deliver=all replays orders.created, then core events flow at once (not held behind the replay)", async () => {
+    await js().publish("orders.created", enc({ n: 1 }));
+    await js().publish("orders.updated", enc({ n: 2 }));
+    const c = open("subject=*.created&deliver=all");
+    await c.next(1);
+    f.nc.publish("shop.created", enc({ n: 3 }));
+    await c.next(2, 2_000);
+    expect(c.envelopes().map((e) => [e.subject, e.stream ?? null, e.seq ?? null])).toEqual([
+      ["orders.created", "ORDERS", 1],
+      ["shop.created", null, null],
+    ]);
+  });
+
+  it("sse - *.created with deliver=last starts at the last orders.created, not the stream's last message", async () => {
+    const c = open("subject=*.created&deliver=last");
+    const [first] = await c.next(1);
+    expect(JSON.parse(first!.data)).toMatchObject({ subject: "orders.created", seq: 1 });
+    expect(first!.id).toBe("ORDERS:1");
+  });
+
+  it("sse - a stream deleted and created again under an open > loses nothing: its subjects come through core NATS", async () => {
+    const c = open("subject=%3E");
+    await c.opened;
+    await js().publish("orders.before", enc({ n: "before" }));
+    await expect.poll(() => c.envelopes().some((e) => e.subject === "orders.before")).toBe(true);
+    await f.jsm.streams.delete("ORDERS");
+    await f.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"] });
+    // The gateway hears of the new stream through JetStream advisories.
+    await expect.poll(() => f.gw.nats.streamIndex.created("ORDERS") !== undefined).toBe(true);
+    await js().publish("orders.after", enc({ n: "after" }));
+    f.nc.publish("plain.after", enc({ n: "core" }));
+    await expect.poll(() => c.envelopes().map((e) => e.subject).filter((s) => s.endsWith(".after")).sort(), { timeout: 5_000 }).toEqual(["orders.after", "plain.after"]);
+    const late = open("subject=%3E");
+    await late.opened;
+    await js().publish("orders.newcomer", enc({ n: "new" }));
+    await expect.poll(() => late.envelopes().map((e) => e.subject), { timeout: 5_000 }).toEqual(["orders.newcomer"]);
+  });
+});
