@@ -91,8 +91,10 @@ async function start() {
     return setStatus(res.status === 401 ? "unauthorized" : "refused", `${res.status} ${body.title ?? res.statusText}: ${body.detail ?? ""}. ${hint}`);
   }
   $("whoami").textContent = body.kind === "anonymous" ? "anonymous (auth off)" : `${body.name} (${body.kind}${body.admin ? ", admin" : ""})`;
-  $("filter").value = body.subscribe.allow.join(" ");
-  if (body.subscribe.allow.length === 0) return setStatus("refused", `${body.name} may not subscribe to anything.`);
+  // "subject queue" grants are for queue groups; the console subscribes to the plain subjects.
+  const subjects = body.subscribe.allow.filter((a) => !a.includes(" "));
+  $("filter").value = subjects.join(" ");
+  if (subjects.length === 0) return setStatus("refused", `${body.name} may not subscribe to anything.`);
   connect();
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
-import { subjectRefused } from "../errors.js";
+import { ForbiddenError, subjectRefused } from "../errors.js";
 import type { Frame, FrameSink, StartSpec } from "./feed.js";
 import { claimStream, limitKey } from "../security/rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
@@ -26,11 +26,20 @@ export interface SubscriptionRequest {
  * containment in its allows and not wholly inside its denies (403).
  */
 export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void {
+  const rules = req.principal.permissions.subscribe;
+  const deny = (subject: string, err: ForbiddenError) => {
+    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject });
+    throw err;
+  };
   for (const s of req.subjects) {
     assertSubscribePattern(s);
-    if (req.principal.permissions.subscribe.permitsPattern(s)) continue;
-    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject: s });
-    throw subjectRefused(req.principal.name, "subscribe to", s, isReservedSubject(s));
+    if (!rules.permitsPattern(s)) deny(s, subjectRefused(req.principal.name, "subscribe to", s, isReservedSubject(s)));
+  }
+  // The server hands each message to one member of a queue group; one this client may not
+  // receive would be dropped here and reach no member at all.
+  if (req.queue !== undefined && rules.deliveryFilter(req.subjects)) {
+    const subject = req.subjects.join(",");
+    deny(subject, new ForbiddenError(`queue group ${req.queue} needs subjects client ${req.principal.name} may receive in full; ${subject} also matches denied or reserved subjects`, subject));
   }
 }
 

@@ -160,4 +160,19 @@ describe("subscribe - allow orders.> with deny orders.secret.*", () => {
     const direct = await f.gw.fetch(`/v1/subscribe?subject=${encodeURIComponent("$KV.secrets.>")}`, { headers: { authorization: `Bearer ${KV_READER}` } });
     expect(direct.status).toBe(403);
   });
+
+  it("queue - a queue subscription overlapping a deny is refused (the group would lose those messages); a clear one works", async () => {
+    const refused = await f.gw.fetch("/v1/subscribe?subject=orders.%3E&queue=workers", { headers: { authorization: `Bearer ${AGENT}` } });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).detail).toBe("queue group workers needs subjects client agent may receive in full; orders.> also matches denied or reserved subjects");
+    const ws = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${AGENT}` });
+    open.push(ws);
+    ws.send({ op: "sub", sid: "q", subject: "orders.>", queue: "workers" });
+    expect(await ws.next((m) => m.op === "err")).toMatchObject({ sid: "q", status: 403 });
+    const ok = sseClient(`${f.gw.url}/v1/subscribe?subject=orders.public.*&queue=workers`, { authorization: `Bearer ${AGENT}` });
+    open.push(ok);
+    await ok.opened;
+    f.nc.publish("orders.public.q1", enc({ q: 1 }));
+    await expect.poll(() => ok.envelopes().map((e) => e.subject)).toEqual(["orders.public.q1"]);
+  });
 });
