@@ -47,7 +47,14 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger, transport: nodeTransport });
+  const nats = NatsClient.start({
+    nats: config.nats,
+    streams: config.jetstream.streams,
+    logger,
+    transport: nodeTransport,
+    // The default file's stream is a convenience: it never rewrites or blocks an existing setup.
+    streamPolicy: loaded.isDefault ? "suggest" : "manage",
+  });
   const app = createApp({ config, nats, registry, logger });
   const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });

@@ -21,6 +21,8 @@ export interface LoadedConfig {
   natsExplicit: boolean;
   /** True when NATS_URL set the servers (embedded mode never applies then). */
   natsFromEnv: boolean;
+  /** True when the file is the shipped default (no --config, no NATSGATE_CONFIG). */
+  isDefault?: boolean;
 }
 
 /** Validates config data; throws a `ConfigError` for the first issue. */

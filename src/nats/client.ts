@@ -89,6 +89,13 @@ export interface NatsClientOptions {
   streams: Config["jetstream"]["streams"];
   logger: Logger;
   transport: NatsTransport;
+  /**
+   * `manage` (default): the streams are required; create or update them, retrying
+   * until it works. `suggest`: create the missing ones, never change one that
+   * exists, and run without any that cannot be made (the default config file's
+   * convenience stream must not rewrite or block someone else's NATS).
+   */
+  streamPolicy?: "manage" | "suggest";
 }
 
 /** The shared NATS connection with readiness tracking. */
@@ -244,7 +251,7 @@ export class NatsClient {
     try {
       const jsm = await this.#manager(nc);
       if (jsm) {
-        await ensureStreams(jsm, this.#opts.streams, this.#opts.logger);
+        await ensureStreams(jsm, this.#opts.streams, this.#opts.logger, this.#opts.streamPolicy);
         await this.streamIndex.refresh(jsm);
       } else {
         this.#opts.logger.warn("JetStream is not enabled for this account: every publish is core NATS");
@@ -265,7 +272,8 @@ export class NatsClient {
       this.#jsm = await jetstreamManager(nc, { timeout: this.#opts.nats.ackTimeoutMs });
       return this.#jsm;
     } catch (err) {
-      if (!isJetStreamUnavailable(err) || this.#opts.streams.length > 0) throw err;
+      const required = this.#opts.streams.length > 0 && this.#opts.streamPolicy !== "suggest";
+      if (!isJetStreamUnavailable(err) || required) throw err;
       return undefined;
     }
   }

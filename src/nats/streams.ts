@@ -35,13 +35,32 @@ export function streamConfig(s: StreamSettings): Partial<StreamConfig> & { name:
   return cfg;
 }
 
-/** Creates missing streams and updates the settings of existing ones. */
-export async function ensureStreams(jsm: JetStreamManager, streams: StreamSettings[], logger: Logger): Promise<void> {
-  for (const settings of streams) await ensureStream(jsm, streamConfig(settings), logger);
+/**
+ * Creates missing streams and updates the settings of existing ones (`manage`);
+ * with `suggest`, creates missing ones only and logs, rather than throws, what
+ * it could not do.
+ */
+export async function ensureStreams(jsm: JetStreamManager, streams: StreamSettings[], logger: Logger, policy: "manage" | "suggest" = "manage"): Promise<void> {
+  for (const settings of streams) {
+    if (policy === "manage") {
+      await ensureStream(jsm, streamConfig(settings), logger);
+      continue;
+    }
+    try {
+      await ensureStream(jsm, streamConfig(settings), logger, { update: false });
+    } catch (err) {
+      logger.warn("could not create the default config's stream; running without it", { stream: settings.name, err: String(err) });
+    }
+  }
 }
 
-/** Creates the stream, or updates it when its settings differ from `wanted`. */
-export async function ensureStream(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string }, logger: Logger): Promise<void> {
+/** Creates the stream, or updates it when its settings differ from `wanted` (unless `update` is false). */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  wanted: Partial<StreamConfig> & { name: string },
+  logger: Logger,
+  { update = true }: { update?: boolean } = {},
+): Promise<void> {
   let existing;
   try {
     existing = await jsm.streams.info(wanted.name);
@@ -55,7 +74,9 @@ export async function ensureStream(jsm: JetStreamManager, wanted: Partial<Stream
   }
   const current = existing.config as unknown as Record<string, unknown>;
   const changed = Object.entries(wanted).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
-  if (changed) {
+  if (changed && !update) {
+    logger.warn("stream exists with other settings; leaving it as it is", { stream: wanted.name, subjects: existing.config.subjects });
+  } else if (changed) {
     // Storage and retention cannot change on a live stream; the server says so.
     await jsm.streams.update(wanted.name, { ...existing.config, ...wanted });
     logger.info("updated stream", { stream: wanted.name, subjects: wanted.subjects });

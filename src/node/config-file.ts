@@ -64,5 +64,5 @@ export function loadConfig(argv: readonly string[], env: ConfigEnv, defaultFile 
   const file = path ? resolve(path) : undefined;
   const loaded = configFromData(file ? readConfigFile(file) : {}, env, file ?? "environment");
   resolvePaths(loaded.config, file ? dirname(file) : process.cwd());
-  return { ...loaded, file };
+  return { ...loaded, file, isDefault: file === defaultFile };
 }

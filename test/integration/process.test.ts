@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { answers, findOnPath } from "../../src/node/embedded-nats.js";
 import { NatsServer } from "../support/nats-server.js";
 import { natsConnect } from "../support/nats.js";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
 import { rawSse } from "../support/sse.js";
 import { wsClient } from "../support/ws.js";
@@ -181,6 +182,20 @@ describe("process (npm start)", () => {
     expect(text).toContain('"transferId":"tr-1002"');
     expect(text).not.toContain('"transferId":"tr-1001"');
     expect((await fetch(`${url}/v1/publish/orders.created`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(202);
+  });
+
+  it("default config - an existing EVENTS stream is left as it is, and the gateway still becomes ready", async () => {
+    const server = await NatsServer.start();
+    servers.push(server);
+    const nc = await natsConnect(server.url);
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "EVENTS", subjects: ["events.>"] });
+    const p = gateway([], { NATS_URL: server.url });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    expect(await p.waitForLog("stream exists with other settings; leaving it as it is")).toMatchObject({ stream: "EVENTS", subjects: ["events.>"] });
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 5_000 }).toBe(200);
+    expect((await jsm.streams.info("EVENTS")).config.subjects).toEqual(["events.>"]);
+    await nc.close();
   });
 
   it("nats - with NATS_URL it serves 503 until the server appears, then connects and publishes", async () => {

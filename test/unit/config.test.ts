@@ -91,6 +91,8 @@ describe("config - the default file (natsgate.yaml at the package root)", () => 
   it("declares a stream capturing every built-in event family, with no auth, on :8080", () => {
     const { config } = loadConfig([], {});
     expect(config.server.port).toBe(8080);
+    // No auth, so loopback only.
+    expect(config.server.host).toBe("127.0.0.1");
     expect(config.auth.mode).toBe("none");
     const streams = config.jetstream.streams;
     expect(streams.map((s) => s.name)).toEqual(["EVENTS"]);
