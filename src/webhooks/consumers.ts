@@ -35,11 +35,18 @@ function patternHash(pattern: string): string {
 export const durablePrefix = (id: string) => `natsgate_wh_${id}_`;
 
 /**
- * The consumers a webhook needs. Throws 422 when a pattern is not wholly
- * captured by one stream (a webhook must be durable) or two patterns overlap
- * (an event would be delivered twice).
+ * The consumers a webhook needs. Throws 422 when a pattern reaches the
+ * gateway's `internal` subjects (the webhook registry holds secrets), is not
+ * wholly captured by one stream (a webhook must be durable) or two patterns
+ * overlap (an event would be delivered twice).
  */
-export function bindingsFor(hook: Pick<WebhookSpec, "id" | "subjects">, index: StreamIndex): Binding[] {
+export function bindingsFor(hook: Pick<WebhookSpec, "id" | "subjects">, index: StreamIndex, internal: readonly string[] = []): Binding[] {
+  const inner = hook.subjects.filter((p) => internal.some((i) => patternsOverlap(p.split("."), i.split("."))));
+  if (inner.length > 0) {
+    throw new UnprocessableError(`subjects ${inner.join(", ")} reach the gateway's internal subjects (webhook registry, delivery journal), which no webhook may carry`, [
+      { path: "/subjects", message: `reaches internal subjects: ${inner.join(", ")}` },
+    ]);
+  }
   const uncovered = hook.subjects.filter((p) => index.covering(p) === undefined);
   if (uncovered.length > 0) {
     throw new UnprocessableError(

@@ -147,7 +147,7 @@ export class WebhookService {
     const hook = entry.hook;
     let bindings: Binding[];
     try {
-      bindings = [...bindingsFor(hook, this.#deps.nats.streamIndex), ...replayBindings(hook)];
+      bindings = [...bindingsFor(hook, this.#deps.nats.streamIndex, webhookInternalSubjects(this.#deps.config)), ...replayBindings(hook)];
     } catch (err) {
       this.#deps.logger.error("webhook cannot be delivered", { webhook: id, err: String(err) });
       return;
@@ -223,7 +223,7 @@ export class WebhookService {
 
   /** Ensures the consumers of `hook`; 422 when its subjects are not captured by a stream or JetStream refuses a consumer. */
   async prepare(hook: WebhookSpec): Promise<Binding[]> {
-    const bindings = bindingsFor(hook, this.#deps.nats.streamIndex);
+    const bindings = bindingsFor(hook, this.#deps.nats.streamIndex, webhookInternalSubjects(this.#deps.config));
     try {
       await ensureConsumers(this.#deps.nats.manager(), hook, bindings);
     } catch (err) {

@@ -167,6 +167,15 @@ describe("outbound webhooks - admin API", () => {
     expect((await overlap.json()).detail).toBe("subjects adm.*.x and adm.y.> overlap; an event would be delivered twice");
   });
 
+  it.each(["$KV.natsgate_webhooks.>", "$KV.*.>", "$NATSGATE.deadletter.>", "$KV.natsgate_webhooks_pace.>"])(
+    "admin - a webhook on %s (the registry holds secrets) is 422",
+    async (subject) => {
+      const res = await call("POST", "/v1/webhooks", { subjects: [subject], url: `${sink.url}/leak` });
+      expect(res.status).toBe(422);
+      expect((await res.json()).detail).toBe(`subjects ${subject} reach the gateway's internal subjects (webhook registry, delivery journal), which no webhook may carry`);
+    },
+  );
+
   it("admin - query parameters are checked", async () => {
     expect((await call("GET", "/v1/dead-letters?limit=0")).status).toBe(400);
     expect((await call("GET", "/v1/dead-letters?after=x")).status).toBe(400);
