@@ -8,7 +8,9 @@
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+const leap = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number) => (month === 2 && leap(year) ? 29 : DAYS[month - 1]!);
 
 /** The instant `value` names, or undefined when it is not an RFC 3339 date-time. */
 export function parseRfc3339(value: string): Date | undefined {
@@ -20,5 +22,7 @@ export function parseRfc3339(value: string): Date | undefined {
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
   const time = new Date(value.toUpperCase());
-  return Number.isNaN(time.getTime()) ? undefined : time;
+  // An offset can carry 9999-12-31 past year 9999, which nothing downstream can write back.
+  if (Number.isNaN(time.getTime()) || time.getUTCFullYear() > 9999 || time.getUTCFullYear() < 0) return undefined;
+  return time;
 }

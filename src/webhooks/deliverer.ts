@@ -57,25 +57,33 @@ export class Deliverer {
   readonly #nextFree = new Map<string, number>();
   /** Cluster-wide pacing for Slack URLs, once JetStream is set up. */
   shared: SharedPacer | undefined;
-  /** Whether each URL's host is paced (URLs are parsed once). */
-  readonly #pacedUrls = new Map<string, boolean>();
+  /** Each URL's pace key, "" when not paced (URLs are parsed once). */
+  readonly #paceKeys = new Map<string, string>();
 
   constructor(deps: DelivererDeps) {
     this.#deps = deps;
   }
 
   /**
-   * True when the destination is held to Slack's pace: its host is one of
-   * `webhooks.pacedHosts` (Slack's own by default), whatever the format.
+   * The key a destination held to Slack's pace shares its slots under (host
+   * normalised, so `hooks.slack.com.` or a default port is the same URL), or
+   * undefined when its host is not one of `webhooks.pacedHosts`.
    */
-  slackPaced(hook: WebhookSpec): boolean {
-    let paced = this.#pacedUrls.get(hook.url);
-    if (paced === undefined) {
-      paced = this.#deps.pacedHosts.includes(new URL(hook.url).hostname.toLowerCase());
-      if (this.#pacedUrls.size >= 1_000) this.#pacedUrls.clear();
-      this.#pacedUrls.set(hook.url, paced);
+  #paceKey(hook: WebhookSpec): string | undefined {
+    let key = this.#paceKeys.get(hook.url);
+    if (key === undefined) {
+      const url = new URL(hook.url);
+      const host = url.hostname.toLowerCase().replace(/\.$/, "");
+      key = this.#deps.pacedHosts.includes(host) ? `${url.protocol}//${host}${url.port ? `:${url.port}` : ""}${url.pathname}${url.search}` : "";
+      if (this.#paceKeys.size >= 1_000) this.#paceKeys.clear();
+      this.#paceKeys.set(hook.url, key);
     }
-    return paced;
+    return key || undefined;
+  }
+
+  /** True when the destination is held to Slack's pace, whatever the format. */
+  slackPaced(hook: WebhookSpec): boolean {
+    return this.#paceKey(hook) !== undefined;
   }
 
   /** True when `pace` may wait for this webhook. */
@@ -85,14 +93,14 @@ export class Deliverer {
 
   /** Waits for the destination's pace (Slack hosts: 1/s per URL across replicas; `rateLimit`: per webhook and replica). */
   async pace(hook: WebhookSpec, onWait?: () => void): Promise<void> {
-    const slack = this.slackPaced(hook);
+    const slack = this.#paceKey(hook);
     if (slack && this.shared) {
       const interval = 1000 / Math.min(hook.rateLimit ?? Infinity, SLACK_REQUESTS_PER_SECOND);
-      return this.shared.wait(hook.url, interval, (ms) => sleepRenewing(ms, renewEvery(hook), onWait));
+      return this.shared.wait(slack, interval, (ms) => sleepRenewing(ms, renewEvery(hook), onWait));
     }
     const perSecond = Math.min(hook.rateLimit ?? Infinity, slack ? SLACK_REQUESTS_PER_SECOND : Infinity);
     if (perSecond === Infinity) return;
-    const key = slack ? `url:${hook.url}` : `hook:${hook.id}`;
+    const key = slack ? `url:${slack}` : `hook:${hook.id}`;
     const interval = 1000 / perSecond;
     const now = this.#deps.clock.now();
     const start = Math.max(now, this.#nextFree.get(key) ?? 0);

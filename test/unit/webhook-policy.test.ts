@@ -4,6 +4,10 @@ import { cloudEvent, deliveryRequest, webhookMessageId } from "../../src/webhook
 import { parseRetryAfter } from "../../src/webhooks/http-send.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, webhookSchema, type WebhookSpec } from "../../src/config/webhook.js";
 import { decide, RETRY_JITTER } from "../../src/webhooks/outcome.js";
+import { Deliverer } from "../../src/webhooks/deliverer.js";
+import type { HttpSender } from "../../src/webhooks/http-send.js";
+import type { NatsClient } from "../../src/nats/client.js";
+import { silentLogger } from "../../src/logger.js";
 
 const policy = { format: "json" as const, schedule: [1_000, 60_000] };
 
@@ -110,5 +114,28 @@ describe("delivery request", () => {
   it("a CloudEvent takes ce-* headers of a binary-mode event as attributes", () => {
     const ce = cloudEvent({ ...env, headers: { "ce-source": "/billing", "ce-id": "evt-1", "ce-type": "invoice.paid", "Content-Type": "application/json" } }, "msg_S_7");
     expect(ce).toEqual({ specversion: "1.0", id: "evt-1", source: "/billing", type: "invoice.paid", time: env.time, datacontenttype: "application/json", data: { x: 1 } });
+  });
+});
+
+describe("webhook pacing - Slack's host, not Slack's format", () => {
+  const deliverer = new Deliverer({
+    nats: {} as NatsClient,
+    sender: {} as HttpSender,
+    clock: { now: () => 0 },
+    logger: silentLogger,
+    pacedHosts: ["hooks.slack.com"],
+  });
+  const hook = (url: string, format: WebhookSpec["format"] = "json") => ({ ...webhookSchema.parse({ subjects: ["a"], url, format }), id: "h" }) as WebhookSpec;
+
+  it.each([
+    ["https://hooks.slack.com/services/T/B/X", "json", true],
+    ["https://HOOKS.slack.com/services/T/B/X", "slack", true],
+    ["https://hooks.slack.com./services/T/B/X", "slack", true],
+    ["https://hooks.slack.com:443/services/T/B/X", "cloudevents", true],
+    ["https://mattermost.example/hooks/x", "slack", false],
+    ["https://hooks.slack.com.evil.example/x", "slack", false],
+  ] as const)("%s (%s) paced: %s", (url, format, paced) => {
+    expect(deliverer.slackPaced(hook(url, format))).toBe(paced);
+    expect(deliverer.isPaced(hook(url, format))).toBe(paced);
   });
 });
