@@ -26,6 +26,7 @@ export interface StreamSubjects {
 export class StreamIndex {
   #streams: StreamSubjects[] = [];
   #cache = new Map<string, string | null>();
+  #created = new Map<string, string | undefined>();
   #refreshing: Promise<void> | undefined;
   #again = false;
 
@@ -82,13 +83,15 @@ export class StreamIndex {
 
   /** When the stream was created: a stream deleted and created again is another stream. */
   created(stream: string): string | undefined {
-    return this.#streams.find((s) => s.name === stream)?.created;
+    return this.#created.get(stream);
   }
 
   /** Replaces the index (used by `refresh`, and by tests of pure lookups). */
   set(streams: StreamSubjects[]): void {
     this.#streams = streams;
     this.#cache = new Map();
+    // Asked per core message of a wide subscription: a map, not a scan.
+    this.#created = new Map(streams.map((s) => [s.name, s.created]));
   }
 
   /** Reloads the stream list; concurrent calls coalesce into at most one more load. */
