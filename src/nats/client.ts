@@ -17,6 +17,7 @@ import { isJetStreamUnavailable } from "./errors.js";
 import type { Config } from "../config/load.js";
 import type { Logger } from "../logger.js";
 import { StreamIndex } from "./stream-index.js";
+import { GATEWAY_INBOX_PREFIX } from "./subjects.js";
 import { ensureStreams } from "./streams.js";
 
 /** First reconnect delay after a disconnect, in ms. */
@@ -61,6 +62,7 @@ export function connectionOptions(nats: Config["nats"], downSince: () => number,
     // nats.js otherwise captures a stack trace for every request (each JetStream publish is one);
     // gateway errors are mapped at the boundary and never need the caller's async stack.
     noAsyncTraces: true,
+    inboxPrefix: GATEWAY_INBOX_PREFIX,
     reconnectDelayHandler: () => reconnectDelay(Date.now() - downSince(), Math.random()),
   };
   if (nats.token) opts.token = nats.token;

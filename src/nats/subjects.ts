@@ -59,6 +59,12 @@ export function assertPublishSubject(subject: string): void {
   if (problem) throw new InvalidSubjectError(subject, problem);
 }
 
+/**
+ * The gateway's reply inboxes (requests, JetStream API, consumers) live under
+ * this prefix: inside `_INBOX.>`, so NATS permissions written for inboxes still
+ * fit, yet apart, so a client allowed `_INBOX.>` never sees the gateway's replies.
+ */
+export const GATEWAY_INBOX_PREFIX = "_INBOX.natsgate";
 /** Throws `InvalidSubjectError` unless `pattern` is a valid subscription pattern. */
 export function assertSubscribePattern(pattern: string): void {
   const problem = subjectProblem(pattern, true);

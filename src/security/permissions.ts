@@ -10,7 +10,7 @@
  * beside it); the gateway's own internal subjects are denied whatever the
  * allows say.
  */
-import { patternCovered, patternsOverlap, RESERVED_PREFIXES, subjectMatches, type Tokens } from "../nats/subjects.js";
+import { GATEWAY_INBOX_PREFIX, patternCovered, patternsOverlap, RESERVED_PREFIXES, subjectMatches, type Tokens } from "../nats/subjects.js";
 
 /** Allow and deny lists of subject patterns. */
 export interface PermissionRules {
@@ -22,8 +22,8 @@ const split = (pattern: string): Tokens => pattern.split(".");
 /** Decisions remembered per rule set before the memo is cleared (bounds memory under random subjects). */
 const MAX_MEMO = 10_000;
 const RESERVED_FIRST_TOKENS = RESERVED_PREFIXES.map((p) => p.slice(0, -1));
-/** Subjects only the gateway itself uses (webhook journal); callers add their KV buckets. */
-export const GATEWAY_INTERNAL = ["$NATSGATE.>"] as const;
+/** Subjects only the gateway itself uses (webhook journal, its reply inboxes); callers add their KV buckets. */
+export const GATEWAY_INTERNAL = ["$NATSGATE.>", `${GATEWAY_INBOX_PREFIX}.>`] as const;
 
 const isReservedToken = (token: string | undefined) => token !== undefined && RESERVED_FIRST_TOKENS.includes(token);
 

@@ -13,7 +13,7 @@ import { formatCursor, type Positions } from "./cursor.js";
 import type { NatsClient } from "../nats/client.js";
 import { envelope } from "../events/envelope.js";
 import { sseFrame } from "./sse-frame.js";
-import { subjectMatches } from "../nats/subjects.js";
+import { patternCovered, patternsOverlap, subjectMatches } from "../nats/subjects.js";
 
 /** Where a feed starts in the streams it reads. */
 export type StartSpec =
@@ -42,9 +42,12 @@ export interface FeedPlan {
  */
 export function planFeed(patterns: string[], nats: NatsClient, queue?: string): FeedPlan {
   const plan: FeedPlan = { core: [], streams: new Map(), partial: new Map() };
+  // nats-server 2.10 refuses overlapping filters on one consumer: keep only the widest.
   const add = (stream: string, p: string) => {
+    const tokens = p.split(".");
     const list = plan.streams.get(stream) ?? [];
-    if (!list.includes(p)) plan.streams.set(stream, [...list, p]);
+    if (list.some((q) => patternCovered(tokens, [q.split(".")]))) return;
+    plan.streams.set(stream, [...list.filter((q) => !patternCovered(q.split("."), [tokens])), p]);
   };
   const index = nats.streamIndex;
   for (const p of patterns) {
@@ -61,6 +64,12 @@ export function planFeed(patterns: string[], nats: NatsClient, queue?: string): 
     }
   }
   return plan;
+}
+
+/** True when two of `patterns` can match the same subject. */
+function anyOverlap(patterns: string[]): boolean {
+  const tokens = patterns.map((p) => p.split("."));
+  return tokens.some((a, i) => tokens.slice(i + 1).some((b) => patternsOverlap(a, b)));
 }
 
 /** True when the server takes several filter subjects on one consumer (2.10+). */
@@ -113,7 +122,7 @@ export class Feed {
   async open(): Promise<void> {
     const nc = this.nats.connection();
     for (const pattern of this.plan.core) {
-      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#core(msg)) }));
+      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#core(pattern, msg)) }));
     }
     for (const [stream, patterns] of this.plan.streams) await this.#openStream(nc, stream, patterns);
     // The subscriptions must be registered on the server before the client is told it is subscribed.
@@ -123,7 +132,8 @@ export class Feed {
   async #openStream(nc: NatsConnection, stream: string, patterns: string[]): Promise<void> {
     const js = this.nats.jetstream();
     const multi = patterns.length > 1;
-    const serverFilters = !multi || supportsMultiFilter(nc.info?.version);
+    // Filters that still overlap (a.*.c and a.b.*) cannot go to the server together either.
+    const serverFilters = !multi || (supportsMultiFilter(nc.info?.version) && !anyOverlap(patterns));
     // nats-server 2.9 takes one filter per consumer: read the stream unfiltered and match here,
     // which keeps one consumer and the stream's own order.
     const opts: Partial<OrderedConsumerOptions> = serverFilters ? { filter_subjects: multi ? patterns : patterns[0]! } : {};
@@ -157,12 +167,24 @@ export class Feed {
     if (this.#stopped) Feed.#release(messages, consumer);
   }
 
-  #core(msg: Msg): void {
-    // A stream this feed reads delivers the message itself, with its position (unless
-    // that stream was deleted, or deleted and created again: then core NATS is all there is).
+  #core(pattern: string, msg: Msg): void {
+    // JetStream deliveries to any consumer's inbox reach a wildcard subscription carrying the
+    // stored message's subject (and a $JS.ACK reply): they are copies, never publishes, and
+    // their subject is not what the client subscribed to.
+    if (msg.reply?.startsWith("$JS.ACK.") || !subjectMatches(pattern, msg.subject)) return;
+    // A stream this feed reads delivers the message itself, with its position: skip it here
+    // while that very stream (same creation time) exists and this feed's consumer asks for
+    // the subject; otherwise core NATS is all there is.
     if (this.plan.partial.size > 0) {
       const stream = this.nats.streamIndex.find(msg.subject);
-      if (stream !== undefined && this.plan.partial.has(stream) && this.plan.partial.get(stream) === this.nats.streamIndex.created(stream)) return;
+      if (
+        stream !== undefined &&
+        this.plan.partial.has(stream) &&
+        this.plan.partial.get(stream) === this.nats.streamIndex.created(stream) &&
+        this.plan.streams.get(stream)!.some((f) => subjectMatches(f, msg.subject))
+      ) {
+        return;
+      }
     }
     const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
     this.#broadcast({ subject: msg.subject, text: sseFrame(env), env });

@@ -35,24 +35,24 @@ function patternHash(pattern: string): string {
 export const durablePrefix = (id: string) => `natsgate_wh_${id}_`;
 
 /**
- * The consumers a webhook needs. Throws 422 when a pattern reaches the
- * gateway's `internal` subjects (the webhook registry holds secrets), is not
- * wholly captured by one stream (a webhook must be durable) or two patterns
- * overlap (an event would be delivered twice).
+ * The consumers a webhook needs. Throws 422 when a pattern is not wholly
+ * captured by one stream (a webhook must be durable), is captured by one of the
+ * gateway's `internal` streams (the webhook registry holds secrets), or two
+ * patterns overlap (an event would be delivered twice).
  */
 export function bindingsFor(hook: Pick<WebhookSpec, "id" | "subjects">, index: StreamIndex, internal: readonly string[] = []): Binding[] {
-  const inner = hook.subjects.filter((p) => internal.some((i) => patternsOverlap(p.split("."), i.split("."))));
-  if (inner.length > 0) {
-    throw new UnprocessableError(`subjects ${inner.join(", ")} reach the gateway's internal subjects (webhook registry, delivery journal), which no webhook may carry`, [
-      { path: "/subjects", message: `reaches internal subjects: ${inner.join(", ")}` },
-    ]);
-  }
   const uncovered = hook.subjects.filter((p) => index.covering(p) === undefined);
   if (uncovered.length > 0) {
     throw new UnprocessableError(
       `subjects ${uncovered.join(", ")} are not captured by a JetStream stream; webhooks deliver only from streams (add them to jetstream.streams)`,
       [{ path: "/subjects", message: `not captured by a stream: ${uncovered.join(", ")}` }],
     );
+  }
+  const inner = hook.subjects.filter((p) => internal.includes(index.covering(p)!));
+  if (inner.length > 0) {
+    throw new UnprocessableError(`subjects ${inner.join(", ")} are the gateway's own streams (webhook registry, delivery journal), which no webhook may carry`, [
+      { path: "/subjects", message: `internal stream: ${inner.join(", ")}` },
+    ]);
   }
   const tokens = hook.subjects.map((p) => p.split("."));
   for (let i = 0; i < tokens.length; i++) {

@@ -15,10 +15,11 @@ import { ensureStream } from "../nats/streams.js";
 import { bindingsFor, deleteConsumers, ensureConsumers, type Binding } from "./consumers.js";
 import { Deliverer } from "./deliverer.js";
 import { HttpSender } from "./http-send.js";
-import { attemptStreamConfig, deadLetterStreamConfig, INTERNAL_PREFIX, type JournalOptions } from "./journal.js";
+import { attemptStreamConfig, deadLetterStreamConfig, type JournalOptions } from "./journal.js";
 import type { StoredWebhook } from "./model.js";
 import type { WebhookSpec } from "../config/webhook.js";
 import { SharedPacer } from "./pacer.js";
+import { GATEWAY_INTERNAL } from "../security/permissions.js";
 import { seedConfigWebhook } from "./seed.js";
 import { SsrfGuard } from "./ssrf.js";
 import { WebhookStore, type Versioned } from "./store.js";
@@ -28,9 +29,20 @@ import { WebhookWorker } from "./worker.js";
 /** The KV bucket of shared pace slots, beside the registry bucket. */
 const paceBucket = (config: Config) => `${config.webhooks.bucket}_pace`;
 
-/** Subjects the webhook feature keeps to itself: journal and KV buckets (secrets live there). */
+/** The streams behind the webhook feature: its KV buckets (secrets live there) and journal. */
+export function webhookInternalStreams(config: Config): string[] {
+  const w = config.webhooks;
+  return [`KV_${w.bucket}`, `KV_${paceBucket(config)}`, w.deadLetterStream, w.attemptStream];
+}
+
+/**
+ * Subjects the webhook feature keeps to itself: the journal, the KV buckets, and
+ * the JetStream API and acks that name their streams (a `$JS.API.>` grant must
+ * not read the registry through a direct get).
+ */
 export function webhookInternalSubjects(config: Config): string[] {
-  return [`${INTERNAL_PREFIX}>`, `$KV.${config.webhooks.bucket}.>`, `$KV.${paceBucket(config)}.>`];
+  const api = webhookInternalStreams(config).flatMap((s) => [`$JS.API.*.*.${s}`, `$JS.API.*.*.${s}.>`, `$JS.API.*.*.*.${s}`, `$JS.API.*.*.*.${s}.>`, `$JS.ACK.${s}.>`]);
+  return [...GATEWAY_INTERNAL, `$KV.${config.webhooks.bucket}.>`, `$KV.${paceBucket(config)}.>`, ...api];
 }
 
 /** The consumers of a webhook's replays in progress. */
@@ -147,7 +159,7 @@ export class WebhookService {
     const hook = entry.hook;
     let bindings: Binding[];
     try {
-      bindings = [...bindingsFor(hook, this.#deps.nats.streamIndex, webhookInternalSubjects(this.#deps.config)), ...replayBindings(hook)];
+      bindings = [...bindingsFor(hook, this.#deps.nats.streamIndex, webhookInternalStreams(this.#deps.config)), ...replayBindings(hook)];
     } catch (err) {
       this.#deps.logger.error("webhook cannot be delivered", { webhook: id, err: String(err) });
       return;
@@ -223,7 +235,7 @@ export class WebhookService {
 
   /** Ensures the consumers of `hook`; 422 when its subjects are not captured by a stream or JetStream refuses a consumer. */
   async prepare(hook: WebhookSpec): Promise<Binding[]> {
-    const bindings = bindingsFor(hook, this.#deps.nats.streamIndex, webhookInternalSubjects(this.#deps.config));
+    const bindings = bindingsFor(hook, this.#deps.nats.streamIndex, webhookInternalStreams(this.#deps.config));
     try {
       await ensureConsumers(this.#deps.nats.manager(), hook, bindings);
     } catch (err) {

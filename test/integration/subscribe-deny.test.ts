@@ -13,6 +13,7 @@ import { wsClient, type WsClient } from "../support/ws.js";
 
 const AGENT = "agent-token-0123456789abcdef";
 const KV_READER = "kv-reader-token-0123456789ab";
+const INBOXER = "inboxer-token-0123456789abcd";
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
 describe("subscribe - anonymous > (auth.mode none) sees application traffic only", () => {
@@ -95,6 +96,7 @@ describe("subscribe - allow orders.> with deny orders.secret.*", () => {
       clients: [
         { name: "agent", token: AGENT, subscribe: { allow: ["orders.>"], deny: ["orders.secret.*"] } },
         { name: "kv-reader", token: KV_READER, subscribe: { allow: [">", "$KV.public.>"] } },
+        { name: "inboxer", token: INBOXER, subscribe: { allow: ["_INBOX.>", "orders.>"], deny: ["orders.secret.*"] } },
       ],
     },
   });
@@ -174,5 +176,27 @@ describe("subscribe - allow orders.> with deny orders.secret.*", () => {
     await ok.opened;
     f.nc.publish("orders.public.q1", enc({ q: 1 }));
     await expect.poll(() => ok.envelopes().map((e) => e.subject)).toEqual(["orders.public.q1"]);
+  });
+
+  it("sse - a client allowed _INBOX.> sees real replies, never the gateway's own nor other consumers' JetStream deliveries", async () => {
+    const c = sseClient(`${f.gw.url}/v1/subscribe?subject=_INBOX.%3E`, { authorization: `Bearer ${INBOXER}` });
+    open.push(c);
+    await c.opened;
+    // Another NATS app reads ORDERS through its own consumer: deliveries to its inbox carry
+    // the stored subjects (orders.secret.x among them) and a $JS.ACK reply.
+    await js().publish("orders.secret.inbox", enc({ card: "4111" }));
+    const consumer = await js().consumers.get("ORDERS");
+    const m = await consumer.next();
+    m?.ack();
+    // The gateway's own JetStream API traffic (stream info, a KV read behind /readyz-like work).
+    await f.gw.nats.streamInfo("ORDERS");
+    // A genuine request/reply between two other clients.
+    f.nc.publish("_INBOX.other.reply", enc({ ok: true }));
+    await expect.poll(() => c.envelopes().some((e) => e.subject === "_INBOX.other.reply"), { timeout: 5_000 }).toBe(true);
+    await f.nc.flush();
+    const subjects = c.envelopes().map((e) => e.subject);
+    // The test client's own JetStream API replies are ordinary inbox traffic; nothing else is.
+    expect(subjects.every((s) => s.startsWith("_INBOX.") && !s.startsWith("_INBOX.natsgate."))).toBe(true);
+    expect(JSON.stringify(c.envelopes())).not.toContain("4111");
   });
 });

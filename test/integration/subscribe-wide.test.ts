@@ -51,10 +51,11 @@ describe("subscribe - wildcards that partly overlap a stream", () => {
     await c.opened;
     await js().publish("orders.before", enc({ n: "before" }));
     await expect.poll(() => c.envelopes().some((e) => e.subject === "orders.before")).toBe(true);
+    const before = f.gw.nats.streamIndex.created("ORDERS");
     await f.jsm.streams.delete("ORDERS");
     await f.jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"] });
     // The gateway hears of the new stream through JetStream advisories.
-    await expect.poll(() => f.gw.nats.streamIndex.created("ORDERS") !== undefined).toBe(true);
+    await expect.poll(() => [undefined, before].includes(f.gw.nats.streamIndex.created("ORDERS"))).toBe(false);
     await js().publish("orders.after", enc({ n: "after" }));
     f.nc.publish("plain.after", enc({ n: "core" }));
     await expect.poll(() => c.envelopes().map((e) => e.subject).filter((s) => s.endsWith(".after")).sort(), { timeout: 5_000 }).toEqual(["orders.after", "plain.after"]);
@@ -62,5 +63,16 @@ describe("subscribe - wildcards that partly overlap a stream", () => {
     await late.opened;
     await js().publish("orders.newcomer", enc({ n: "new" }));
     await expect.poll(() => late.envelopes().map((e) => e.subject), { timeout: 5_000 }).toEqual(["orders.newcomer"]);
+  });
+
+  it("sse - a stream widened under an open > and *.created: the new subjects still arrive (through core NATS)", async () => {
+    const wide = open("subject=%3E");
+    const created = open("subject=*.created");
+    await Promise.all([wide.opened, created.opened]);
+    await f.jsm.streams.update("ORDERS", { subjects: ["orders.>", "payments.>"] });
+    await expect.poll(() => f.gw.nats.streamIndex.find("payments.created")).toBe("ORDERS");
+    await js().publish("payments.created", enc({ n: "pay" }));
+    await expect.poll(() => wide.envelopes().map((e) => e.subject).includes("payments.created"), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => created.envelopes().map((e) => e.subject), { timeout: 5_000 }).toEqual(["payments.created"]);
   });
 });

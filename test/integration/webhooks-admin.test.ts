@@ -167,12 +167,12 @@ describe("outbound webhooks - admin API", () => {
     expect((await overlap.json()).detail).toBe("subjects adm.*.x and adm.y.> overlap; an event would be delivered twice");
   });
 
-  it.each(["$KV.natsgate_webhooks.>", "$KV.*.>", "$NATSGATE.deadletter.>", "$KV.natsgate_webhooks_pace.>"])(
-    "admin - a webhook on %s (the registry holds secrets) is 422",
+  it.each(["$KV.natsgate_webhooks.>", "$NATSGATE.deadletter.>", "$KV.natsgate_webhooks_pace.>"])(
+    "admin - a webhook on %s (the gateway's own streams; the registry holds secrets) is 422",
     async (subject) => {
       const res = await call("POST", "/v1/webhooks", { subjects: [subject], url: `${sink.url}/leak` });
       expect(res.status).toBe(422);
-      expect((await res.json()).detail).toBe(`subjects ${subject} reach the gateway's internal subjects (webhook registry, delivery journal), which no webhook may carry`);
+      expect((await res.json()).detail).toBe(`subjects ${subject} are the gateway's own streams (webhook registry, delivery journal), which no webhook may carry`);
     },
   );
 

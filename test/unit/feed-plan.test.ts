@@ -41,6 +41,16 @@ describe("feed plan - which patterns read streams and which core NATS", () => {
     expect(planFeed(["audit.>"], nats)).toEqual({ core: ["audit.>"], streams: new Map(), partial: new Map() });
   });
 
+  it("filters one consumer would get twice are merged (nats-server 2.10 refuses overlapping filters)", () => {
+    expect(planFeed(["transfer.completed", "transfer.>"], nats).streams).toEqual(new Map([["EVENTS", ["transfer.>"]]]));
+    expect(planFeed(["orders.*", "*.created"], nats).streams).toEqual(
+      new Map([
+        ["ORDERS", ["orders.*"]],
+        ["EVENTS", ["transfer.created", "cluster.created"]],
+      ]),
+    );
+  });
+
   it("a queue group stays on core NATS alone: an ordered consumer cannot share work", () => {
     expect(planFeed([">"], nats, "workers")).toEqual({ core: [">"], streams: new Map(), partial: new Map() });
   });

@@ -5,6 +5,9 @@ import { parseRetryAfter } from "../../src/webhooks/http-send.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, webhookSchema, type WebhookSpec } from "../../src/config/webhook.js";
 import { decide, RETRY_JITTER } from "../../src/webhooks/outcome.js";
 import { Deliverer } from "../../src/webhooks/deliverer.js";
+import { bindingsFor } from "../../src/webhooks/consumers.js";
+import { StreamIndex } from "../../src/nats/stream-index.js";
+import { UnprocessableError } from "../../src/errors.js";
 import type { HttpSender } from "../../src/webhooks/http-send.js";
 import type { NatsClient } from "../../src/nats/client.js";
 import { silentLogger } from "../../src/logger.js";
@@ -137,5 +140,22 @@ describe("webhook pacing - Slack's host, not Slack's format", () => {
   ] as const)("%s (%s) paced: %s", (url, format, paced) => {
     expect(deliverer.slackPaced(hook(url, format))).toBe(paced);
     expect(deliverer.isPaced(hook(url, format))).toBe(paced);
+  });
+});
+
+describe("webhook bindings - the gateway's own streams", () => {
+  const index = new StreamIndex();
+  index.set([
+    { name: "CREATED", subjects: ["*.created"] },
+    { name: "KV_natsgate_webhooks", subjects: ["$KV.natsgate_webhooks.>"] },
+  ]);
+  const internal = ["KV_natsgate_webhooks"];
+
+  it("a wildcard-led pattern on a user's stream is bound, not mistaken for an internal one", () => {
+    expect(bindingsFor({ id: "h", subjects: ["*.created"] }, index, internal).map((b) => [b.stream, b.pattern])).toEqual([["CREATED", "*.created"]]);
+  });
+
+  it("a pattern an internal stream captures is 422", () => {
+    expect(() => bindingsFor({ id: "h", subjects: ["$KV.natsgate_webhooks.>"] }, index, internal)).toThrow(UnprocessableError);
   });
 });
