@@ -27,6 +27,24 @@ export const GATEWAY_INTERNAL = ["$NATSGATE.>", `${GATEWAY_INBOX_PREFIX}.>`] as 
 
 const isReservedToken = (token: string | undefined) => token !== undefined && RESERVED_FIRST_TOKENS.includes(token);
 
+/** A `"subject queue"` rule: it concerns joining queue group `queue` on `subject`, as in NATS. */
+interface QueueRule {
+  subject: string;
+  queue: string;
+}
+
+/** Splits rule entries into plain subjects and `"subject queue"` queue rules. */
+function splitRules(entries: readonly string[]): { plain: string[]; queue: QueueRule[] } {
+  const plain: string[] = [];
+  const queue: QueueRule[] = [];
+  for (const entry of entries) {
+    const [subject, group] = entry.trim().split(/\s+/);
+    if (group === undefined) plain.push(subject!);
+    else queue.push({ subject: subject!, queue: group });
+  }
+  return { plain, queue };
+}
+
 /** Compiled rules for one direction (publish or subscribe). */
 export class SubjectRules {
   /** Allows that do not name a reserved prefix: they never reach one. */
@@ -35,6 +53,8 @@ export class SubjectRules {
   readonly #reserved = new Map<string, string[]>();
   readonly #deny: string[];
   readonly #denyTokens: Tokens[];
+  readonly #queueAllows: QueueRule[];
+  readonly #queueDenies: QueueRule[];
   // Every publish asks; the same few subjects recur, and matching splits strings.
   #memo = new Map<string, boolean>();
 
@@ -43,12 +63,16 @@ export class SubjectRules {
 
   constructor(rules: Partial<PermissionRules> = {}, internal: readonly string[] = GATEWAY_INTERNAL) {
     this.rules = { allow: [...(rules.allow ?? [])], deny: [...(rules.deny ?? [])] };
-    for (const allow of this.rules.allow) {
-      const first = allow.split(".", 1)[0]!;
-      if (isReservedToken(first)) this.#reserved.set(first, [...(this.#reserved.get(first) ?? []), allow]);
-      else this.#general.push(allow);
+    const allow = splitRules(this.rules.allow);
+    const deny = splitRules(this.rules.deny);
+    for (const a of allow.plain) {
+      const first = a.split(".", 1)[0]!;
+      if (isReservedToken(first)) this.#reserved.set(first, [...(this.#reserved.get(first) ?? []), a]);
+      else this.#general.push(a);
     }
-    this.#deny = [...this.rules.deny, ...internal];
+    this.#queueAllows = allow.queue;
+    this.#queueDenies = deny.queue;
+    this.#deny = [...deny.plain, ...internal];
     this.#denyTokens = this.#deny.map(split);
   }
 
@@ -70,15 +94,31 @@ export class SubjectRules {
   }
 
   /**
-   * May this pattern be subscribed to? Every subject it matches must be allowed
-   * (a pattern under a reserved prefix by allows naming that prefix, any other
-   * by the other allows), and at least one must escape the denies (else it
-   * could deliver nothing). What a wildcard-led pattern matches under reserved
-   * prefixes is filtered at delivery (`deliveryFilter`).
+   * May this pattern be subscribed to (in queue group `queue`)? Every subject it
+   * matches must be allowed (a pattern under a reserved prefix by allows naming
+   * that prefix, any other by the other allows; a queue subscription only by
+   * `"subject queue"` grants for that group), and at least one must escape the
+   * denies (else it could deliver nothing). What a wildcard-led pattern matches
+   * under reserved prefixes is filtered at delivery (`deliveryFilter`).
    */
-  permitsPattern(pattern: string): boolean {
+  permitsPattern(pattern: string, queue?: string): boolean {
     const tokens = split(pattern);
-    return patternCovered(tokens, this.#allowsFor(tokens[0]).map(split)) && !patternCovered(tokens, this.#denyTokens);
+    if (queue === undefined) return patternCovered(tokens, this.#allowsFor(tokens[0]).map(split)) && !patternCovered(tokens, this.#denyTokens);
+    const first = tokens[0]!;
+    const grants = this.#queueAllows.filter((r) => subjectMatches(r.queue, queue) && this.#sameSide(r.subject, first)).map((r) => split(r.subject));
+    return patternCovered(tokens, grants) && !patternCovered(tokens, this.#denyTokensFor(queue));
+  }
+
+  /** True when `subject` grants on the same side of the reserved line as a pattern starting with `first`. */
+  #sameSide(subject: string, first: string): boolean {
+    const own = subject.split(".", 1)[0]!;
+    return isReservedToken(first) ? own === first : !isReservedToken(own);
+  }
+
+  /** The denies for a subscription: queue denies count for their group only. */
+  #denyTokensFor(queue: string | undefined): Tokens[] {
+    if (queue === undefined) return this.#denyTokens;
+    return [...this.#denyTokens, ...this.#queueDenies.filter((r) => subjectMatches(r.queue, queue)).map((r) => split(r.subject))];
   }
 
   /**
@@ -87,10 +127,11 @@ export class SubjectRules {
    * per-message cost), else a predicate that passes only subjects this client
    * may receive.
    */
-  deliveryFilter(patterns: readonly string[]): ((subject: string) => boolean) | undefined {
+  deliveryFilter(patterns: readonly string[], queue?: string): ((subject: string) => boolean) | undefined {
+    const denies = this.#denyTokensFor(queue);
     const needed = patterns.some((p) => {
       const tokens = split(p);
-      return tokens[0] === "*" || tokens[0] === ">" || this.#denyTokens.some((d) => patternsOverlap(tokens, d));
+      return tokens[0] === "*" || tokens[0] === ">" || denies.some((d) => patternsOverlap(tokens, d));
     });
     return needed ? (subject) => this.permits(subject) : undefined;
   }
@@ -111,8 +152,8 @@ export class Permissions {
     this.subscribe = new SubjectRules(subscribe, internal);
   }
 
-  /** Publish anywhere except reserved prefixes, subscribe likewise, administer: `auth.mode: none`. */
+  /** Publish anywhere except reserved prefixes, subscribe likewise (any queue group), administer: `auth.mode: none`. */
   static unrestricted(internal: readonly string[] = GATEWAY_INTERNAL): Permissions {
-    return new Permissions({ allow: [">"] }, { allow: [">"] }, true, internal);
+    return new Permissions({ allow: [">"] }, { allow: [">", "> >"] }, true, internal);
   }
 }

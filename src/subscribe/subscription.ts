@@ -33,11 +33,14 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
   };
   for (const s of req.subjects) {
     assertSubscribePattern(s);
-    if (!rules.permitsPattern(s)) deny(s, subjectRefused(req.principal.name, "subscribe to", s, isReservedSubject(s)));
+    if (!rules.permitsPattern(s, req.queue)) {
+      const refused = subjectRefused(req.principal.name, "subscribe to", s, isReservedSubject(s));
+      deny(s, req.queue === undefined || isReservedSubject(s) ? refused : new ForbiddenError(`client ${req.principal.name} may not join queue group ${req.queue} on ${s} (grant "${s} ${req.queue}")`, s));
+    }
   }
   // The server hands each message to one member of a queue group; one this client may not
   // receive would be dropped here and reach no member at all.
-  if (req.queue !== undefined && rules.deliveryFilter(req.subjects)) {
+  if (req.queue !== undefined && rules.deliveryFilter(req.subjects, req.queue)) {
     const subject = req.subjects.join(",");
     deny(subject, new ForbiddenError(`queue group ${req.queue} needs subjects client ${req.principal.name} may receive in full; ${subject} also matches denied or reserved subjects`, subject));
   }

@@ -77,7 +77,7 @@ describe("subscribe - anonymous > (auth.mode none) sees application traffic only
       kind: "anonymous",
       admin: true,
       publish: { allow: [">"], deny: [] },
-      subscribe: { allow: [">"], deny: [] },
+      subscribe: { allow: [">", "> >"], deny: [] },
     });
   });
 
@@ -94,7 +94,7 @@ describe("subscribe - allow orders.> with deny orders.secret.*", () => {
     auth: {
       mode: "required",
       clients: [
-        { name: "agent", token: AGENT, subscribe: { allow: ["orders.>"], deny: ["orders.secret.*"] } },
+        { name: "agent", token: AGENT, subscribe: { allow: ["orders.>", "orders.> workers"], deny: ["orders.secret.*"] } },
         { name: "kv-reader", token: KV_READER, subscribe: { allow: [">", "$KV.public.>"] } },
         { name: "inboxer", token: INBOXER, subscribe: { allow: ["_INBOX.>", "orders.>"], deny: ["orders.secret.*"] } },
       ],
@@ -163,20 +163,27 @@ describe("subscribe - allow orders.> with deny orders.secret.*", () => {
     expect(direct.status).toBe(403);
   });
 
-  it("queue - a queue subscription overlapping a deny is refused (the group would lose those messages); a clear one works", async () => {
-    const refused = await f.gw.fetch("/v1/subscribe?subject=orders.%3E&queue=workers", { headers: { authorization: `Bearer ${AGENT}` } });
+  it("queue - joining a group needs a \"subject queue\" grant; one overlapping a deny is refused (the group would lose those messages)", async () => {
+    const get = (query: string) => f.gw.fetch(`/v1/subscribe?${query}`, { headers: { authorization: `Bearer ${AGENT}` } });
+    const refused = await get("subject=orders.%3E&queue=workers");
     expect(refused.status).toBe(403);
     expect((await refused.json()).detail).toBe("queue group workers needs subjects client agent may receive in full; orders.> also matches denied or reserved subjects");
+    const ungranted = await get("subject=orders.public.*&queue=other");
+    expect(ungranted.status).toBe(403);
+    expect((await ungranted.json()).detail).toBe('client agent may not join queue group other on orders.public.* (grant "orders.public.* other")');
     const ws = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${AGENT}` });
     open.push(ws);
     ws.send({ op: "sub", sid: "q", subject: "orders.>", queue: "workers" });
     expect(await ws.next((m) => m.op === "err")).toMatchObject({ sid: "q", status: 403 });
+    ws.send({ op: "sub", sid: "q2", subject: "orders.public.*", queue: "intruders" });
+    expect(await ws.next((m) => m.op === "err")).toMatchObject({ sid: "q2", status: 403 });
     const ok = sseClient(`${f.gw.url}/v1/subscribe?subject=orders.public.*&queue=workers`, { authorization: `Bearer ${AGENT}` });
     open.push(ok);
     await ok.opened;
     f.nc.publish("orders.public.q1", enc({ q: 1 }));
     await expect.poll(() => ok.envelopes().map((e) => e.subject)).toEqual(["orders.public.q1"]);
   });
+
 
   it("sse - a client allowed _INBOX.> sees real replies, never the gateway's own nor other consumers' JetStream deliveries", async () => {
     const c = sseClient(`${f.gw.url}/v1/subscribe?subject=_INBOX.%3E`, { authorization: `Bearer ${INBOXER}` });

@@ -142,6 +142,34 @@ describe("permissions - delivery filter for patterns that overlap denies", () =>
   });
 });
 
+describe("permissions - queue groups need a \"subject queue\" grant, as in NATS", () => {
+  const rules = new SubjectRules({ allow: ["orders.>", "orders.> workers", "jobs.* w-*"], deny: ["orders.secret.* workers"] });
+  it.each([
+    ["orders.>", undefined, true],
+    ["orders.>", "workers", true],
+    ["orders.created", "workers", true],
+    ["orders.>", "other", false],
+    ["jobs.a", "w-1", false], // queue patterns match by token: w-* is one literal token
+    ["jobs.*", "workers", false],
+    ["orders.secret.x", "workers", false],
+    ["orders.secret.x", undefined, true],
+  ] as const)("%s queue %s: %s", (pattern, queue, ok) => {
+    expect(rules.permitsPattern(pattern, queue)).toBe(ok);
+  });
+
+  it("a queue deny overlapping the pattern needs the delivery filter for that group only", () => {
+    expect(rules.deliveryFilter(["orders.>"], "workers")).toBeDefined();
+    expect(rules.deliveryFilter(["orders.>"], "other")).toBeUndefined();
+    expect(rules.deliveryFilter(["orders.>"])).toBeUndefined();
+  });
+
+  it("unrestricted principals may join any group on any non-reserved subject", () => {
+    const any = Permissions.unrestricted().subscribe;
+    expect(any.permitsPattern("jobs.*", "workers")).toBe(true);
+    expect(any.permitsPattern("$KV.x.>", "workers")).toBe(false);
+  });
+});
+
 describe("permissions - pattern algebra", () => {
   const t = (p: string) => p.split(".");
   it.each([
