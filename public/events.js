@@ -14,8 +14,10 @@ export const shellQuote = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
 // and no JetStream expectations (NatsH-Nats-*) that held for the original only.
 const SKIPPED = new Set(["traceparent", "tracestate", "baggage", "idempotency-key", "content-type"]);
 const skipped = (name) => SKIPPED.has(name.toLowerCase()) || /^natsh-nats-/i.test(name);
-// Control characters (ESC, ^C, ...) in pasted text can end a terminal's bracketed paste early.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+// Header text safe inside single quotes in every common shell (bash, dash, zsh, fish,
+// PowerShell): no quote of any kind, no backslash, no control character.
+const PLAIN = /^[A-Za-z0-9 _.,;:=\/+@()#%&?~*-]*$/;
+
 function base64(text) {
   let binary = "";
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
@@ -24,24 +26,25 @@ function base64(text) {
 
 /**
  * The shell command that publishes `env` again through the gateway at `origin`.
- * Event content is attacker-controlled, so: the body goes through stdin (a
- * `--data-binary` value starting with `@` would make curl upload a local file),
- * as base64 when it holds control characters; the subject is percent-encoded and
- * curl's URL globbing is off (`-g`); headers with control characters are left out.
+ * Event content is attacker-controlled, so none of it is quoted into the command
+ * as it is: the body goes through stdin as base64 (a `--data-binary` value
+ * starting with `@` would make curl upload a local file; quotes differ between
+ * shells), the subject is percent-encoded with curl's URL globbing off (`-g`),
+ * and a header whose text is not plain is left out.
  */
 export function curlFor(env, origin, withToken = false) {
   const json = typeof env.data !== "string";
   const body = json ? JSON.stringify(env.data) : env.data;
   const contentType = env.headers?.["Content-Type"] ?? (json ? "application/json" : "text/plain");
-  const parts = ["curl", "-g", "-X", "POST", shellQuote(`${origin}/v1/publish/${encodeURIComponent(env.subject)}`)];
-  if (!CONTROL.test(contentType)) parts.push("-H", shellQuote(`content-type: ${contentType}`));
+  const subject = encodeURIComponent(env.subject).replace(/['()!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const parts = ["curl", "-g", "-X", "POST", shellQuote(`${origin}/v1/publish/${subject}`)];
+  if (PLAIN.test(contentType)) parts.push("-H", shellQuote(`content-type: ${contentType}`));
   if (withToken) parts.push("-H", '"authorization: Bearer $NATSGATE_TOKEN"');
   for (const [name, value] of Object.entries(env.headers ?? {})) {
-    if (!skipped(name) && !CONTROL.test(name + value)) parts.push("-H", shellQuote(`${name}: ${value}`));
+    if (!skipped(name) && PLAIN.test(name) && PLAIN.test(value)) parts.push("-H", shellQuote(`${name}: ${value}`));
   }
   parts.push("--data-binary", "@-");
-  const feed = CONTROL.test(body) ? `printf '%s' ${shellQuote(base64(body))} | base64 -d` : `printf '%s' ${shellQuote(body)}`;
-  return `${feed} | ${parts.join(" ")}`;
+  return `printf '%s' ${shellQuote(base64(body))} | base64 -d | ${parts.join(" ")}`;
 }
 
 /** The trace id of a W3C traceparent (`00-<trace-id>-<span-id>-<flags>`), if any. */

@@ -8,7 +8,7 @@ import { InvalidSubjectError } from "../errors.js";
 export const MAX_SUBJECT_BYTES = 256;
 
 /** Prefixes owned by the NATS server and clients; refused unless explicitly allowed. */
-export const RESERVED_PREFIXES = ["$SYS.", "$JS.", "$KV.", "$O.", "_INBOX.", "$NATSGATE."] as const;
+export const RESERVED_PREFIXES = ["$SYS.", "$JS.", "$KV.", "$O.", "$MQTT.", "_INBOX.", "$NATSGATE."] as const;
 
 const DOT = 46;
 const STAR = 42;

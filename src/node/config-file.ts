@@ -60,9 +60,10 @@ function resolvePaths(config: Config, base: string): void {
 
 /** Loads the configuration from argv and the environment. */
 export function loadConfig(argv: readonly string[], env: ConfigEnv, defaultFile = DEFAULT_CONFIG_FILE): LoadedConfig {
-  const path = configPath(argv, env) ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  const named = configPath(argv, env);
+  const path = named ?? (existsSync(defaultFile) ? defaultFile : undefined);
   const file = path ? resolve(path) : undefined;
   const loaded = configFromData(file ? readConfigFile(file) : {}, env, file ?? "environment");
   resolvePaths(loaded.config, file ? dirname(file) : process.cwd());
-  return { ...loaded, file, isDefault: file === defaultFile };
+  return { ...loaded, file, isDefault: named === undefined && file !== undefined };
 }

@@ -191,6 +191,7 @@ export class Feed {
   }
 
   #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
+    if (this.#retired(stream)) return;
     this.#positions.set(stream, m.seq);
     // With client-side matching, pending counts other subjects too: only 0 ("nothing after this") is exact.
     const pending = match && m.info.pending > 0 ? undefined : m.info.pending;
@@ -201,6 +202,21 @@ export class Feed {
     const env = JSON.stringify(envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq));
     const cursor = formatCursor(this.#positions);
     this.#broadcast({ subject: m.subject, text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending });
+  }
+
+  /**
+   * True (and the consumer released) when a stream read beside a core pattern was
+   * deleted and created again: nats.js re-creates its ordered consumer on the new
+   * stream from the old position, while core NATS already carries those subjects.
+   */
+  #retired(stream: string): boolean {
+    if (!this.plan.partial.has(stream) || this.plan.partial.get(stream) === this.nats.streamIndex.created(stream)) return false;
+    const i = this.#consumers.findIndex((c) => c.stream === stream);
+    if (i !== -1) {
+      const { messages, consumer } = this.#consumers.splice(i, 1)[0]!;
+      Feed.#release(messages, consumer);
+    }
+    return true;
   }
 
   /** A copy of the position reached in each stream. */

@@ -87,7 +87,8 @@ describe("console page (headless Chromium), auth off", () => {
     await item("demo.hello").locator("button.copy").click();
     await expect.poll(() => item("demo.hello").locator("button.copy").textContent()).toBe("Copied");
     const command = await page.evaluate(() => navigator.clipboard.readText());
-    expect(command).toBe(`printf '%s' '{"greeting":"hi"}' | curl -g -X POST '${url}/v1/publish/demo.hello' -H 'content-type: application/json' -H 'NatsH-Tenant: acme' --data-binary @-`);
+    const body = Buffer.from('{"greeting":"hi"}').toString("base64");
+    expect(command).toBe(`printf '%s' '${body}' | base64 -d | curl -g -X POST '${url}/v1/publish/demo.hello' -H 'content-type: application/json' -H 'NatsH-Tenant: acme' --data-binary @-`);
     const { stdout } = await promisify(execFile)("sh", ["-c", `${command} --silent --show-error`]);
     expect(JSON.parse(stdout)).toEqual({ subject: "demo.hello", stream: "DEMO", seq: 2, duplicate: false });
     await expect.poll(() => item("demo.hello").count()).toBe(2);

@@ -81,7 +81,9 @@ describe("config - defaults and validation", () => {
 
 describe("config - the default file (natsgate.yaml at the package root)", () => {
   it("is used when neither --config nor NATSGATE_CONFIG is given; either one wins over it", () => {
-    expect(loadConfig([], {}).file).toBe(DEFAULT_CONFIG_FILE);
+    expect(loadConfig([], {})).toMatchObject({ file: DEFAULT_CONFIG_FILE, isDefault: true });
+    // Named explicitly, the same file is the user's choice: its streams are managed.
+    expect(loadConfig(["--config", DEFAULT_CONFIG_FILE], {}).isDefault).toBe(false);
     const other = join(mkdtempSync(join(tmpdir(), "natsgate-cfg-")), "c.json");
     writeFileSync(other, "{}");
     expect(loadConfig([], { NATSGATE_CONFIG: other }).config.jetstream.streams).toEqual([]);

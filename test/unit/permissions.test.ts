@@ -38,6 +38,7 @@ describe("permissions - publish (literal subjects)", () => {
     ["$JS.API.INFO"],
     ["$KV.bucket.key"],
     ["$O.store.chunk"],
+    ["$MQTT.sess.client1"],
     ["_INBOX.abc"],
   ])("reserved %s is refused under allow >, allowed only when named literally", (subject) => {
     expect(new SubjectRules({ allow: [">"] }).permits(subject)).toBe(false);
