@@ -2,7 +2,7 @@
  * NATS subject rules and wildcard matching. Pure functions on the hot path of
  * every publish: a single pass over char codes, no regex, no split for ASCII.
  */
-import { InvalidSubjectError } from "../errors.js";
+import { BadRequestError, InvalidSubjectError } from "../errors.js";
 
 /** Longest subject accepted, in UTF-8 bytes. */
 export const MAX_SUBJECT_BYTES = 256;
@@ -69,6 +69,19 @@ export const GATEWAY_INBOX_PREFIX = "_INBOX.natsgate";
 export function assertSubscribePattern(pattern: string): void {
   const problem = subjectProblem(pattern, true);
   if (problem) throw new InvalidSubjectError(pattern, problem);
+}
+
+/** Longest queue group name accepted, in characters. */
+export const MAX_QUEUE_NAME = 128;
+// Whitespace or a control character would end the name inside nats.js's SUB protocol line
+// (it writes names as they are), letting a client append protocol commands of its own.
+const QUEUE_NAME = /^[^\s*>\u0000-\u001f\u007f-\u009f]+$/u;
+
+/** Throws `BadRequestError` unless `queue` is a queue group name NATS takes as one token. */
+export function assertQueueName(queue: string): void {
+  if (queue.length === 0 || queue.length > MAX_QUEUE_NAME || !QUEUE_NAME.test(queue)) {
+    throw new BadRequestError(`queue must be 1-${MAX_QUEUE_NAME} characters without spaces, control characters or wildcards`);
+  }
 }
 
 /** True when the subject or pattern lies under a server-owned prefix. */

@@ -103,6 +103,8 @@ export class SubjectRules {
    */
   permitsPattern(pattern: string, queue?: string): boolean {
     const tokens = split(pattern);
+    // A name NATS would not read as one token is never granted (callers also refuse it, 400).
+    if (queue !== undefined && (queue.length === 0 || /[\s*>]/.test(queue))) return false;
     if (queue === undefined) return patternCovered(tokens, this.#allowsFor(tokens[0]).map(split)) && !patternCovered(tokens, this.#denyTokens);
     const first = tokens[0]!;
     const grants = this.#queueAllows.filter((r) => subjectMatches(r.queue, queue) && this.#sameSide(r.subject, first)).map((r) => split(r.subject));

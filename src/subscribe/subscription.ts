@@ -10,7 +10,7 @@ import type { Frame, FrameSink, StartSpec } from "./feed.js";
 import { claimStream, limitKey } from "../security/rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
 import { SseSession } from "./sse-session.js";
-import { assertSubscribePattern, isReservedSubject } from "../nats/subjects.js";
+import { assertQueueName, assertSubscribePattern, isReservedSubject } from "../nats/subjects.js";
 
 /** What a client asked for. */
 export interface SubscriptionRequest {
@@ -27,6 +27,7 @@ export interface SubscriptionRequest {
  */
 export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void {
   const rules = req.principal.permissions.subscribe;
+  if (req.queue !== undefined) assertQueueName(req.queue);
   const deny = (subject: string, err: ForbiddenError) => {
     gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject });
     throw err;

@@ -81,6 +81,26 @@ describe("subscribe - anonymous > (auth.mode none) sees application traffic only
     });
   });
 
+  it.each([
+    ["q\r\nPUB $JS.API.STREAM.DELETE.ORDERS 0\r\n\r\nSUB zz q2", "CRLF"],
+    ["workers extra", "a space"],
+    ["", "empty"],
+    ["w".repeat(129), "too long"],
+    ["w*", "a wildcard"],
+  ])("ws - queue %j (%s) is err 400 and never reaches the NATS protocol", async (queue) => {
+    const ws: WsClient = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`);
+    open.push(ws);
+    ws.send({ op: "sub", sid: "inj", subject: "jobs.a", queue });
+    expect(await ws.next((m) => m.op === "err")).toEqual({
+      op: "err",
+      sid: "inj",
+      status: 400,
+      title: "Bad request",
+      detail: "queue must be 1-128 characters without spaces, control characters or wildcards",
+    });
+    expect((await f.jsm.streams.info("ORDERS")).config.name).toBe("ORDERS");
+  });
+
   it.each(["$KV.>", "$JS.API.>", "_INBOX.>", "$NATSGATE.>", "$KV.natsgate_webhooks.h1"])("sse - %s, wholly reserved, is refused with 403", async (subject) => {
     const res = await f.gw.fetch(`/v1/subscribe?subject=${encodeURIComponent(subject)}`);
     expect(res.status).toBe(403);
