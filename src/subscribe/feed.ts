@@ -51,7 +51,9 @@ export function planFeed(patterns: string[], nats: NatsClient, queue?: string): 
   };
   const index = nats.streamIndex;
   for (const p of patterns) {
-    const stream = index.covering(p);
+    // A queue group is a core NATS feature: its members share the messages, which no
+    // stream consumer of the gateway's would do.
+    const stream = queue === undefined ? index.covering(p) : undefined;
     if (stream !== undefined) {
       add(stream, p);
       continue;
@@ -172,6 +174,10 @@ export class Feed {
     // stored message's subject (and a $JS.ACK reply): they are copies, never publishes, and
     // their subject is not what the client subscribed to.
     if (msg.reply?.startsWith("$JS.ACK.") || !subjectMatches(pattern, msg.subject)) return;
+    // Overlapping patterns (x.* and *.b) each get their own copy from the server: the first
+    // pattern that matches delivers it, the others stay silent. (In a queue group the server
+    // already picks one subscription of the group per message.)
+    if (this.queue === undefined && this.plan.core.length > 1 && this.plan.core.find((p) => subjectMatches(p, msg.subject)) !== pattern) return;
     // A stream this feed reads delivers the message itself, with its position: skip it here
     // while that very stream (same creation time) exists and this feed's consumer asks for
     // the subject; otherwise core NATS is all there is.

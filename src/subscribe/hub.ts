@@ -27,6 +27,7 @@ interface SharedFeed {
 export class SseHub {
   readonly #shared = new Map<string, SharedFeed>();
   readonly #open = new Set<Feed>();
+  #queueMembers = 0;
 
   constructor(
     private readonly nats: NatsClient,
@@ -91,7 +92,9 @@ export class SseHub {
 
   /** Attaches a sink to the shared feed for the set, opening it if needed. */
   async #attach(patterns: string[], queue: string | undefined, sink: FrameSink) {
-    const key = JSON.stringify([[...new Set(patterns)].sort(), queue ?? null]);
+    // Queue members are not fanned out in process: each has its own NATS queue subscription,
+    // so the server shares the messages between them as between any other members.
+    const key = queue === undefined ? JSON.stringify([...new Set(patterns)].sort()) : `queue:${++this.#queueMembers}`;
     let entry = this.#shared.get(key);
     if (!entry) {
       const feed = new Feed(this.nats, planFeed(patterns, this.nats, queue), { kind: "new" }, queue, this.now);

@@ -75,4 +75,34 @@ describe("subscribe - wildcards that partly overlap a stream", () => {
     await expect.poll(() => wide.envelopes().map((e) => e.subject).includes("payments.created"), { timeout: 5_000 }).toBe(true);
     await expect.poll(() => created.envelopes().map((e) => e.subject), { timeout: 5_000 }).toEqual(["payments.created"]);
   });
+
+  it("sse - overlapping core patterns deliver each message once", async () => {
+    const c = open("subject=x.*&subject=*.b");
+    await c.opened;
+    for (const subject of ["x.b", "x.a", "y.b", "x.b"]) f.nc.publish(subject, enc({ subject }));
+    await c.next(4);
+    await f.nc.flush();
+    expect(c.envelopes().map((e) => e.subject)).toEqual(["x.b", "x.a", "y.b", "x.b"]);
+  });
+
+  it("queue - members share the group's messages, on one gateway as across NATS; stream subjects too", async () => {
+    const a = open("subject=jobs.*&queue=workers");
+    const b = open("subject=jobs.*&queue=workers");
+    const s1 = open("subject=orders.q&queue=workers");
+    const s2 = open("subject=orders.q&queue=workers");
+    await Promise.all([a.opened, b.opened, s1.opened, s2.opened]);
+    for (let i = 0; i < 40; i++) f.nc.publish(`jobs.${i}`, enc({ i }));
+    for (let i = 0; i < 40; i++) await js().publish("orders.q", enc({ i }));
+    await expect.poll(() => a.envelopes().length + b.envelopes().length, { timeout: 5_000 }).toBe(40);
+    await expect.poll(() => s1.envelopes().length + s2.envelopes().length, { timeout: 5_000 }).toBe(40);
+    await f.nc.flush();
+    expect(a.envelopes().length + b.envelopes().length).toBe(40);
+    const all = [...a.envelopes(), ...b.envelopes()].map((e) => e.data.i).sort((x, y) => x - y);
+    expect(all).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // Random choice among two members: 40 messages all to one member is a 2^-39 chance.
+    expect(a.envelopes().length).toBeGreaterThan(0);
+    expect(b.envelopes().length).toBeGreaterThan(0);
+    expect(s1.envelopes().length).toBeGreaterThan(0);
+    expect(s2.envelopes().length).toBeGreaterThan(0);
+  });
 });

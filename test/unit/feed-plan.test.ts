@@ -53,5 +53,6 @@ describe("feed plan - which patterns read streams and which core NATS", () => {
 
   it("a queue group stays on core NATS alone: an ordered consumer cannot share work", () => {
     expect(planFeed([">"], nats, "workers")).toEqual({ core: [">"], streams: new Map(), partial: new Map() });
+    expect(planFeed(["transfer.>"], nats, "workers")).toEqual({ core: ["transfer.>"], streams: new Map(), partial: new Map() });
   });
 });
