@@ -45,10 +45,11 @@ const duration = z
 
 const port = z.number().int().min(0).max(65535);
 const subjectList = z.array(z.string().min(1)).min(1);
-const permissionSet = z.strictObject({
-  allow: z.array(z.string().min(1)).default([]),
-  deny: z.array(z.string().min(1)).default([]),
-});
+const ruleSet = (rule: z.ZodString) => z.strictObject({ allow: z.array(rule).default([]), deny: z.array(rule).default([]) });
+/** Publish rules: subject patterns (a stray space would otherwise make a deny that never matches). */
+export const publishRules = ruleSet(z.string().regex(/^\S+$/, "a subject pattern, without spaces"));
+/** Subscribe rules: subject patterns, or `"subject queue"` for joining a queue group, as in NATS. */
+export const subscribeRules = ruleSet(z.string().regex(/^\S+(\s+\S+)?$/, 'a subject pattern, or "subject queue" for a queue group'));
 
 const streamName = z
   .string()
@@ -112,8 +113,8 @@ const clientSchema = z.strictObject({
     .string()
     .min(1)
     .refine((t) => !t.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(t), "a hashed token is sha256:<64 hex digits>"),
-  publish: permissionSet.optional(),
-  subscribe: permissionSet.optional(),
+  publish: publishRules.optional(),
+  subscribe: subscribeRules.optional(),
   admin: z.boolean().default(false),
 });
 

@@ -11,6 +11,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import { z } from "zod";
 import type { Config } from "../config/load.js";
 import { ConfigError } from "../config/errors.js";
+import { publishRules, subscribeRules } from "../config/schema.js";
 import { UnauthorizedError } from "../errors.js";
 import { GATEWAY_INTERNAL, Permissions } from "./permissions.js";
 
@@ -21,9 +22,8 @@ export const PUBLIC_KEY_ALGORITHMS = ["RS256", "ES256", "EdDSA"];
 /** Allowed clock skew for exp/nbf, in seconds. */
 export const DEFAULT_CLOCK_TOLERANCE_S = 30;
 
-const rules = z.strictObject({ allow: z.array(z.string().min(1)).default([]), deny: z.array(z.string().min(1)).default([]) });
-/** The `natsgate` claim. */
-export const natsgateClaim = z.strictObject({ publish: rules.optional(), subscribe: rules.optional(), admin: z.boolean().default(false) });
+/** The `natsgate` claim: the same rules as a client in the config file. */
+export const natsgateClaim = z.strictObject({ publish: publishRules.optional(), subscribe: subscribeRules.optional(), admin: z.boolean().default(false) });
 
 /** A verified token's identity. */
 export interface VerifiedJwt {

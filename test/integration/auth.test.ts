@@ -48,6 +48,11 @@ describe("auth - tokens, permissions, audit", () => {
     const viaJwt = await (await f.gw.fetch("/v1/me", { headers: bearer(jwt) })).json();
     expect(viaJwt).toMatchObject({ name: "dash", kind: "jwt", admin: false, subscribe: { allow: ["deploy.>"], deny: ["deploy.secret"] } });
     expect(Math.abs(Date.parse(viaJwt.expiresAt) / 1000 - exp)).toBeLessThanOrEqual(1);
+    // A rule with a stray space would deny nothing: such a claim is refused.
+    const sloppy = await signToken(new TextEncoder().encode(SECRET), { issuer: "https://id.example", audience: "natsgate", claims: { natsgate: { publish: { allow: [">"], deny: ["secret.> x"] } } } });
+    const refused = await f.gw.fetch("/v1/me", { headers: bearer(sloppy) });
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).detail).toBe("invalid token: the natsgate claim is malformed");
     const none = await f.gw.fetch("/v1/me");
     expect(none.status).toBe(401);
     expect((await none.json()).detail).toBe("a bearer token is required");
