@@ -15,7 +15,7 @@ import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { StreamSlots, TokenBuckets } from "./security/rate-limit.js";
-import { WebhookService, webhookInternalSubjects } from "./webhooks/service.js";
+import { WebhookService, webhookInternalStreams, webhookInternalSubjects } from "./webhooks/service.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -79,7 +79,7 @@ export function createGateway(deps: AppDeps): Gateway {
     nats,
     registry,
     publisher: new Publisher(nats),
-    rules: { registry, strict: config.schemas.strict },
+    rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config) },
     clock,
     logger,
     auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),

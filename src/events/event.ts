@@ -14,6 +14,7 @@ import { isJsonMediaType, mediaType, parseJson } from "../http/body.js";
 import { assertBinaryMode, CLOUDEVENTS_JSON, fromStructured, isBinaryMode } from "./cloudevents.js";
 import {
   BadRequestError,
+  ForbiddenError,
   NoSchemaError,
   PayloadTooLargeError,
   SchemaViolationError,
@@ -43,6 +44,29 @@ export interface EventRules {
   registry: SchemaRegistry;
   /** Refuse subjects without a schema (`schemas.strict`). */
   strict: boolean;
+  /** The gateway's own streams (webhook registry with its secrets, journal): no stream may copy them. */
+  internalStreams?: readonly string[];
+}
+
+// Creating or updating a stream through the JetStream API, with or without a domain.
+const STREAM_CONFIG_API = /^\$JS\.(?:[^.]+\.)?API\.STREAM\.(?:CREATE|UPDATE)\.[^.]+$/;
+
+/**
+ * A client granted the JetStream API may manage streams, but not make one that
+ * mirrors or sources the gateway's own: that would copy webhook secrets to
+ * where its grants reach (403).
+ */
+function assertNoInternalCopy(rules: EventRules, subject: string, payload: Uint8Array): void {
+  if (!rules.internalStreams?.length || subject.charCodeAt(0) !== 36 || !STREAM_CONFIG_API.test(subject)) return;
+  let config: { mirror?: { name?: unknown }; sources?: { name?: unknown }[] };
+  try {
+    config = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    return; // not JSON: the server refuses it
+  }
+  const named = [config?.mirror?.name, ...(Array.isArray(config?.sources) ? config.sources.map((s) => s?.name) : [])];
+  const internal = named.find((n) => typeof n === "string" && rules.internalStreams!.includes(n));
+  if (internal !== undefined) throw new ForbiddenError(`a stream may not mirror or source the gateway's own stream ${internal}`, subject);
 }
 
 const encoder = new TextEncoder();
@@ -102,6 +126,7 @@ export function eventFromHttp(
     const ce = fromStructured(parseJson(body));
     checkData(rules, subject, ce.json, ce.contentType);
     const h = natsHeadersFromHttp([...headers, ...ce.attributes], ce.contentType);
+    assertNoInternalCopy(rules, subject, ce.payload);
     return { subject, payload: ce.payload, headers: h, expect };
   }
   if (type?.startsWith("application/cloudevents")) {
@@ -110,6 +135,7 @@ export function eventFromHttp(
   if (isBinaryMode(headers)) assertBinaryMode(headers);
   const json = isJsonMediaType(type) ? { value: parseJson(body) } : undefined;
   checkData(rules, subject, json, contentType);
+  assertNoInternalCopy(rules, subject, body);
   return { subject, payload: body, headers: natsHeadersFromHttp(headers, contentType), expect };
 }
 
@@ -137,6 +163,7 @@ export function eventFromItem(rules: EventRules, principal: Principal, item: unk
   validateEvent(rules, subject, data);
   const payload = encoder.encode(JSON.stringify(data));
   if (payload.byteLength > limit) throw new PayloadTooLargeError(limit);
+  assertNoInternalCopy(rules, subject, payload);
   const lookup = new Map(pairs.map(([k, v]) => [k.toLowerCase(), v]));
   const expect = parseExpectations((n) => lookup.get(n));
   return { subject, payload, headers: natsHeadersFromHttp(pairs, "application/json"), expect };

@@ -41,7 +41,10 @@ export function webhookInternalStreams(config: Config): string[] {
  * not read the registry through a direct get).
  */
 export function webhookInternalSubjects(config: Config): string[] {
-  const api = webhookInternalStreams(config).flatMap((s) => [`$JS.API.*.*.${s}`, `$JS.API.*.*.${s}.>`, `$JS.API.*.*.*.${s}`, `$JS.API.*.*.*.${s}.>`, `$JS.ACK.${s}.>`]);
+  // `$JS.API.…` and, in a JetStream domain, `$JS.<domain>.API.…`.
+  const api = webhookInternalStreams(config).flatMap((s) =>
+    ["$JS.API", "$JS.*.API"].flatMap((p) => [`${p}.*.*.${s}`, `${p}.*.*.${s}.>`, `${p}.*.*.*.${s}`, `${p}.*.*.*.${s}.>`]).concat(`$JS.ACK.${s}.>`),
+  );
   return [...GATEWAY_INTERNAL, `$KV.${config.webhooks.bucket}.>`, `$KV.${paceBucket(config)}.>`, ...api];
 }
 

@@ -17,7 +17,7 @@ describe("outbound webhooks - admin API", () => {
       auth: {
         mode: "required",
         clients: [
-          { name: "ops", token: ADMIN, admin: true, publish: { allow: [">"] } },
+          { name: "ops", token: ADMIN, admin: true, publish: { allow: [">", "$JS.API.>"] } },
           { name: "portal", token: PORTAL, publish: { allow: ["transfer.>"] } },
         ],
       },
@@ -175,6 +175,24 @@ describe("outbound webhooks - admin API", () => {
       expect((await res.json()).detail).toBe(`subjects ${subject} are the gateway's own streams (webhook registry, delivery journal), which no webhook may carry`);
     },
   );
+
+  it("admin - a JetStream API grant cannot reach the registry: no direct get, no mirror or source of it", async () => {
+    const request = (subject: string, body: unknown) => f.gw.fetch(`/v1/request/${subject}?timeout=2000`, { method: "POST", headers: auth(ADMIN), body: JSON.stringify(body) });
+    const direct = await request("$JS.API.DIRECT.GET.KV_natsgate_webhooks.$KV.natsgate_webhooks.from-config", {});
+    expect(direct.status).toBe(403);
+    for (const config of [
+      { name: "EVIL", mirror: { name: "KV_natsgate_webhooks" }, storage: "memory" },
+      { name: "EVIL", sources: [{ name: "ADMIN_OK" }, { name: "KV_natsgate_webhooks" }], storage: "memory" },
+    ]) {
+      const res = await request("$JS.API.STREAM.CREATE.EVIL", config);
+      expect(res.status).toBe(403);
+      expect((await res.json()).detail).toBe("a stream may not mirror or source the gateway's own stream KV_natsgate_webhooks");
+    }
+    const ok = await request("$JS.API.STREAM.CREATE.ADMIN_OK", { name: "ADMIN_OK", subjects: ["adminok.>"], storage: "memory" });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(await ok.text()).config.name).toBe("ADMIN_OK");
+    await expect(f.jsm.streams.info("EVIL")).rejects.toThrow();
+  });
 
   it("admin - query parameters are checked", async () => {
     expect((await call("GET", "/v1/dead-letters?limit=0")).status).toBe(400);
