@@ -79,7 +79,7 @@ export function createGateway(deps: AppDeps): Gateway {
     nats,
     registry,
     publisher: new Publisher(nats),
-    rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config) },
+    rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config) },
     clock,
     logger,
     auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),

@@ -23,7 +23,7 @@ import {
 } from "../errors.js";
 import { natsHeadersFromHttp } from "../nats/headers.js";
 import type { Principal } from "../security/auth.js";
-import { assertPublishSubject, isReservedSubject } from "../nats/subjects.js";
+import { assertPublishSubject, isReservedSubject, patternsOverlap } from "../nats/subjects.js";
 
 /** JetStream expectations from `Expect-Stream` / `Expect-Last-Sequence`. */
 export interface Expectations {
@@ -46,27 +46,60 @@ export interface EventRules {
   strict: boolean;
   /** The gateway's own streams (webhook registry with its secrets, journal): no stream may copy them. */
   internalStreams?: readonly string[];
+  /** The gateway's internal subjects: no stream may capture or republish to them. */
+  internalSubjects?: readonly string[];
 }
 
 // Creating or updating a stream through the JetStream API, with or without a domain.
 const STREAM_CONFIG_API = /^\$JS\.(?:[^.]+\.)?API\.STREAM\.(?:CREATE|UPDATE)\.[^.]+$/;
+// nats-server decodes with Go's encoding/json: field names match case-insensitively (with
+// Unicode folding, ſ for s) and a repeated field merges into the first. Only plain names
+// are let through, and the server is sent the object that was checked, re-serialised.
+const PLAIN_FIELD = /^[a-z0-9_]+$/;
+
+type Config = Record<string, unknown>;
+const objectOf = (v: unknown): Config | undefined => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Config) : undefined);
+
+function assertPlainFields(where: string, v: Config | undefined): void {
+  const odd = v && Object.keys(v).find((k) => !PLAIN_FIELD.test(k));
+  if (odd !== undefined) throw new BadRequestError(`stream config field ${JSON.stringify(odd)}${where} must be lower case (a-z, 0-9, _)`);
+}
 
 /**
  * A client granted the JetStream API may manage streams, but not make one that
- * mirrors or sources the gateway's own: that would copy webhook secrets to
- * where its grants reach (403).
+ * copies the gateway's own data: a mirror or source of its streams (the webhook
+ * registry holds secrets), or subjects or republish targets that reach its
+ * internal subjects (its reply inboxes carry registry reads). Returns the
+ * payload to send: for stream configs, the checked object re-serialised.
  */
-function assertNoInternalCopy(rules: EventRules, subject: string, payload: Uint8Array): void {
-  if (!rules.internalStreams?.length || subject.charCodeAt(0) !== 36 || !STREAM_CONFIG_API.test(subject)) return;
-  let config: { mirror?: { name?: unknown }; sources?: { name?: unknown }[] };
+function guardInternalCopy(rules: EventRules, subject: string, payload: Uint8Array): Uint8Array {
+  if (!rules.internalStreams?.length || subject.charCodeAt(0) !== 36 || !STREAM_CONFIG_API.test(subject)) return payload;
+  let config: Config | undefined;
   try {
-    config = JSON.parse(new TextDecoder().decode(payload));
+    config = objectOf(JSON.parse(new TextDecoder().decode(payload)));
   } catch {
-    return; // not JSON: the server refuses it
+    return payload; // not JSON: the server refuses it
   }
-  const named = [config?.mirror?.name, ...(Array.isArray(config?.sources) ? config.sources.map((s) => s?.name) : [])];
-  const internal = named.find((n) => typeof n === "string" && rules.internalStreams!.includes(n));
-  if (internal !== undefined) throw new ForbiddenError(`a stream may not mirror or source the gateway's own stream ${internal}`, subject);
+  if (!config) return payload;
+  const mirror = objectOf(config.mirror);
+  const sources = Array.isArray(config.sources) ? config.sources.map(objectOf) : [];
+  assertPlainFields("", config);
+  assertPlainFields(" in mirror", mirror);
+  sources.forEach((src, i) => assertPlainFields(` in sources[${i}]`, src));
+  const refuse = (why: string) => {
+    throw new ForbiddenError(`a stream may not ${why}`, subject);
+  };
+  for (const name of [mirror?.name, ...sources.map((src) => src?.name)]) {
+    if (typeof name === "string" && rules.internalStreams.includes(name)) refuse(`mirror or source the gateway's own stream ${name}`);
+  }
+  const reaches = (pattern: unknown) =>
+    typeof pattern === "string" && (rules.internalSubjects ?? []).some((i) => patternsOverlap(pattern.split("."), i.split(".")));
+  const republish = objectOf(config.republish);
+  const transform = objectOf(config.subject_transform);
+  const targets = [...(Array.isArray(config.subjects) ? config.subjects : []), republish?.dest, transform?.dest];
+  const hit = targets.find(reaches);
+  if (hit !== undefined) refuse(`capture or republish to ${hit}, which reaches the gateway's internal subjects`);
+  return encoder.encode(JSON.stringify(config));
 }
 
 const encoder = new TextEncoder();
@@ -126,8 +159,7 @@ export function eventFromHttp(
     const ce = fromStructured(parseJson(body));
     checkData(rules, subject, ce.json, ce.contentType);
     const h = natsHeadersFromHttp([...headers, ...ce.attributes], ce.contentType);
-    assertNoInternalCopy(rules, subject, ce.payload);
-    return { subject, payload: ce.payload, headers: h, expect };
+    return { subject, payload: guardInternalCopy(rules, subject, ce.payload), headers: h, expect };
   }
   if (type?.startsWith("application/cloudevents")) {
     throw new UnsupportedMediaTypeError(`${type} is not accepted here; send one event as application/cloudevents+json`);
@@ -135,8 +167,7 @@ export function eventFromHttp(
   if (isBinaryMode(headers)) assertBinaryMode(headers);
   const json = isJsonMediaType(type) ? { value: parseJson(body) } : undefined;
   checkData(rules, subject, json, contentType);
-  assertNoInternalCopy(rules, subject, body);
-  return { subject, payload: body, headers: natsHeadersFromHttp(headers, contentType), expect };
+  return { subject, payload: guardInternalCopy(rules, subject, body), headers: natsHeadersFromHttp(headers, contentType), expect };
 }
 
 function checkData(rules: EventRules, subject: string, json: { value: unknown } | undefined, contentType?: string) {
@@ -161,9 +192,8 @@ export function eventFromItem(rules: EventRules, principal: Principal, item: unk
   if (data === undefined) throw new BadRequestError("data is required (use null for an empty event)");
   const pairs = headerPairs(headers);
   validateEvent(rules, subject, data);
-  const payload = encoder.encode(JSON.stringify(data));
+  const payload = guardInternalCopy(rules, subject, encoder.encode(JSON.stringify(data)));
   if (payload.byteLength > limit) throw new PayloadTooLargeError(limit);
-  assertNoInternalCopy(rules, subject, payload);
   const lookup = new Map(pairs.map(([k, v]) => [k.toLowerCase(), v]));
   const expect = parseExpectations((n) => lookup.get(n));
   return { subject, payload, headers: natsHeadersFromHttp(pairs, "application/json"), expect };

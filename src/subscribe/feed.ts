@@ -50,7 +50,8 @@ export function planFeed(patterns: string[], nats: NatsClient, queue?: string): 
     plan.streams.set(stream, [...list.filter((q) => !patternCovered(q.split("."), [tokens])), p]);
   };
   const index = nats.streamIndex;
-  for (const p of patterns) {
+  // A repeated pattern would be a second subscription, and every message would arrive twice.
+  for (const p of new Set(patterns)) {
     // A queue group is a core NATS feature: its members share the messages, which no
     // stream consumer of the gateway's would do.
     const stream = queue === undefined ? index.covering(p) : undefined;

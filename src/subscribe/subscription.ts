@@ -5,7 +5,7 @@
  */
 import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
-import { ForbiddenError, subjectRefused } from "../errors.js";
+import { BadRequestError, ForbiddenError, subjectRefused } from "../errors.js";
 import type { Frame, FrameSink, StartSpec } from "./feed.js";
 import { claimStream, limitKey } from "../security/rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
@@ -27,7 +27,11 @@ export interface SubscriptionRequest {
  */
 export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void {
   const rules = req.principal.permissions.subscribe;
-  if (req.queue !== undefined) assertQueueName(req.queue);
+  if (req.queue !== undefined) {
+    assertQueueName(req.queue);
+    // Queue groups are core NATS: live only, nothing to resume from.
+    if (req.start.kind !== "new") throw new BadRequestError("a queue subscription is live only: it takes no deliver, since or Last-Event-ID");
+  }
   const deny = (subject: string, err: ForbiddenError) => {
     gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject });
     throw err;

@@ -76,13 +76,24 @@ describe("subscribe - wildcards that partly overlap a stream", () => {
     await expect.poll(() => created.envelopes().map((e) => e.subject), { timeout: 5_000 }).toEqual(["payments.created"]);
   });
 
-  it("sse - overlapping core patterns deliver each message once", async () => {
-    const c = open("subject=x.*&subject=*.b");
+  it("sse - overlapping or repeated core patterns deliver each message once", async () => {
+    const twice = open("subject=x.*&subject=x.*");
+    await twice.opened;
+    const c = open("subject=x.*&subject=*.b&subject=x.*");
     await c.opened;
     for (const subject of ["x.b", "x.a", "y.b", "x.b"]) f.nc.publish(subject, enc({ subject }));
     await c.next(4);
     await f.nc.flush();
     expect(c.envelopes().map((e) => e.subject)).toEqual(["x.b", "x.a", "y.b", "x.b"]);
+    expect(twice.envelopes().map((e) => e.subject)).toEqual(["x.b", "x.a", "x.b"]);
+  });
+
+  it("queue - a queue subscription is live only: deliver, since and Last-Event-ID are 400", async () => {
+    for (const query of ["deliver=all", "since=2026-01-01T00%3A00%3A00Z", "lastEventId=ORDERS%3A1"]) {
+      const res = await f.gw.fetch(`/v1/subscribe?subject=jobs.a&queue=w&${query}`);
+      expect(res.status).toBe(400);
+      expect((await res.json()).detail).toBe("a queue subscription is live only: it takes no deliver, since or Last-Event-ID");
+    }
   });
 
   it("queue - members share the group's messages, on one gateway as across NATS; stream subjects too", async () => {

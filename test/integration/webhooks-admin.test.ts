@@ -188,6 +188,35 @@ describe("outbound webhooks - admin API", () => {
       expect(res.status).toBe(403);
       expect((await res.json()).detail).toBe("a stream may not mirror or source the gateway's own stream KV_natsgate_webhooks");
     }
+    // nats-server reads field names case-insensitively (with Unicode folding): only plain names pass.
+    for (const [config, field] of [
+      [{ name: "EVIL", Mirror: { name: "KV_natsgate_webhooks" } }, "Mirror"],
+      [{ name: "EVIL", mirror: { Name: "KV_natsgate_webhooks" } }, "Name"],
+      [{ name: "EVIL", "\u017Fources": [{ name: "KV_natsgate_webhooks" }] }, "\u017Fources"],
+    ] as const) {
+      const res = await request("$JS.API.STREAM.CREATE.EVIL", config);
+      expect(res.status).toBe(400);
+      expect((await res.json()).detail).toContain(`stream config field ${JSON.stringify(field)}`);
+    }
+    // A repeated field: the server would merge it into the first; the gateway sends what it checked.
+    const dup = await f.gw.fetch("/v1/request/$JS.API.STREAM.CREATE.DUP?timeout=2000", {
+      method: "POST",
+      headers: auth(ADMIN),
+      body: '{"name":"DUP","storage":"memory","mirror":{"name":"KV_natsgate_webhooks"},"mirror":{"opt_start_seq":1}}',
+    });
+    expect(dup.status).toBe(200);
+    const made = await f.jsm.streams.info("DUP").catch(() => undefined);
+    expect(made?.config.mirror?.name).not.toBe("KV_natsgate_webhooks");
+    // Capturing or republishing to the gateway's reply inboxes (registry reads travel there).
+    for (const [config, target] of [
+      [{ name: "SPY", subjects: ["_INBOX.natsgate.>"] }, "_INBOX.natsgate.>"],
+      [{ name: "SPY", subjects: ["_INBOX.>"] }, "_INBOX.>"],
+      [{ name: "SPY", subjects: ["spy.>"], republish: { src: ">", dest: "_INBOX.natsgate.x" } }, "_INBOX.natsgate.x"],
+    ] as const) {
+      const res = await request("$JS.API.STREAM.CREATE.SPY", config);
+      expect(res.status).toBe(403);
+      expect((await res.json()).detail).toBe(`a stream may not capture or republish to ${target}, which reaches the gateway's internal subjects`);
+    }
     const ok = await request("$JS.API.STREAM.CREATE.ADMIN_OK", { name: "ADMIN_OK", subjects: ["adminok.>"], storage: "memory" });
     expect(ok.status).toBe(200);
     expect(JSON.parse(await ok.text()).config.name).toBe("ADMIN_OK");
