@@ -51,7 +51,10 @@ export class SubjectRules {
   readonly #general: string[] = [];
   /** Allows naming a reserved prefix literally, by that prefix: each opens only what it matches. */
   readonly #reserved = new Map<string, string[]>();
+  /** Denies that can match any subject. */
   readonly #deny: string[];
+  /** Denies under `$` or `_` prefixes (reserved and internal ones): only such subjects need them. */
+  readonly #denyPrefixed: string[];
   readonly #denyTokens: Tokens[];
   readonly #queueAllows: QueueRule[];
   readonly #queueDenies: QueueRule[];
@@ -72,8 +75,11 @@ export class SubjectRules {
     }
     this.#queueAllows = allow.queue;
     this.#queueDenies = deny.queue;
-    this.#deny = [...deny.plain, ...internal];
-    this.#denyTokens = this.#deny.map(split);
+    const all = [...deny.plain, ...internal];
+    const prefixed = (d: string) => d.charCodeAt(0) === 36 || d.charCodeAt(0) === 95;
+    this.#deny = all.filter((d) => !prefixed(d));
+    this.#denyPrefixed = all.filter(prefixed);
+    this.#denyTokens = all.map(split);
   }
 
   /** The allows that can grant subjects starting with `first` (a literal token or a wildcard). */
@@ -86,7 +92,9 @@ export class SubjectRules {
     let ok = this.#memo.get(subject);
     if (ok === undefined) {
       const first = subject.split(".", 1)[0];
-      ok = !this.#deny.some((d) => subjectMatches(d, subject)) && this.#allowsFor(first).some((a) => subjectMatches(a, subject));
+      const c = subject.charCodeAt(0);
+      const denies = c === 36 || c === 95 ? [this.#deny, this.#denyPrefixed] : [this.#deny];
+      ok = !denies.some((list) => list.some((d) => subjectMatches(d, subject))) && this.#allowsFor(first).some((a) => subjectMatches(a, subject));
       if (this.#memo.size >= MAX_MEMO) this.#memo = new Map();
       this.#memo.set(subject, ok);
     }
