@@ -103,6 +103,13 @@ export class MalformedJsonError extends BadRequestError {
   }
 }
 
+/** JSON nested deeper than `server.maxJsonDepth` (400): re-serialising it would overflow the stack. */
+export class JsonTooDeepError extends BadRequestError {
+  constructor(readonly maxDepth: number) {
+    super(`JSON nests deeper than ${maxDepth} levels (server.maxJsonDepth)`, { slug: "json-too-deep", title: "JSON too deep" });
+  }
+}
+
 /** Missing or invalid credentials (401). */
 export class UnauthorizedError extends GatewayError {
   readonly status = 401;

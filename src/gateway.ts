@@ -79,7 +79,7 @@ export function createGateway(deps: AppDeps): Gateway {
     nats,
     registry,
     publisher: new Publisher(nats),
-    rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config) },
+    rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config), maxJsonDepth: config.server.maxJsonDepth },
     clock,
     logger,
     auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
@@ -88,7 +88,7 @@ export function createGateway(deps: AppDeps): Gateway {
     // Like the request rate, stream caps apply only when rateLimit is configured: an anonymous
     // per-IP cap would otherwise limit every client behind one proxy together.
     streamSlots: config.rateLimit ? new StreamSlots(config.rateLimit.maxStreams) : undefined,
-    sse: new SseHub(nats, now),
+    sse: new SseHub(nats, now, logger),
     sessions: new Set(),
     wsSessions: new Set(),
     webhooks,

@@ -6,6 +6,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
+import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH } from "../http/body.js";
 import { subjectProblem } from "../nats/subjects.js";
 import { webhookSchema } from "./webhook.js";
 
@@ -166,6 +167,8 @@ export const configSchema = z.strictObject({
       port: port.default(DEFAULT_PORT),
       host: z.string().min(1).default(DEFAULT_HOST),
       maxBodyBytes: z.number().int().positive().optional(),
+      /** Deepest JSON nesting accepted (objects and arrays), so no event is too deep to re-serialise. */
+      maxJsonDepth: z.number().int().min(1).max(MAX_JSON_DEPTH).default(DEFAULT_MAX_JSON_DEPTH),
       maxBatchBytes: z.number().int().positive().default(DEFAULT_MAX_BATCH_BYTES),
       maxBatchItems: z.number().int().positive().default(DEFAULT_MAX_BATCH_ITEMS),
       shutdownTimeoutMs: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_TIMEOUT_MS),

@@ -4,6 +4,7 @@
  * by every client that receives it.
  */
 import type { MsgHdrs } from "@nats-io/nats-core";
+import { jsonDeeperThan, MAX_JSON_DEPTH } from "../http/body.js";
 import { httpHeaderRecord } from "../nats/headers.js";
 
 /** One message as it leaves the gateway. */
@@ -18,10 +19,16 @@ export interface Envelope {
 
 const decoder = new TextDecoder();
 
-/** The payload as JSON where it is JSON, else as text. */
+/**
+ * The payload as JSON where it is JSON, else as text. JSON nested deeper than
+ * the gateway ever re-serialises (another NATS client may publish anything) is
+ * passed on as its text too: rendering it would overflow the stack and stop the
+ * feed, the consumer or the connection delivering it.
+ */
 export function payloadValue(data: Uint8Array): unknown {
   const text = decoder.decode(data);
   if (text.length === 0) return "";
+  if (jsonDeeperThan(data, MAX_JSON_DEPTH)) return text;
   try {
     return JSON.parse(text);
   } catch {

@@ -10,7 +10,7 @@
  */
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { SchemaRegistry } from "./registry.js";
-import { isJsonMediaType, mediaType, parseJson } from "../http/body.js";
+import { DEFAULT_MAX_JSON_DEPTH, isJsonMediaType, mediaType, parseJson } from "../http/body.js";
 import { assertBinaryMode, CLOUDEVENTS_JSON, fromStructured, isBinaryMode } from "./cloudevents.js";
 import {
   BadRequestError,
@@ -48,6 +48,8 @@ export interface EventRules {
   internalStreams?: readonly string[];
   /** The gateway's internal subjects: no stream may capture or republish to them. */
   internalSubjects?: readonly string[];
+  /** Deepest JSON accepted (`server.maxJsonDepth`; default DEFAULT_MAX_JSON_DEPTH). */
+  maxJsonDepth?: number;
 }
 
 // Creating or updating a stream through the JetStream API, with or without a domain.
@@ -156,7 +158,8 @@ export function eventFromHttp(
   const expect = parseExpectations((n) => headers.get(n));
 
   if (type === CLOUDEVENTS_JSON) {
-    const ce = fromStructured(parseJson(body));
+    // The CloudEvent object wraps the data: one level more.
+    const ce = fromStructured(parseJson(body, (rules.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH) + 1));
     checkData(rules, subject, ce.json, ce.contentType);
     const h = natsHeadersFromHttp([...headers, ...ce.attributes], ce.contentType);
     return { subject, payload: guardInternalCopy(rules, subject, ce.payload), headers: h, expect };
@@ -165,7 +168,7 @@ export function eventFromHttp(
     throw new UnsupportedMediaTypeError(`${type} is not accepted here; send one event as application/cloudevents+json`);
   }
   if (isBinaryMode(headers)) assertBinaryMode(headers);
-  const json = isJsonMediaType(type) ? { value: parseJson(body) } : undefined;
+  const json = isJsonMediaType(type) ? { value: parseJson(body, rules.maxJsonDepth) } : undefined;
   checkData(rules, subject, json, contentType);
   return { subject, payload: guardInternalCopy(rules, subject, body), headers: natsHeadersFromHttp(headers, contentType), expect };
 }

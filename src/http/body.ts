@@ -3,7 +3,7 @@
  * limit is refused before a byte is read; a chunked body is counted as it
  * streams and abandoned as soon as it passes the limit.
  */
-import { MalformedJsonError, PayloadTooLargeError } from "../errors.js";
+import { JsonTooDeepError, MalformedJsonError, PayloadTooLargeError } from "../errors.js";
 
 /** Reads the whole body of `req`, or throws `PayloadTooLargeError`. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
@@ -46,8 +46,50 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return utf8.decode(bytes);
 }
 
-/** Parses a JSON body (strict UTF-8); 400 `MalformedJsonError` otherwise. */
-export function parseJson(bytes: Uint8Array): unknown {
+/** Deepest JSON nesting accepted by default (`server.maxJsonDepth`), in levels of objects and arrays. */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
+/**
+ * Deepest nesting the gateway ever re-serialises: JSON.stringify overflows the
+ * stack somewhere past 2,000 levels, so this is the bound for the setting and
+ * for rendering payloads that other NATS clients published.
+ */
+export const MAX_JSON_DEPTH = 1_000;
+
+/**
+ * True when JSON text (UTF-8 bytes or a string) nests objects and arrays deeper
+ * than `max`. One pass over the text, no parsing: brackets inside strings do not
+ * count (in UTF-8, multi-byte characters never contain these ASCII bytes).
+ */
+export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean {
+  const at = typeof text === "string" ? (i: number) => text.charCodeAt(i) : (i: number) => text[i]!;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Parses JSON text no deeper than `maxDepth`; 400 `JsonTooDeepError` or `MalformedJsonError` otherwise. */
+export function parseJsonText(text: string, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): unknown {
+  if (jsonDeeperThan(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new MalformedJsonError(err);
+  }
+}
+
+/** Parses a JSON body (strict UTF-8, no deeper than `maxDepth`); 400 otherwise. */
+export function parseJson(bytes: Uint8Array, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): unknown {
+  if (jsonDeeperThan(bytes, maxDepth)) throw new JsonTooDeepError(maxDepth);
   try {
     return JSON.parse(decodeUtf8(bytes));
   } catch (err) {

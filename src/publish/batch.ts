@@ -3,7 +3,7 @@
  * are prepared and published independently (one bad item fails alone), with
  * JetStream acks pipelined up to a window, and results reported in order.
  */
-import { decodeUtf8, mediaType } from "../http/body.js";
+import { decodeUtf8, DEFAULT_MAX_JSON_DEPTH, mediaType, parseJsonText } from "../http/body.js";
 import {
   BadRequestError,
   GatewayError,
@@ -30,7 +30,7 @@ export type BatchItemResult = { index: number; status: number } & (PublishResult
 export type ParsedItem = { value: unknown } | { error: GatewayError };
 
 /** Splits a batch body into items. Malformed NDJSON lines become failed items. */
-export function parseBatch(body: Uint8Array, contentType: string | undefined, maxItems: number): ParsedItem[] {
+export function parseBatch(body: Uint8Array, contentType: string | undefined, maxItems: number, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): ParsedItem[] {
   const type = mediaType(contentType);
   let text: string;
   try {
@@ -40,12 +40,8 @@ export function parseBatch(body: Uint8Array, contentType: string | undefined, ma
   }
   let items: ParsedItem[];
   if (type === "application/json") {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new MalformedJsonError(err);
-    }
+    // The array and each item object wrap an event's data: two levels more.
+    const doc = parseJsonText(text, maxDepth + 2);
     if (!Array.isArray(doc)) throw new BadRequestError("a JSON batch must be an array of {subject, data, headers?}");
     items = doc.map((value) => ({ value }));
   } else if (type !== undefined && NDJSON_TYPES.has(type)) {
@@ -53,9 +49,9 @@ export function parseBatch(body: Uint8Array, contentType: string | undefined, ma
     for (const line of text.split("\n")) {
       if (line.trim() === "") continue;
       try {
-        items.push({ value: JSON.parse(line) });
+        items.push({ value: parseJsonText(line, maxDepth + 1) });
       } catch (err) {
-        items.push({ error: new MalformedJsonError(err) });
+        items.push({ error: err instanceof GatewayError ? err : new MalformedJsonError(err) });
       }
     }
   } else {

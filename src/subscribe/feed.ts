@@ -108,6 +108,8 @@ export class Feed {
    * stream unfiltered for several patterns): a replay learns it has passed a position.
    */
   onSkip: ((stream: string, seq: number, pending: number | undefined) => void) | undefined;
+  /** Told of a message that could not be handled (skipped, the feed goes on). */
+  onError: ((subject: string, err: unknown) => void) | undefined;
   readonly #positions: Positions = new Map();
   readonly #subs: Subscription[] = [];
   readonly #consumers: { stream: string; messages: ConsumerMessages; consumer: Consumer }[] = [];
@@ -125,7 +127,7 @@ export class Feed {
   async open(): Promise<void> {
     const nc = this.nats.connection();
     for (const pattern of this.plan.core) {
-      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#core(pattern, msg)) }));
+      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#guard(msg.subject, () => this.#core(pattern, msg))) }));
     }
     for (const [stream, patterns] of this.plan.streams) await this.#openStream(nc, stream, patterns);
     // The subscriptions must be registered on the server before the client is told it is subscribed.
@@ -165,7 +167,7 @@ export class Feed {
     if (this.#stopped) return;
     const consumer = await js.consumers.get(stream, opts);
     const match = serverFilters ? undefined : patterns;
-    const messages = await consumer.consume({ callback: (m) => this.#stream(stream, m, match) });
+    const messages = await consumer.consume({ callback: (m) => this.#guard(m.subject, () => this.#stream(stream, m, match)) });
     this.#consumers.push({ stream, messages, consumer });
     if (this.#stopped) Feed.#release(messages, consumer);
   }
@@ -224,6 +226,19 @@ export class Feed {
       Feed.#release(messages, consumer);
     }
     return true;
+  }
+
+  /**
+   * Runs one message's work inside nats.js's callback: nothing may throw into its
+   * reader loop (that would stall the connection or end the consumer), so a
+   * message that cannot be handled is reported and skipped.
+   */
+  #guard(subject: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.onError?.(subject, err);
+    }
   }
 
   /** A copy of the position reached in each stream. */

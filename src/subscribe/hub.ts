@@ -6,7 +6,8 @@
  * (catch-up.ts), so steady state is one consumer per subject set.
  */
 import { CatchUp } from "./catch-up.js";
-import { Feed, planFeed, type Frame, type FrameSink, type StartSpec } from "./feed.js";
+import { Feed, planFeed, type FeedPlan, type Frame, type FrameSink, type StartSpec } from "./feed.js";
+import { silentLogger, type Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError } from "../nats/errors.js";
 
@@ -32,7 +33,15 @@ export class SseHub {
   constructor(
     private readonly nats: NatsClient,
     private readonly now: () => number,
+    private readonly logger: Logger = silentLogger,
   ) {}
+
+  /** Opens a feed that reports, rather than throws, a message it cannot handle. */
+  #feed(plan: FeedPlan, start: StartSpec, queue: string | undefined): Feed {
+    const feed = new Feed(this.nats, plan, start, queue, this.now);
+    feed.onError = (subject, err) => this.logger.warn("message skipped: it could not be delivered", { subject, err: String(err) });
+    return feed;
+  }
 
   /** Feeds currently open (shared ones and replays). */
   get feeds(): number {
@@ -64,7 +73,7 @@ export class SseHub {
       handoff.caughtUp("");
       return live.leave;
     }
-    const replay = new Feed(this.nats, { core: [], streams, partial: live.feed.plan.partial }, start, undefined, this.now);
+    const replay = this.#feed({ core: [], streams, partial: live.feed.plan.partial }, start, undefined);
     replay.sinks.add(handoff.replay);
     replay.onSkip = handoff.skipped;
     this.#open.add(replay);
@@ -97,7 +106,7 @@ export class SseHub {
     const key = queue === undefined ? JSON.stringify([...new Set(patterns)].sort()) : `queue:${++this.#queueMembers}`;
     let entry = this.#shared.get(key);
     if (!entry) {
-      const feed = new Feed(this.nats, planFeed(patterns, this.nats, queue), { kind: "new" }, queue, this.now);
+      const feed = this.#feed(planFeed(patterns, this.nats, queue), { kind: "new" }, queue);
       entry = { feed, opened: feed.open() };
       this.#open.add(feed);
       this.#shared.set(key, entry);

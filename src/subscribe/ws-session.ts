@@ -16,6 +16,7 @@ import { httpHeaderRecord } from "../nats/headers.js";
 import { publishStatus, requestTimeout } from "../publish/publisher.js";
 import { chargeRequest, limitKey } from "../security/rate-limit.js";
 import { payloadValue } from "../events/envelope.js";
+import { parseJsonText } from "../http/body.js";
 import { assertMaySubscribe, filtered } from "./subscription.js";
 
 /** WebSocket close codes the gateway uses. */
@@ -104,7 +105,8 @@ export class WsSession {
     let frame: Incoming;
     try {
       if (text === null) throw new BadRequestError("frames are JSON text, not binary");
-      const parsed: unknown = JSON.parse(text);
+      // The frame object wraps a pub's data: one level more.
+      const parsed: unknown = parseJsonText(text, this.gw.config.server.maxJsonDepth + 1);
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new BadRequestError("a frame is a JSON object with an op");
       frame = parsed as Incoming;
     } catch (err) {
