@@ -9,6 +9,7 @@ import { parseJson, readBody } from "../src/http/body.js";
 import { adminRequired, BadRequestError } from "../src/errors.js";
 import { auditTrail, authenticate } from "../src/security/middleware.js";
 import { MAX_LIST_LIMIT, WebhookAdmin } from "../src/webhooks/admin.js";
+import { WEBHOOK_ID } from "../src/config/webhook.js";
 
 /** Largest webhook definition accepted: 64 KiB. */
 const MAX_DEFINITION_BYTES = 64 * 1024;
@@ -23,6 +24,13 @@ function intParam(c: Context<AppEnv>, name: string, fallback: number, min: numbe
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max) throw new BadRequestError(`${name} must be an integer from ${min} to ${max}`);
   return n;
+}
+
+/** The `{id}` of a webhook path; 400 when it is not a webhook id (it would name consumers and keys). */
+function webhookId(c: Context<AppEnv>): string {
+  const id = c.req.param("id") ?? "";
+  if (!WEBHOOK_ID.test(id)) throw new BadRequestError("a webhook id is 1 to 64 letters, digits, '-' and '_'");
+  return id;
 }
 
 /** Webhook and dead-letter routes. */
@@ -44,21 +52,21 @@ export function webhookRoutes(gw: Gateway): Hono<AppEnv> {
     c.header("location", `/v1/webhooks/${hook.id}`);
     return c.json(hook, 201);
   });
-  app.get("/v1/webhooks/:id", (c) => c.json(admin.get(c.req.param("id"))));
+  app.get("/v1/webhooks/:id", (c) => c.json(admin.get(webhookId(c))));
   app.put("/v1/webhooks/:id", async (c) => {
-    const { created, webhook } = await admin.replace(c.req.param("id"), await jsonBody(c));
+    const { created, webhook } = await admin.replace(webhookId(c), await jsonBody(c));
     if (created) c.header("location", `/v1/webhooks/${webhook.id}`);
     return c.json(webhook, created ? 201 : 200);
   });
   app.delete("/v1/webhooks/:id", async (c) => {
-    await admin.delete(c.req.param("id"));
+    await admin.delete(webhookId(c));
     return c.body(null, 204);
   });
   app.get("/v1/webhooks/:id/deliveries", async (c) =>
-    c.json({ deliveries: await admin.deliveries(c.req.param("id"), intParam(c, "limit", 50, 1, MAX_LIST_LIMIT)) }),
+    c.json({ deliveries: await admin.deliveries(webhookId(c), intParam(c, "limit", 50, 1, MAX_LIST_LIMIT)) }),
   );
-  app.post("/v1/webhooks/:id/test", async (c) => c.json(await admin.test(c.req.param("id"))));
-  app.post("/v1/webhooks/:id/replay", async (c) => c.json(await admin.replay(c.req.param("id"), await jsonBody(c)), 202));
+  app.post("/v1/webhooks/:id/test", async (c) => c.json(await admin.test(webhookId(c))));
+  app.post("/v1/webhooks/:id/replay", async (c) => c.json(await admin.replay(webhookId(c), await jsonBody(c)), 202));
 
   app.get("/v1/dead-letters", async (c) => {
     const after = intParam(c, "after", 0, 0, Number.MAX_SAFE_INTEGER);

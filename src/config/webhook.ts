@@ -6,6 +6,8 @@
 import { z } from "zod";
 import { subjectProblem } from "../nats/subjects.js";
 
+/** A webhook id: it names durable consumers and KV keys, so 1 to 64 letters, digits, '-' and '_'. */
+export const WEBHOOK_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** Time allowed for one delivery attempt, connect to last response byte: 15 s. */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
 /** Longest timeout a webhook may ask for: 60 s. */
@@ -54,12 +56,13 @@ export const webhookSchema = z
   .strictObject({
     id: z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, "use 1 to 64 letters, digits, '-' and '_'")
+      .regex(WEBHOOK_ID, "use 1 to 64 letters, digits, '-' and '_'")
       .optional(),
     subjects: z.array(subjectPattern).min(1).max(16),
     url: z
       .url({ protocol: /^https?$/, error: "an http:// or https:// URL" })
-      .refine((u) => !new URL(u).username && !new URL(u).password, "credentials in the URL would be logged; use headers"),
+      .refine((u) => URL.canParse(u), "an http:// or https:// URL")
+      .refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), "credentials in the URL would be logged; use headers"),
     format: z.enum(["json", "slack", "cloudevents"]).default("json"),
     /** One secret, or two while rotating (each signs; receivers accept either). */
     secret: z.union([secret, z.array(secret).min(1).max(2)]).optional(),

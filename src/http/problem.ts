@@ -30,8 +30,15 @@ export function subjectParam(c: Context, prefix: string): string {
   const start = url.indexOf("/", url.indexOf("://") + 3);
   const query = url.indexOf("?", start);
   const path = url.slice(start, query === -1 ? undefined : query);
-  if (!path.startsWith(prefix)) return c.req.param("subject") ?? "";
-  const raw = path.slice(prefix.length);
+  // The subject starts after as many slashes as the prefix has, however the prefix itself was
+  // spelled (`/v1/%70ublish/` routes here too, and must meet the same strict decoding).
+  let cut = 0;
+  for (let slashes = prefix.split("/").length - 1; slashes > 0; slashes--) {
+    const next = path.indexOf("/", cut);
+    if (next === -1) return "";
+    cut = next + 1;
+  }
+  const raw = path.slice(cut);
   if (!raw.includes("%")) return raw;
   try {
     return decodeURIComponent(raw);

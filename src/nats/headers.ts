@@ -11,6 +11,7 @@
  *   ce-<attr>                 ce-<attr>      (CloudEvents binary mode)
  */
 import { canonicalMIMEHeaderKey, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { BadRequestError } from "../errors.js";
 
 /** Prefix of HTTP headers that carry arbitrary NATS headers. */
 export const NATS_HEADER_PREFIX = "natsh-";
@@ -31,7 +32,13 @@ export function natsHeaderName(name: string): string | undefined {
   if (lower === "content-type") return "Content-Type";
   if (lower.startsWith("ce-") && lower.length > 3) return lower;
   if (lower.startsWith(NATS_HEADER_PREFIX) && lower.length > NATS_HEADER_PREFIX.length) {
-    return canonicalMIMEHeaderKey(lower.slice(NATS_HEADER_PREFIX.length));
+    const target = canonicalMIMEHeaderKey(lower.slice(NATS_HEADER_PREFIX.length));
+    // Nats-* headers steer NATS and JetStream (rollups, expectations, TTLs, de-duplication):
+    // only the gateway sets them, from Idempotency-Key, Expect-Stream and Expect-Last-Sequence.
+    if (target.toLowerCase().startsWith("nats-")) {
+      throw new BadRequestError(`header ${name} would set the NATS control header ${target}; use Idempotency-Key, Expect-Stream or Expect-Last-Sequence`);
+    }
+    return target;
   }
   return undefined;
 }

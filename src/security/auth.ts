@@ -54,7 +54,13 @@ export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | 
   if (cookie) {
     for (const part of cookie.split(";")) {
       const [k, ...v] = part.trim().split("=");
-      if (k === "natsgate_token") return decodeURIComponent(v.join("="));
+      if (k === "natsgate_token") {
+        try {
+          return decodeURIComponent(v.join("="));
+        } catch {
+          throw new UnauthorizedError("malformed bearer token");
+        }
+      }
     }
   }
   return undefined;

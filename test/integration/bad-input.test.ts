@@ -1,0 +1,57 @@
+/**
+ * Bad input answers 4xx with a problem, never 5xx (issue 11, item 7): a cookie
+ * that is not percent-encoding, JetStream control headers from clients, a
+ * webhook URL that does not parse, webhook ids outside the grammar, and a
+ * percent-encoded route prefix that used to skip the strict subject decoding.
+ */
+import { describe, expect, it } from "vitest";
+import { useGateway } from "../support/fixture.js";
+
+describe("bad input - 4xx, never 5xx", () => {
+  const f = useGateway({ jetstream: { streams: [{ name: "S", subjects: ["s.>"] }] } });
+  const problem = async (res: Response, status: number, detail: string) => {
+    expect(res.status).toBe(status);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect((await res.json()).detail).toBe(detail);
+  };
+  const publish = (headers: Record<string, string>) => f.gw.fetch("/v1/publish/s.x", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
+
+  it("a natsgate_token cookie that is not valid percent-encoding is 401", async () => {
+    await problem(await f.gw.fetch("/v1/subscribe?subject=a", { headers: { cookie: "natsgate_token=%zz" } }), 401, "malformed bearer token");
+  });
+
+  it.each(["Nats-Rollup", "Nats-Expected-Last-Sequence", "Nats-Msg-Id", "Nats-TTL", "nats-expected-stream"])("NatsH-%s from a client is 400: only the gateway sets NATS control headers", async (name) => {
+    const res = await publish({ [`NatsH-${name}`]: "x" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).detail).toMatch(/^header natsh-nats-[a-z-]+ would set the NATS control header Nats-[A-Za-z-]+; use Idempotency-Key, Expect-Stream or Expect-Last-Sequence$/);
+    const batch = await f.gw.fetch("/v1/publish", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([{ subject: "s.b", data: {}, headers: { [`NatsH-${name}`]: "x" } }]) });
+    expect((await batch.json()).results[0].status).toBe(400);
+  });
+
+  it("a webhook URL that does not parse is 400", async () => {
+    const res = await f.gw.fetch("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ subjects: ["s.a"], url: "http://x y/" }) });
+    expect(res.status).toBe(400);
+  });
+
+  it.each([
+    ["PUT", "x=y"],
+    ["PUT", "a".repeat(80)],
+    ["DELETE", "x=y"],
+    ["GET", "%20"],
+    ["POST", "x.y/test"],
+  ])("%s /v1/webhooks/%s (outside the id grammar) is 400", async (method, id) => {
+    const body = method === "PUT" ? JSON.stringify({ subjects: ["s.b"], url: "https://example.com/" }) : undefined;
+    const res = await f.gw.fetch(`/v1/webhooks/${id}`, { method, headers: { "content-type": "application/json" }, body });
+    await problem(res, 400, "a webhook id is 1 to 64 letters, digits, '-' and '_'");
+  });
+
+  it("a percent-encoded route prefix meets the same strict subject decoding", async () => {
+    await problem(
+      await f.gw.fetch("/v1/%70ublish/a%zz", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+      400,
+      'subject "a%zz" is invalid: it contains a percent sign that is not a valid %XX escape',
+    );
+    const ok = await f.gw.fetch("/v1/%70ublish/s.%78", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(await ok.json()).toMatchObject({ subject: "s.x", stream: "S" });
+  });
+});
