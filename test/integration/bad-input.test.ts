@@ -4,8 +4,10 @@
  * webhook URL that does not parse, webhook ids outside the grammar, and a
  * percent-encoded route prefix that used to skip the strict subject decoding.
  */
+import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { useGateway } from "../support/fixture.js";
+import { wsClient } from "../support/ws.js";
 
 describe("bad input - 4xx, never 5xx", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "S", subjects: ["s.>"] }] } });
@@ -53,5 +55,43 @@ describe("bad input - 4xx, never 5xx", () => {
     );
     const ok = await f.gw.fetch("/v1/%70ublish/s.%78", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(await ok.json()).toMatchObject({ subject: "s.x", stream: "S" });
+  });
+});
+
+/** A raw HTTP GET with the given headers (fetch cannot send Upgrade); resolves with the status. */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers });
+    req.on("response", (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    // A refused handshake may answer with a bare status line and close.
+    req.on("upgrade", (res, socket) => (socket.destroy(), resolve({ status: res.statusCode!, body: "" })));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("bad input - WebSocket upgrades (issue 11, item 5)", () => {
+  const f = useGateway({ rateLimit: { perSecond: 1000, burst: 1000, maxStreams: 2 } });
+
+  it("Upgrade: websocket without Connection: upgrade is 400 with a problem, not an empty 500", async () => {
+    const res = await rawGet(`${f.gw.url}/v1/ws`, { upgrade: "websocket" });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).detail).toBe("GET /v1/ws is a WebSocket: send Upgrade: websocket and Connection: upgrade");
+  });
+
+  it("failed handshakes give their stream slot back: with maxStreams 2, a third socket still opens", async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await rawGet(`${f.gw.url}/v1/ws`, { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "99", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" });
+      expect(res.status).toBe(400);
+    }
+    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("127.0.0.1")).toBe(0);
+    const ws = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`);
+    ws.send({ op: "ping" });
+    expect(await ws.next()).toEqual({ op: "pong" });
+    ws.close();
   });
 });
