@@ -38,29 +38,66 @@ export function parseBatch(body: Uint8Array, contentType: string | undefined, ma
   } catch (err) {
     throw new MalformedJsonError(err);
   }
+  const tooMany = () => new BadRequestError(`a batch holds at most ${maxItems} items; this one has more`);
   let items: ParsedItem[];
+  // Items are counted before any is parsed: a body of millions of tiny items ([{},{},…])
+  // would otherwise become millions of objects (gigabytes, seconds of blocked event loop).
   if (type === "application/json") {
+    if (arrayItemsExceed(text, maxItems)) throw tooMany();
     // The array and each item object wrap an event's data: two levels more.
     const doc = parseJsonText(text, maxDepth + 2);
     if (!Array.isArray(doc)) throw new BadRequestError("a JSON batch must be an array of {subject, data, headers?}");
     items = doc.map((value) => ({ value }));
   } else if (type !== undefined && NDJSON_TYPES.has(type)) {
-    items = [];
-    for (const line of text.split("\n")) {
-      if (line.trim() === "") continue;
+    const lines = nonBlankLines(text, maxItems);
+    if (lines === undefined) throw tooMany();
+    items = lines.map((line) => {
       try {
-        items.push({ value: parseJsonText(line, maxDepth + 1) });
+        return { value: parseJsonText(line, maxDepth + 1) };
       } catch (err) {
-        items.push({ error: err instanceof GatewayError ? err : new MalformedJsonError(err) });
+        return { error: err instanceof GatewayError ? err : new MalformedJsonError(err) };
       }
-    }
+    });
   } else {
     throw new UnsupportedMediaTypeError(
       `a batch is application/x-ndjson or application/json (an array), not ${type ?? "without a content type"}`,
     );
   }
-  if (items.length > maxItems) throw new BadRequestError(`a batch holds at most ${maxItems} items; this one has ${items.length}`);
   return items;
+}
+
+/** True when a JSON array document has more than `max` top-level elements (one pass, nothing parsed). */
+export function arrayItemsExceed(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  let commas = 0; // a non-empty array has one element more than it has top-level commas
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) depth++;
+    else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x2c && depth === 1 && ++commas >= max) return true;
+  }
+  return false;
+}
+
+/** The non-blank lines of an NDJSON body, or undefined as soon as there are more than `max`. */
+function nonBlankLines(text: string, max: number): string[] | undefined {
+  const lines: string[] = [];
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf("\n", start);
+    if (end === -1) end = text.length;
+    const line = text.slice(start, end);
+    if (line.trim() !== "") {
+      if (lines.length === max) return undefined;
+      lines.push(line);
+    }
+    start = end + 1;
+  }
+  return lines;
 }
 
 function failure(index: number, err: unknown): BatchItemResult {

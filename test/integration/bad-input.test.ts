@@ -95,3 +95,23 @@ describe("bad input - WebSocket upgrades (issue 11, item 5)", () => {
     ws.close();
   });
 });
+
+describe("batches - items are counted before any is parsed (issue 11, item 3)", () => {
+  const f = useGateway({ server: { maxBatchItems: 3 } });
+  const batch = (type: string, body: string) => f.gw.fetch("/v1/publish", { method: "POST", headers: { "content-type": type }, body });
+  const item = (i: number) => JSON.stringify({ subject: `b.${i}`, data: { i } });
+
+  it("a JSON array or NDJSON body over maxBatchItems is 400; at the limit it is published", async () => {
+    expect((await batch("application/json", `[${[1, 2, 3].map(item).join(",")}]`)).status).toBe(200);
+    expect((await batch("application/x-ndjson", [1, 2, 3].map(item).join("\n") + "\n\n")).status).toBe(200);
+    for (const [type, body] of [
+      ["application/json", `[${[1, 2, 3, 4].map(item).join(",")}]`],
+      ["application/x-ndjson", [1, 2, 3, 4].map(item).join("\n")],
+      ["application/json", "[" + "{},".repeat(1_000_000) + "{}]"],
+    ] as const) {
+      const res = await batch(type, body);
+      expect(res.status).toBe(400);
+      expect((await res.json()).detail).toBe("a batch holds at most 3 items; this one has more");
+    }
+  });
+});
