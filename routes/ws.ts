@@ -32,8 +32,10 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
       let session: WsSession | undefined;
       // A handshake that fails after this point never opens a session: its socket closing
       // gives the slot back (once a session is open, the session owns it).
-      const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-      incoming?.socket.once("close", () => session === undefined && release());
+      const socket = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket;
+      // (The client may already be gone: authentication can wait on a JWKS fetch.)
+      if (socket?.destroyed) release();
+      else socket?.once("close", () => session === undefined && release());
       return {
         onOpen(_evt, ws) {
           const s = new WsSession(gw, ws.raw as WebSocket, principal, remote, () => {

@@ -10,11 +10,12 @@
  */
 import type { MsgHdrs } from "@nats-io/nats-core";
 import { SchemaRegistry } from "./registry.js";
-import { DEFAULT_MAX_JSON_DEPTH, isJsonMediaType, mediaType, parseJson } from "../http/body.js";
+import { DEFAULT_MAX_JSON_DEPTH, isJsonMediaType, jsonDeeperThan, mediaType, parseJson } from "../http/body.js";
 import { assertBinaryMode, CLOUDEVENTS_JSON, fromStructured, isBinaryMode } from "./cloudevents.js";
 import {
   BadRequestError,
   ForbiddenError,
+  JsonTooDeepError,
   NoSchemaError,
   PayloadTooLargeError,
   SchemaViolationError,
@@ -77,6 +78,8 @@ function assertPlainFields(where: string, v: Config | undefined): void {
 function guardInternalCopy(rules: EventRules, subject: string, payload: Uint8Array): Uint8Array {
   if (!rules.internalStreams?.length || subject.charCodeAt(0) !== 36 || !STREAM_CONFIG_API.test(subject)) return payload;
   let config: Config | undefined;
+  // Whatever its content type, this body is re-serialised below: hold it to the depth limit.
+  if (jsonDeeperThan(payload, rules.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH)) throw new JsonTooDeepError(rules.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH);
   try {
     config = objectOf(JSON.parse(new TextDecoder().decode(payload)));
   } catch {
@@ -159,7 +162,7 @@ export function eventFromHttp(
 
   if (type === CLOUDEVENTS_JSON) {
     // The CloudEvent object wraps the data: one level more.
-    const ce = fromStructured(parseJson(body, (rules.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH) + 1));
+    const ce = fromStructured(parseJson(body, rules.maxJsonDepth, 1));
     checkData(rules, subject, ce.json, ce.contentType);
     const h = natsHeadersFromHttp([...headers, ...ce.attributes], ce.contentType);
     return { subject, payload: guardInternalCopy(rules, subject, ce.payload), headers: h, expect };

@@ -77,9 +77,13 @@ export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean 
   return false;
 }
 
-/** Parses JSON text no deeper than `maxDepth`; 400 `JsonTooDeepError` or `MalformedJsonError` otherwise. */
-export function parseJsonText(text: string, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): unknown {
-  if (jsonDeeperThan(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+/**
+ * Parses JSON text whose data nests no deeper than `maxDepth` inside `wrappers`
+ * levels of envelope (a batch array and item, a frame, a CloudEvent); 400
+ * `JsonTooDeepError` (naming `maxDepth`) or `MalformedJsonError` otherwise.
+ */
+export function parseJsonText(text: string, maxDepth: number = DEFAULT_MAX_JSON_DEPTH, wrappers = 0): unknown {
+  if (jsonDeeperThan(text, maxDepth + wrappers)) throw new JsonTooDeepError(maxDepth);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -87,9 +91,9 @@ export function parseJsonText(text: string, maxDepth: number = DEFAULT_MAX_JSON_
   }
 }
 
-/** Parses a JSON body (strict UTF-8, no deeper than `maxDepth`); 400 otherwise. */
-export function parseJson(bytes: Uint8Array, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): unknown {
-  if (jsonDeeperThan(bytes, maxDepth)) throw new JsonTooDeepError(maxDepth);
+/** Parses a JSON body (strict UTF-8, data no deeper than `maxDepth` inside `wrappers` levels); 400 otherwise. */
+export function parseJson(bytes: Uint8Array, maxDepth: number = DEFAULT_MAX_JSON_DEPTH, wrappers = 0): unknown {
+  if (jsonDeeperThan(bytes, maxDepth + wrappers)) throw new JsonTooDeepError(maxDepth);
   try {
     return JSON.parse(decodeUtf8(bytes));
   } catch (err) {

@@ -28,8 +28,9 @@ export function errorResponse(err: unknown): Response {
 export function subjectParam(c: Context, prefix: string): string {
   const url = c.req.url;
   const start = url.indexOf("/", url.indexOf("://") + 3);
-  const query = url.indexOf("?", start);
-  const path = url.slice(start, query === -1 ? undefined : query);
+  // The path ends at ? or #, as the router's does (a raw # in a request target is not part of it).
+  const end = url.slice(start).search(/[?#]/);
+  const path = end === -1 ? url.slice(start) : url.slice(start, start + end);
   // The subject starts after as many slashes as the prefix has, however the prefix itself was
   // spelled (`/v1/%70ublish/` routes here too, and must meet the same strict decoding).
   let cut = 0;

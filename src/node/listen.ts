@@ -1,8 +1,9 @@
 /** Serving the app over HTTP or HTTPS on Node, resolving once listening. */
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config/load.js";
@@ -40,6 +41,23 @@ export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
       resolve({ server: s as Server, port: info.port, url: `${server.tls ? "https" : "http"}://${host}:${info.port}` });
     });
+    refuseOtherUpgrades(s as Server);
     s.once("error", reject);
+  });
+}
+
+/**
+ * @hono/node-server ignores an upgrade to anything but WebSocket (h2c, …): the
+ * socket would stay open unanswered forever (no timeout applies to upgrades).
+ * Such requests get 400 and a close. Its own listener stays the only one, since
+ * it answers its rejections only when it is alone.
+ */
+function refuseOtherUpgrades(server: Server): void {
+  const [original] = server.listeners("upgrade") as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  if (!original) return;
+  server.removeAllListeners("upgrade");
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (req.headers.upgrade?.toLowerCase() === "websocket") return original.call(server, req, socket, head);
+    socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
 }

@@ -45,7 +45,7 @@ export function parseBatch(body: Uint8Array, contentType: string | undefined, ma
   if (type === "application/json") {
     if (arrayItemsExceed(text, maxItems)) throw tooMany();
     // The array and each item object wrap an event's data: two levels more.
-    const doc = parseJsonText(text, maxDepth + 2);
+    const doc = parseJsonText(text, maxDepth, 2);
     if (!Array.isArray(doc)) throw new BadRequestError("a JSON batch must be an array of {subject, data, headers?}");
     items = doc.map((value) => ({ value }));
   } else if (type !== undefined && NDJSON_TYPES.has(type)) {
@@ -53,7 +53,7 @@ export function parseBatch(body: Uint8Array, contentType: string | undefined, ma
     if (lines === undefined) throw tooMany();
     items = lines.map((line) => {
       try {
-        return { value: parseJsonText(line, maxDepth + 1) };
+        return { value: parseJsonText(line, maxDepth, 1) };
       } catch (err) {
         return { error: err instanceof GatewayError ? err : new MalformedJsonError(err) };
       }

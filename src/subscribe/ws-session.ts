@@ -106,7 +106,7 @@ export class WsSession {
     try {
       if (text === null) throw new BadRequestError("frames are JSON text, not binary");
       // The frame object wraps a pub's data: one level more.
-      const parsed: unknown = parseJsonText(text, this.gw.config.server.maxJsonDepth + 1);
+      const parsed: unknown = parseJsonText(text, this.gw.config.server.maxJsonDepth, 1);
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new BadRequestError("a frame is a JSON object with an op");
       frame = parsed as Incoming;
     } catch (err) {

@@ -4,7 +4,14 @@
  * webhook URL that does not parse, webhook ids outside the grammar, and a
  * percent-encoded route prefix that used to skip the strict subject decoding.
  */
-import { request } from "node:http";
+import { generateKeyPairSync } from "node:crypto";
+import { createServer, request, type Server } from "node:http";
+import { connect } from "node:net";
+import { exportJWK } from "jose";
+import { afterAll, beforeAll } from "vitest";
+import { startGateway, type TestGateway } from "../support/gateway.js";
+import { signToken } from "../support/jwt.js";
+import { NatsServer } from "../support/nats-server.js";
 import { describe, expect, it } from "vitest";
 import { useGateway } from "../support/fixture.js";
 import { wsClient } from "../support/ws.js";
@@ -77,6 +84,26 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 describe("bad input - WebSocket upgrades (issue 11, item 5)", () => {
   const f = useGateway({ rateLimit: { perSecond: 1000, burst: 1000, maxStreams: 2 } });
 
+  it("an upgrade to anything but WebSocket is 400 and closed, not left open unanswered", async () => {
+    const res = await rawGet(`${f.gw.url}/healthz`, { connection: "Upgrade", upgrade: "h2c" });
+    expect(res.status).toBe(400);
+  });
+
+  it("a raw # in the request target ends the path, for the subject as for the router", async () => {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${f.gw.url}/v1/publish/s.a`, { method: "POST", path: "/v1/publish/s.a#b", headers: { "content-type": "application/json" } });
+      req.on("response", (r) => {
+        let body = "";
+        r.on("data", (d) => (body += d));
+        r.on("end", () => resolve({ status: r.statusCode!, body }));
+      });
+      req.on("error", reject);
+      req.end("{}");
+    });
+    expect(res.status).toBe(202);
+    expect(JSON.parse(res.body)).toEqual({ subject: "s.a" });
+  });
+
   it("Upgrade: websocket without Connection: upgrade is 400 with a problem, not an empty 500", async () => {
     const res = await rawGet(`${f.gw.url}/v1/ws`, { upgrade: "websocket" });
     expect(res.status).toBe(400);
@@ -113,5 +140,50 @@ describe("batches - items are counted before any is parsed (issue 11, item 3)", 
       expect(res.status).toBe(400);
       expect((await res.json()).detail).toBe("a batch holds at most 3 items; this one has more");
     }
+  });
+});
+
+describe("bad input - a client gone while its WebSocket upgrade waits on authentication", () => {
+  let nats: NatsServer;
+  let jwks: Server;
+  let gw: TestGateway;
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  beforeAll(async () => {
+    nats = await NatsServer.start();
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "RS256", use: "sig" };
+    // A slow key server: authentication waits 300 ms for it.
+    jwks = createServer((_req, res) => void setTimeout(() => res.end(JSON.stringify({ keys: [jwk] })), 300));
+    await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", r));
+    const port = (jwks.address() as { port: number }).port;
+    gw = await startGateway(nats.url, {
+      auth: { mode: "required", jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, jwksCooldownMs: 0 } },
+      rateLimit: { perSecond: 1000, burst: 1000, maxStreams: 2 },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await new Promise((r) => jwks?.close(r));
+    await nats?.cleanup();
+  });
+
+  it("gives its stream slot back: after two such resets a third socket still opens", async () => {
+    const token = await signToken(privateKey, { alg: "RS256", kid: "k1", subject: "alice", claims: { natsgate: { subscribe: { allow: ["a.>"] } } } });
+    const { port } = new URL(gw.url);
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write(
+        `GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 600)); // both authentications finish meanwhile
+    expect(gw.app.gateway.streamSlots!.count("alice")).toBe(0);
+    const ws = await wsClient(`${gw.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${token}` });
+    ws.send({ op: "ping" });
+    expect(await ws.next()).toEqual({ op: "pong" });
+    ws.close();
   });
 });

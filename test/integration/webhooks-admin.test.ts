@@ -217,6 +217,14 @@ describe("outbound webhooks - admin API", () => {
       expect(res.status).toBe(403);
       expect((await res.json()).detail).toBe(`a stream may not capture or republish to ${target}, which reaches the gateway's internal subjects`);
     }
+    // Checked whatever the content type, so a config too deep to re-serialise is 400, not 500.
+    const deep = await f.gw.fetch("/v1/request/$JS.API.STREAM.CREATE.DEEP?timeout=2000", {
+      method: "POST",
+      headers: { ...auth(ADMIN), "content-type": "text/plain" },
+      body: "[".repeat(5_000) + "]".repeat(5_000),
+    });
+    expect(deep.status).toBe(400);
+    expect((await deep.json()).title).toBe("JSON too deep");
     const ok = await request("$JS.API.STREAM.CREATE.ADMIN_OK", { name: "ADMIN_OK", subjects: ["adminok.>"], storage: "memory" });
     expect(ok.status).toBe(200);
     expect(JSON.parse(await ok.text()).config.name).toBe("ADMIN_OK");
