@@ -28,6 +28,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 export const MAX_REQUEST_TIMEOUT_MS = 60_000;
 /** How long SIGTERM waits for in-flight requests: 10 s. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** Time a client has to send a whole HTTP request, headers and body: 30 s (Node's own default is 300 s). */
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+/** Time a client has to send an HTTP request's headers: 10 s. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** SSE heartbeat comment interval: 15 s. */
 export const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
 /** Messages buffered per SSE client before it is ended with `event: overflow`. */
@@ -172,6 +176,9 @@ export const configSchema = z.strictObject({
       maxBatchBytes: z.number().int().positive().default(DEFAULT_MAX_BATCH_BYTES),
       maxBatchItems: z.number().int().positive().default(DEFAULT_MAX_BATCH_ITEMS),
       shutdownTimeoutMs: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+      /** A slow-body client holds a socket and a body buffer at most this long (408 after). */
+      readTimeoutMs: z.number().int().min(100).default(DEFAULT_READ_TIMEOUT_MS),
+      headersTimeoutMs: z.number().int().min(100).default(DEFAULT_HEADERS_TIMEOUT_MS),
       trustProxy: z.boolean().default(false),
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       cors: z.strictObject({ origins: z.array(z.string()).default([]) }).optional(),

@@ -29,7 +29,15 @@ export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]
     : undefined;
   // Our listener is registered first so its headers are in place before the app writes.
   const createServer = ((_options: unknown, handler: RequestListener) => {
-    const s = tls ? createHttpsServer(tls) : createHttpServer();
+    // Slow clients (a body trickled a byte at a time) are cut off, not held for Node's 300 s.
+    // Both bound only receiving the request: SSE and WebSocket responses run as long as they like.
+    // Node checks the deadlines every connectionsCheckingInterval (30 s by default).
+    const timeouts = {
+      requestTimeout: server.readTimeoutMs,
+      headersTimeout: Math.min(server.headersTimeoutMs, server.readTimeoutMs),
+      connectionsCheckingInterval: Math.min(1_000, server.headersTimeoutMs),
+    };
+    const s = tls ? createHttpsServer({ ...tls, ...timeouts }) : createHttpServer(timeouts);
     s.on("request", headers);
     s.on("request", handler);
     return s;

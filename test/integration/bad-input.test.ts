@@ -187,3 +187,23 @@ describe("bad input - a client gone while its WebSocket upgrade waits on authent
     ws.close();
   });
 });
+
+describe("bad input - slow request bodies (issue 11, item 9)", () => {
+  const f = useGateway({ server: { readTimeoutMs: 500, headersTimeoutMs: 400 } });
+
+  it("a body trickled slower than server.readTimeoutMs is cut off with 408, and the gateway serves others meanwhile", async () => {
+    const { port } = new URL(f.gw.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    let answer = "";
+    socket.on("data", (d) => (answer += d));
+    const closed = new Promise<void>((r) => socket.on("close", () => r()));
+    socket.write("POST /v1/publish/slow.x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+    const started = Date.now();
+    const trickle = setInterval(() => socket.writable && socket.write(" "), 100);
+    expect((await f.gw.fetch("/healthz")).status).toBe(200);
+    await closed;
+    clearInterval(trickle);
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+});

@@ -72,6 +72,7 @@ describe("config - defaults and validation", () => {
     [{ webhooks: { deadLetterMaxAge: "forever" } }, "webhooks.deadLetterMaxAge"],
     [{ webhooks: { bucket: "a.b" } }, "webhooks.bucket"],
     [{ server: { maxJsonDepth: 5_000 } }, "server.maxJsonDepth"],
+    [{ server: { readTimeoutMs: 10 } }, "server.readTimeoutMs"],
     [{ auth: { clients: [{ name: "a", token: "t".repeat(20), publish: { deny: ["secret.> x"] } }] } }, "auth.clients[0].publish.deny[0]"],
     [{ auth: { clients: [{ name: "a", token: "t".repeat(20), subscribe: { allow: ["jobs.> workers extra"] } }] } }, "auth.clients[0].subscribe.allow[0]"],
     [{ webhooks: { pacedHosts: ["https://hooks.slack.com/x"] } }, "webhooks.pacedHosts[0]"],
