@@ -27,9 +27,15 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
     try {
       principal = await gw.auth.authenticate(tokenFrom(c.req.raw, streams));
     } catch (err) {
-      if (err instanceof UnauthorizedError) {
-        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message });
+      if (!(err instanceof UnauthorizedError)) throw err;
+      // Failed attempts spend the address's budget: guessing tokens slows down to the rate limit.
+      try {
+        chargeRequest(gw.limiter, `auth-failure:${remote ?? "local"}`);
+      } catch (limited) {
+        gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message });
+        throw limited;
       }
+      gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message });
       throw err;
     }
     c.set("principal", principal);

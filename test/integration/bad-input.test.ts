@@ -207,3 +207,18 @@ describe("bad input - slow request bodies (issue 11, item 9)", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
+
+describe("bad input - failed authentication is rate-limited per address (issue 11, item 9)", () => {
+  const f = useGateway({ auth: { mode: "required", clients: [{ name: "ok", token: "a-valid-token-0123456789" }] }, rateLimit: { perSecond: 0.5, burst: 3 } });
+
+  it("after rateLimit.burst wrong tokens from one address, further attempts are 429 with Retry-After", async () => {
+    const attempt = () => f.gw.fetch("/v1/me", { headers: { authorization: "Bearer guess-000000000000000" } });
+    for (let i = 0; i < 3; i++) expect((await attempt()).status).toBe(401);
+    const limited = await attempt();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(f.gw.audit.at(-1)).toMatchObject({ action: "auth", outcome: "limited", status: 429 });
+    // The right token is a different budget: it still works.
+    expect((await f.gw.fetch("/v1/me", { headers: { authorization: "Bearer a-valid-token-0123456789" } })).status).toBe(200);
+  });
+});
