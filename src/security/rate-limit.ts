@@ -80,9 +80,10 @@ export class StreamSlots {
   }
 }
 
-/** The key limits count against: the client's name, or its address when anonymous. */
+/** The key limits count against: the client (by kind and name), or its address when anonymous. */
 export function limitKey(principal: Principal, remote: string | undefined): string {
-  return principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : principal.name;
+  // Namespaced by kind: a JWT whose sub equals a static client's name has a budget of its own.
+  return principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : `${principal.kind}:${principal.name}`;
 }
 
 /** Takes one request token for `key`; 429 when spent. Returns the tokens left (undefined without a limiter). */

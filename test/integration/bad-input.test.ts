@@ -115,7 +115,7 @@ describe("bad input - WebSocket upgrades (issue 11, item 5)", () => {
       const res = await rawGet(`${f.gw.url}/v1/ws`, { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "99", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" });
       expect(res.status).toBe(400);
     }
-    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("127.0.0.1")).toBe(0);
+    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("ip:127.0.0.1")).toBe(0);
     const ws = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`);
     ws.send({ op: "ping" });
     expect(await ws.next()).toEqual({ op: "pong" });
@@ -180,7 +180,7 @@ describe("bad input - a client gone while its WebSocket upgrade waits on authent
       socket.resetAndDestroy();
     }
     await new Promise((r) => setTimeout(r, 600)); // both authentications finish meanwhile
-    expect(gw.app.gateway.streamSlots!.count("alice")).toBe(0);
+    expect(gw.app.gateway.streamSlots!.count("jwt:alice")).toBe(0);
     const ws = await wsClient(`${gw.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${token}` });
     ws.send({ op: "ping" });
     expect(await ws.next()).toEqual({ op: "pong" });

@@ -37,7 +37,7 @@ describe("subscribe (SSE) with auth", () => {
     viaHeader.close();
     viaCookie.close();
     // Closing frees the client's stream slots (maxStreams is 2 here).
-    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("agent"), { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("token:agent"), { timeout: 5_000 }).toBe(0);
     const viaQuery = await rawSse(url(`subject=deploy.request&access_token=${AGENT}`));
     expect(viaQuery.res.status).toBe(200);
     viaQuery.close();
@@ -73,11 +73,22 @@ describe("subscribe (SSE) with auth", () => {
     expect(third.status).toBe(429);
     expect(await third.json()).toMatchObject({ detail: "at most 2 concurrent streams per client" });
     a.close();
-    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("agent"), { timeout: 5_000 }).toBe(1);
+    await expect.poll(() => f.gw.app.gateway.streamSlots!.count("token:agent"), { timeout: 5_000 }).toBe(1);
     const again = await rawSse(url(`subject=deploy.request&access_token=${AGENT}`));
     expect(again.res.status).toBe(200);
     again.close();
     b.close();
+  });
+
+  it("sse auth - a JWT whose sub is a static client's name has stream slots of its own", async () => {
+    const impostor = await signToken(new TextEncoder().encode(SECRET), { subject: "agent", claims: { natsgate: { subscribe: { allow: ["deploy.request"] } } } });
+    const a = await rawSse(url(`subject=deploy.request&access_token=${impostor}`));
+    const b = await rawSse(url(`subject=deploy.request&access_token=${impostor}`));
+    expect((await f.gw.fetch(`/v1/subscribe?subject=deploy.request&access_token=${impostor}`)).status).toBe(429);
+    // The static client "agent" is untouched by the JWT's use of the name.
+    const real = await rawSse(url(`subject=deploy.request&access_token=${AGENT}`));
+    expect(real.res.status).toBe(200);
+    for (const s of [a, b, real]) s.close();
   });
 
   it("sse auth - a stream is ended with event: expired when its JWT expires", async () => {
