@@ -56,11 +56,12 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 export const MAX_JSON_DEPTH = 1_000;
 
 /**
- * True when JSON text (UTF-8 bytes or a string) nests objects and arrays deeper
- * than `max`. One pass over the text, no parsing: brackets inside strings do not
- * count (in UTF-8, multi-byte characters never contain these ASCII bytes).
+ * Walks JSON text (UTF-8 bytes or a string) without parsing it, calling `visit`
+ * with each `{ [ } ] ,` outside strings and the nesting depth after it, until
+ * `visit` returns true (then so does the walk). In UTF-8, multi-byte characters
+ * never contain these ASCII bytes, so bytes and text walk alike.
  */
-export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean {
+export function walkJson(text: Uint8Array | string, visit: (c: number, depth: number) => boolean): boolean {
   const at = typeof text === "string" ? (i: number) => text.charCodeAt(i) : (i: number) => text[i]!;
   let depth = 0;
   let inString = false;
@@ -71,10 +72,17 @@ export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean 
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
+      if (visit(c, ++depth)) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      if (visit(c, --depth)) return true;
+    } else if (c === 0x2c && visit(c, depth)) return true;
   }
   return false;
+}
+
+/** True when JSON text nests objects and arrays deeper than `max` (brackets inside strings do not count). */
+export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean {
+  return walkJson(text, (_c, depth) => depth > max);
 }
 
 /**

@@ -3,7 +3,7 @@
  * are prepared and published independently (one bad item fails alone), with
  * JetStream acks pipelined up to a window, and results reported in order.
  */
-import { decodeUtf8, DEFAULT_MAX_JSON_DEPTH, mediaType, parseJsonText } from "../http/body.js";
+import { decodeUtf8, DEFAULT_MAX_JSON_DEPTH, mediaType, parseJsonText, walkJson } from "../http/body.js";
 import {
   BadRequestError,
   GatewayError,
@@ -68,20 +68,8 @@ export function parseBatch(body: Uint8Array, contentType: string | undefined, ma
 
 /** True when a JSON array document has more than `max` top-level elements (one pass, nothing parsed). */
 export function arrayItemsExceed(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
   let commas = 0; // a non-empty array has one element more than it has top-level commas
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) depth++;
-    else if (c === 0x5d || c === 0x7d) depth--;
-    else if (c === 0x2c && depth === 1 && ++commas >= max) return true;
-  }
-  return false;
+  return walkJson(text, (c, depth) => c === 0x2c && depth === 1 && ++commas >= max);
 }
 
 /** The non-blank lines of an NDJSON body, or undefined as soon as there are more than `max`. */
