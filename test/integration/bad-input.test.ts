@@ -65,10 +65,13 @@ describe("bad input - 4xx, never 5xx", () => {
   });
 });
 
-/** A raw HTTP GET with the given headers (fetch cannot send Upgrade); resolves with the status. */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+/**
+ * A raw HTTP request (fetch can send neither Upgrade nor a raw # in the target);
+ * resolves with the status and body.
+ */
+function rawRequest(url: string, headers: Record<string, string>, opts: { method?: string; path?: string; body?: string } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers });
+    const req = request(url, { headers, method: opts.method, ...(opts.path ? { path: opts.path } : {}) });
     req.on("response", (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
@@ -77,7 +80,7 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
     // A refused handshake may answer with a bare status line and close.
     req.on("upgrade", (res, socket) => (socket.destroy(), resolve({ status: res.statusCode!, body: "" })));
     req.on("error", reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 
@@ -85,34 +88,25 @@ describe("bad input - WebSocket upgrades (issue 11, item 5)", () => {
   const f = useGateway({ rateLimit: { perSecond: 1000, burst: 1000, maxStreams: 2 } });
 
   it("an upgrade to anything but WebSocket is 400 and closed, not left open unanswered", async () => {
-    const res = await rawGet(`${f.gw.url}/healthz`, { connection: "Upgrade", upgrade: "h2c" });
+    const res = await rawRequest(`${f.gw.url}/healthz`, { connection: "Upgrade", upgrade: "h2c" });
     expect(res.status).toBe(400);
   });
 
   it("a raw # in the request target ends the path, for the subject as for the router", async () => {
-    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${f.gw.url}/v1/publish/s.a`, { method: "POST", path: "/v1/publish/s.a#b", headers: { "content-type": "application/json" } });
-      req.on("response", (r) => {
-        let body = "";
-        r.on("data", (d) => (body += d));
-        r.on("end", () => resolve({ status: r.statusCode!, body }));
-      });
-      req.on("error", reject);
-      req.end("{}");
-    });
+    const res = await rawRequest(`${f.gw.url}/v1/publish/s.a`, { "content-type": "application/json" }, { method: "POST", path: "/v1/publish/s.a#b", body: "{}" });
     expect(res.status).toBe(202);
     expect(JSON.parse(res.body)).toEqual({ subject: "s.a" });
   });
 
   it("Upgrade: websocket without Connection: upgrade is 400 with a problem, not an empty 500", async () => {
-    const res = await rawGet(`${f.gw.url}/v1/ws`, { upgrade: "websocket" });
+    const res = await rawRequest(`${f.gw.url}/v1/ws`, { upgrade: "websocket" });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).detail).toBe("GET /v1/ws is a WebSocket: send Upgrade: websocket and Connection: upgrade");
   });
 
   it("failed handshakes give their stream slot back: with maxStreams 2, a third socket still opens", async () => {
     for (let i = 0; i < 3; i++) {
-      const res = await rawGet(`${f.gw.url}/v1/ws`, { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "99", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" });
+      const res = await rawRequest(`${f.gw.url}/v1/ws`, { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "99", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" });
       expect(res.status).toBe(400);
     }
     await expect.poll(() => f.gw.app.gateway.streamSlots!.count("ip:127.0.0.1")).toBe(0);
