@@ -77,9 +77,14 @@ export const MAX_QUEUE_NAME = 128;
 // (it writes names as they are), letting a client append protocol commands of its own.
 const QUEUE_NAME = /^[^\s*>\u0000-\u001f\u007f-\u009f]+$/u;
 
+/** True when `queue` is a queue group name NATS takes as one token. */
+export function isQueueName(queue: string): boolean {
+  return queue.length > 0 && queue.length <= MAX_QUEUE_NAME && QUEUE_NAME.test(queue);
+}
+
 /** Throws `BadRequestError` unless `queue` is a queue group name NATS takes as one token. */
 export function assertQueueName(queue: string): void {
-  if (queue.length === 0 || queue.length > MAX_QUEUE_NAME || !QUEUE_NAME.test(queue)) {
+  if (!isQueueName(queue)) {
     throw new BadRequestError(`queue must be 1-${MAX_QUEUE_NAME} characters without spaces, control characters or wildcards`);
   }
 }

@@ -10,7 +10,7 @@
  * beside it); the gateway's own internal subjects are denied whatever the
  * allows say.
  */
-import { GATEWAY_INBOX_PREFIX, patternCovered, patternsOverlap, RESERVED_PREFIXES, subjectMatches, type Tokens } from "../nats/subjects.js";
+import { GATEWAY_INBOX_PREFIX, isQueueName, patternCovered, patternsOverlap, RESERVED_PREFIXES, subjectMatches, type Tokens } from "../nats/subjects.js";
 
 /** Allow and deny lists of subject patterns. */
 export interface PermissionRules {
@@ -112,7 +112,7 @@ export class SubjectRules {
   permitsPattern(pattern: string, queue?: string): boolean {
     const tokens = split(pattern);
     // A name NATS would not read as one token is never granted (callers also refuse it, 400).
-    if (queue !== undefined && (queue.length === 0 || /[\s*>]/.test(queue))) return false;
+    if (queue !== undefined && !isQueueName(queue)) return false;
     if (queue === undefined) return patternCovered(tokens, this.#allowsFor(tokens[0]).map(split)) && !patternCovered(tokens, this.#denyTokens);
     const first = tokens[0]!;
     const grants = this.#queueAllows.filter((r) => subjectMatches(r.queue, queue) && this.#sameSide(r.subject, first)).map((r) => split(r.subject));
