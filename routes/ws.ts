@@ -5,7 +5,7 @@ import type { IncomingMessage } from "node:http";
 import type { WebSocket } from "ws";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
-import { claimStream, limitKey } from "../src/security/rate-limit.js";
+import { claimSlot, limitKey } from "../src/security/rate-limit.js";
 import { authenticate } from "../src/security/middleware.js";
 import { WsSession } from "../src/subscribe/ws-session.js";
 import { BadRequestError } from "../src/errors.js";
@@ -28,7 +28,7 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
       const principal = c.var.principal;
       const remote = c.var.remote;
       // A socket is one stream against the client's cap; refusing here answers the upgrade with 429.
-      const release = claimStream(gw.streamSlots, limitKey(principal, remote));
+      const release = claimSlot(gw.streamSlots, limitKey(principal, remote));
       let session: WsSession | undefined;
       // A handshake that fails after this point never opens a session: its socket closing
       // gives the slot back (once a session is open, the session owns it).

@@ -14,7 +14,7 @@ import { Publisher } from "./publish/publisher.js";
 import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
-import { StreamSlots, TokenBuckets } from "./security/rate-limit.js";
+import { ClientSlots, TokenBuckets } from "./security/rate-limit.js";
 import { WebhookService, webhookInternalStreams, webhookInternalSubjects } from "./webhooks/service.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
@@ -49,8 +49,10 @@ export interface Gateway {
   audit: AuditLog;
   /** Per-client request rate, when `rateLimit` is set. */
   limiter: TokenBuckets | undefined;
-  /** Per-client concurrent streams, when `rateLimit` is set. */
-  streamSlots: StreamSlots | undefined;
+  /** Open SSE streams and WebSocket sockets per client (limits.maxStreamsPerClient). */
+  streamSlots: ClientSlots;
+  /** SSE streams and WebSocket subscriptions per client (limits.maxSubscriptionsPerClient). */
+  subscriptionSlots: ClientSlots;
   /** SSE fan-out. */
   sse: SseHub;
   /** Open SSE sessions (ended on shutdown). */
@@ -85,9 +87,10 @@ export function createGateway(deps: AppDeps): Gateway {
     auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
     audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
     limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
-    // Like the request rate, stream caps apply only when rateLimit is configured: an anonymous
-    // per-IP cap would otherwise limit every client behind one proxy together.
-    streamSlots: config.rateLimit ? new StreamSlots(config.rateLimit.maxStreams) : undefined,
+    // Always on, unlike the request rate: an open stream holds memory and a NATS subscription or
+    // consumer, so a client without a rate limit must not be able to open thousands.
+    streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),
+    subscriptionSlots: new ClientSlots(config.limits.maxSubscriptionsPerClient, "subscriptions"),
     sse: new SseHub(nats, now, logger),
     sessions: new Set(),
     wsSessions: new Set(),

@@ -109,8 +109,13 @@ export const DEFAULT_WS_PING_INTERVAL_MS = 20_000;
 /** A client silent (no frame, no pong) this long is disconnected: 60 s. */
 export const DEFAULT_WS_IDLE_TIMEOUT_MS = 60_000;
 
-/** Concurrent SSE/WebSocket streams one client may hold. */
+/** Frames one WebSocket may have read but not yet answered; beyond it the socket stops being read. */
+export const DEFAULT_WS_MAX_INFLIGHT_FRAMES = 256;
+
+/** Concurrent SSE streams plus WebSocket sockets one client may hold (anonymous: one address). */
 export const DEFAULT_MAX_STREAMS_PER_CLIENT = 100;
+/** Subscriptions one client may hold over all its streams: each SSE stream and each WebSocket `sub` is one. */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CLIENT = 500;
 
 const clientSchema = z.strictObject({
   name: z.string().min(1),
@@ -276,13 +281,21 @@ export const configSchema = z.strictObject({
       maxBufferedBytes: z.number().int().positive().default(DEFAULT_WS_MAX_BUFFERED_BYTES),
       pingIntervalMs: z.number().int().positive().default(DEFAULT_WS_PING_INTERVAL_MS),
       idleTimeoutMs: z.number().int().positive().default(DEFAULT_WS_IDLE_TIMEOUT_MS),
+      maxInflightFrames: z.number().int().positive().default(DEFAULT_WS_MAX_INFLIGHT_FRAMES),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      maxStreamsPerClient: z.number().int().positive().default(DEFAULT_MAX_STREAMS_PER_CLIENT),
+      maxSubscriptionsPerClient: z.number().int().positive().default(DEFAULT_MAX_SUBSCRIPTIONS_PER_CLIENT),
     })
     .prefault({}),
   rateLimit: z
     .strictObject({
       perSecond: z.number().positive(),
       burst: z.number().int().positive(),
-      maxStreams: z.number().int().positive().default(DEFAULT_MAX_STREAMS_PER_CLIENT),
+      /** Older spelling of limits.maxStreamsPerClient; when set it wins. */
+      maxStreams: z.number().int().positive().optional(),
     })
     .optional(),
   audit: z

@@ -1,6 +1,6 @@
 /**
- * Per-client token buckets (`rateLimit.perSecond`, `rateLimit.burst`) and a
- * per-client cap on concurrent streams. In memory per replica: a client spread
+ * Per-client token buckets (`rateLimit.perSecond`, `rateLimit.burst`) and
+ * per-client caps on open streams and subscriptions (`limits`). In memory per replica: a client spread
  * over N replicas gets up to N times the rate, which operators size for.
  */
 
@@ -53,11 +53,15 @@ export class TokenBuckets {
   }
 }
 
-/** Counts open streams per client. */
-export class StreamSlots {
+/** Counts what each client holds open (streams, subscriptions) against a cap. */
+export class ClientSlots {
   readonly #open = new Map<string, number>();
 
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    /** What is counted, for the 429's detail: "concurrent streams", "subscriptions". */
+    readonly what = "concurrent streams",
+  ) {}
 
   /** Claims a slot; returns its release function (idempotent), or undefined when full. */
   acquire(key: string): (() => void) | undefined {
@@ -74,7 +78,7 @@ export class StreamSlots {
     };
   }
 
-  /** Streams open for `key`. */
+  /** Slots held by `key`. */
   count(key: string): number {
     return this.#open.get(key) ?? 0;
   }
@@ -96,13 +100,12 @@ export function chargeRequest(limiter: TokenBuckets | undefined, key: string): n
   return taken.remaining;
 }
 
-/** Seconds a client refused a stream slot is told to wait. */
-const STREAM_RETRY_AFTER_S = 5;
+/** Seconds a client refused a slot is told to wait. */
+const SLOT_RETRY_AFTER_S = 5;
 
-/** Claims a stream slot for `key` (429 when all are taken); returns its release function. */
-export function claimStream(slots: StreamSlots | undefined, key: string): () => void {
-  if (!slots) return () => {};
+/** Claims one of `key`'s slots (429 when all are taken); returns its release function. */
+export function claimSlot(slots: ClientSlots, key: string): () => void {
   const release = slots.acquire(key);
-  if (!release) throw new RateLimitedError(`at most ${slots.max} concurrent streams per client`, slots.max, STREAM_RETRY_AFTER_S);
+  if (!release) throw new RateLimitedError(`at most ${slots.max} ${slots.what} per client`, slots.max, SLOT_RETRY_AFTER_S);
   return release;
 }

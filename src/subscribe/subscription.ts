@@ -7,7 +7,7 @@ import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { BadRequestError, ForbiddenError, subjectRefused } from "../errors.js";
 import type { Frame, FrameSink, StartSpec } from "./feed.js";
-import { claimStream, limitKey } from "../security/rate-limit.js";
+import { claimSlot, limitKey } from "../security/rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
 import { SseSession } from "./sse-session.js";
 import { assertQueueName, assertSubscribePattern, isReservedSubject } from "../nats/subjects.js";
@@ -58,7 +58,16 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
 export async function openSubscription(gw: Gateway, req: SubscriptionRequest): Promise<(out: SseOutput) => SseSession> {
   assertMaySubscribe(gw, req);
   const { principal } = req;
-  const release = claimStream(gw.streamSlots, limitKey(principal, req.remote));
+  const key = limitKey(principal, req.remote);
+  const releaseStream = claimSlot(gw.streamSlots, key);
+  let releaseSubscription: () => void;
+  try {
+    releaseSubscription = claimSlot(gw.subscriptionSlots, key);
+  } catch (err) {
+    releaseStream();
+    throw err;
+  }
+  const release = () => (releaseStream(), releaseSubscription());
 
   let session: SseSession | undefined;
   let overflowed = false;

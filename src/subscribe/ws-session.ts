@@ -3,7 +3,8 @@
  * Publishing, requests and subscriptions go through the same code as HTTP and
  * SSE (event preparation, permissions, feeds); a bad frame answers an `err`
  * frame and the socket stays open. Keepalive pings, a silence timeout, token
- * expiry and a bound on unsent bytes close it.
+ * expiry and a bound on unsent bytes close it; a bound on unanswered frames
+ * pauses reading it.
  */
 import type { WebSocket } from "ws";
 import type { Gateway } from "../gateway.js";
@@ -14,7 +15,7 @@ import { eventFromItem } from "../events/event.js";
 import type { Frame, StartSpec } from "./feed.js";
 import { httpHeaderRecord } from "../nats/headers.js";
 import { publishStatus, requestTimeout } from "../publish/publisher.js";
-import { chargeRequest, limitKey } from "../security/rate-limit.js";
+import { chargeRequest, claimSlot, limitKey } from "../security/rate-limit.js";
 import { payloadValue } from "../events/envelope.js";
 import { parseJsonText } from "../http/body.js";
 import { assertMaySubscribe, filtered } from "./subscription.js";
@@ -40,6 +41,9 @@ export class WsSession {
   // Frames are handled in order (a sub is in place before a later pub or ping is answered);
   // only requests run beside the queue, since a reply may take a while.
   #queue: Promise<void> = Promise.resolve();
+  // Frames read but not yet answered. At ws.maxInflightFrames the socket stops being read,
+  // so a client that sends faster than NATS takes its frames waits in TCP, not in our heap.
+  #inflight = 0;
 
   constructor(
     private readonly gw: Gateway,
@@ -102,6 +106,7 @@ export class WsSession {
   /** Handles one incoming frame (text, or null for a binary frame). */
   async handle(text: string | null): Promise<void> {
     this.#lastSeen = this.gw.clock.now();
+    this.#begin();
     let frame: Incoming;
     try {
       if (text === null) throw new BadRequestError("frames are JSON text, not binary");
@@ -111,13 +116,30 @@ export class WsSession {
       frame = parsed as Incoming;
     } catch (err) {
       const problem = err instanceof GatewayError ? err : new MalformedJsonError(err);
-      this.#queue = this.#queue.then(() => this.#error(problem, {}));
+      this.#queue = this.#queue.then(() => this.#error(problem, {})).finally(() => this.#end());
       return;
     }
     const ref = { ...(frame.id !== undefined ? { id: frame.id } : {}), ...(frame.sid !== undefined ? { sid: frame.sid } : {}) };
-    const run = () => this.#dispatch(frame).catch((err) => this.#error(err, ref));
+    const run = () =>
+      this.#dispatch(frame)
+        .catch((err) => this.#error(err, ref))
+        .finally(() => this.#end());
     if (frame.op === "req") return void run();
     this.#queue = this.#queue.then(run);
+  }
+
+  /** Frames unanswered on this socket (read but not yet handled to the end). */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  #begin(): void {
+    if (++this.#inflight >= this.gw.config.ws.maxInflightFrames && !this.ws.isPaused) this.ws.pause();
+  }
+
+  #end(): void {
+    // Resume at half the bound, so a busy socket is not paused and resumed on every frame.
+    if (--this.#inflight <= this.gw.config.ws.maxInflightFrames / 2 && this.ws.isPaused && !this.#closed) this.ws.resume();
   }
 
   async #dispatch(frame: Incoming): Promise<void> {
@@ -188,15 +210,19 @@ export class WsSession {
     const start: StartSpec = lastEventId ? { kind: "cursor", positions: parseCursor(lastEventId) } : { kind: "new" };
     const req = { principal: this.principal, remote: this.remote, subjects: [subject], queue, start };
     assertMaySubscribe(this.gw, req);
+    const releaseSlot = claimSlot(this.gw.subscriptionSlots, limitKey(this.principal, this.remote));
+    // A placeholder while joining: an unsub or close meanwhile removes it, and the join is undone below.
     this.#subs.set(key, () => {});
-    let leave: () => void;
+    let left: () => void;
     try {
       const held = { max: this.gw.config.sse.maxBufferedMessages, onOverflow: () => this.close(WS_CLOSE.tryAgainLater, "too far behind") };
-      leave = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))), held);
+      left = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))), held);
     } catch (err) {
       this.#subs.delete(key);
+      releaseSlot();
       throw err;
     }
+    const leave = () => (left(), releaseSlot());
     if (this.#closed || !this.#subs.has(key)) return leave();
     this.#subs.set(key, leave);
     this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, client: this.principal.name, remote: this.remote, subject });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StreamSlots, TokenBuckets } from "../../src/security/rate-limit.js";
+import { ClientSlots, TokenBuckets } from "../../src/security/rate-limit.js";
 
 describe("rate limit - token buckets", () => {
   it("allows a burst, then refills at perSecond", () => {
@@ -25,7 +25,7 @@ describe("rate limit - token buckets", () => {
 
 describe("rate limit - stream slots", () => {
   it("caps concurrent streams per client; release is idempotent", () => {
-    const s = new StreamSlots(2);
+    const s = new ClientSlots(2);
     const r1 = s.acquire("c")!;
     const r2 = s.acquire("c")!;
     expect(s.acquire("c")).toBeUndefined();
