@@ -1,4 +1,4 @@
-/** `GET /healthz` (process alive) and `GET /readyz` (NATS connected, streams in place). */
+/** `GET /healthz` (process alive) and `GET /readyz` (NATS connected and answering, streams in place). */
 import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
@@ -16,7 +16,11 @@ export function healthRoutes(gw: Gateway): Hono<AppEnv> {
         type: "https://natsgate.dev/problems/not-ready",
         title: "Not ready",
         status: 503,
-        detail: nats.connected ? "configured JetStream streams are not in place yet" : "NATS is not connected",
+        detail: !nats.connected
+          ? "NATS is not connected"
+          : gw.nats.stalled
+            ? `NATS is not answering: a ping has waited ${gw.nats.pingWaitingMs()} ms`
+            : "configured JetStream streams are not in place yet",
         nats,
       },
       1,

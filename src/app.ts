@@ -20,6 +20,7 @@ import { NotFoundError } from "./errors.js";
 import { createGateway, type AppDeps, type Gateway } from "./gateway.js";
 import { errorResponse, problemResponse } from "./http/problem.js";
 import { corsFor } from "./http/security-headers.js";
+import { repeatLimited } from "./logger.js";
 
 /** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown). */
 export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
+  const logFailure = repeatLimited((msg, fields) => gw.logger.error(msg, fields), gw.clock.now);
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
       return problemResponse({
@@ -52,7 +54,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     }
     const res = errorResponse(err);
     if (res.status >= 500) {
-      gw.logger.error("request failed", { method: c.req.method, path: c.req.path, status: res.status, err: describe(err) });
+      const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err) };
+      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err}`, "request failed", fields);
     }
     return res;
   });

@@ -266,6 +266,13 @@ export class AckTimeoutError extends GatewayError {
   readonly title = "JetStream ack timeout";
 }
 
+/** NATS did not confirm a core publish in time (504): it may or may not have been delivered. */
+export class UnconfirmedError extends GatewayError {
+  readonly status = 504;
+  readonly slug = "not-confirmed";
+  readonly title = "Not confirmed by NATS";
+}
+
 /** A request got no reply in time (504). */
 export class RequestTimeoutError extends GatewayError {
   readonly status = 504;

@@ -38,3 +38,31 @@ export function levelFromEnv(value: string | undefined): LogLevel | "silent" {
     ? value
     : "info";
 }
+
+/** Window in which repeats of one failure are counted instead of logged, in ms. */
+export const DEFAULT_REPEAT_WINDOW_MS = 10_000;
+
+/**
+ * Logs the first occurrence of each kind of failure, then counts repeats for
+ * `windowMs`; the next line after the window carries how many were left out.
+ * An outage refuses thousands of requests: it should read as one line, not 15k.
+ */
+export function repeatLimited(
+  log: (msg: string, fields: Record<string, unknown>) => void,
+  now: () => number = Date.now,
+  windowMs = DEFAULT_REPEAT_WINDOW_MS,
+): (kind: string, msg: string, fields: Record<string, unknown>) => void {
+  const seen = new Map<string, { at: number; repeats: number }>();
+  return (kind, msg, fields) => {
+    const t = now();
+    const last = seen.get(kind);
+    if (last && t - last.at < windowMs) {
+      last.repeats++;
+      return;
+    }
+    // Forget kinds whose window has passed, so odd failures cannot grow the map.
+    for (const [k, v] of seen) if (t - v.at >= windowMs) seen.delete(k);
+    seen.set(kind, { at: t, repeats: 0 });
+    log(msg, last?.repeats ? { ...fields, repeatsNotLogged: last.repeats } : fields);
+  };
+}

@@ -20,8 +20,10 @@ export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
 export const DEFAULT_MAX_BATCH_BYTES = 32 * 1024 * 1024;
 /** Most items in one batch. */
 export const DEFAULT_MAX_BATCH_ITEMS = 100_000;
-/** JetStream publish acknowledgement timeout: 5 s. */
+/** JetStream publish acknowledgement timeout, and the wait for a core publish's confirming pong: 5 s. */
 export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+/** A server that leaves a ping unanswered this long counts as stalled (503, not ready): 2 s. */
+export const DEFAULT_STALL_TIMEOUT_MS = 2_000;
 /** Default `/v1/request` timeout: 5 s. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** Upper bound for `/v1/request?timeout=`: 60 s. */
@@ -87,6 +89,7 @@ const natsSchema = z
       .optional(),
     embedded: z.enum(["auto", "never"]).default("auto"),
     ackTimeoutMs: z.number().int().positive().default(DEFAULT_ACK_TIMEOUT_MS),
+    stallTimeoutMs: z.number().int().positive().default(DEFAULT_STALL_TIMEOUT_MS),
   })
   .superRefine((n, ctx) => {
     if ((n.user === undefined) !== (n.pass === undefined)) {

@@ -12,13 +12,14 @@ import {
 } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { ConfigError } from "../config/errors.js";
-import { NatsUnavailableError } from "../errors.js";
+import { NatsUnavailableError, UnconfirmedError } from "../errors.js";
 import { isJetStreamUnavailable } from "./errors.js";
 import type { Config } from "../config/load.js";
 import type { Logger } from "../logger.js";
 import { StreamIndex } from "./stream-index.js";
 import { GATEWAY_INBOX_PREFIX } from "./subjects.js";
 import { ensureStreams } from "./streams.js";
+import { Liveness } from "./liveness.js";
 
 /** First reconnect delay after a disconnect, in ms. */
 export const RECONNECT_MIN_MS = 250;
@@ -113,6 +114,7 @@ export class NatsClient {
   #setupTimer: NodeJS.Timeout | undefined;
   readonly #readyWaiters = new Set<() => void>();
   readonly #readyListeners = new Set<() => void>();
+  #liveness: Liveness | undefined;
   readonly #opts: NatsClientOptions;
   readonly #firstConnect: Promise<NatsConnection>;
 
@@ -152,15 +154,65 @@ export class NatsClient {
     return this.#connected;
   }
 
-  /** True when connected and the configured streams exist. */
+  /** True when connected, answering pings, and the configured streams exist. */
   get ready(): boolean {
-    return this.#ready && this.#connected;
+    return this.#ready && this.#connected && !this.stalled;
+  }
+
+  /** True while the connected server has left a ping unanswered past `nats.stallTimeoutMs`. */
+  get stalled(): boolean {
+    return this.#liveness?.stalled ?? false;
+  }
+
+  /** Milliseconds the oldest unanswered liveness ping has waited. */
+  pingWaitingMs(): number {
+    return this.#liveness?.waitingMs() ?? 0;
   }
 
   /** The live connection, or `NatsUnavailableError` (503) while disconnected. */
   connection(): NatsConnection {
     if (!this.#connected || !this.#nc) throw new NatsUnavailableError();
     return this.#nc;
+  }
+
+  /**
+   * The connection to send a message on: 503 also while the server is stalled,
+   * before anything is handed over, so the client knows it was not sent.
+   */
+  sending(): NatsConnection {
+    const nc = this.connection();
+    if (this.stalled) throw new NatsUnavailableError(`NATS is not answering: a ping has waited ${this.pingWaitingMs()} ms`);
+    return nc;
+  }
+
+  #confirm: Promise<void> | undefined;
+
+  /**
+   * Resolves once the server has answered a ping sent after every message handed
+   * over in this event-loop turn, so a core publish is answered only once the
+   * server has it. One ping serves the whole turn. 503 when the connection drops
+   * first, 504 after `nats.ackTimeoutMs`; either way the message may or may not
+   * have been delivered.
+   */
+  confirmed(): Promise<void> {
+    return (this.#confirm ??= new Promise<void>((resolve, reject) =>
+      // After this turn's I/O: every publish made in it precedes the ping.
+      setImmediate(() => {
+        this.#confirm = undefined;
+        let nc: NatsConnection;
+        try {
+          nc = this.connection();
+        } catch (err) {
+          return reject(err);
+        }
+        const ms = this.#opts.nats.ackTimeoutMs;
+        const timer = setTimeout(() => reject(new UnconfirmedError(`NATS did not confirm the message within ${ms} ms; it may or may not have been delivered`)), ms);
+        nc.flush().then(
+          () => (clearTimeout(timer), resolve()),
+          (err) => (clearTimeout(timer), reject(new NatsUnavailableError("NATS connection lost before it confirmed the message; it may or may not have been delivered", { cause: err }))),
+        );
+      }),
+    ));
   }
 
   /** The JetStream client for the live connection. */
@@ -223,6 +275,7 @@ export class NatsClient {
   async drain(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#setupTimer);
+    this.#liveness?.stop();
     const nc = this.#nc;
     if (!nc || nc.isClosed()) return;
     try {
@@ -236,13 +289,20 @@ export class NatsClient {
     this.#nc = nc;
     this.#js = jetstream(nc, { timeout: this.#opts.nats.ackTimeoutMs });
     this.#watchStatus(nc);
+    this.#liveness = new Liveness({
+      ping: () => (this.#connected && !nc.isClosed() ? nc.flush() : undefined),
+      stallTimeoutMs: this.#opts.nats.stallTimeoutMs,
+      now: Date.now,
+      logger: this.#opts.logger,
+    });
+    this.#liveness.start();
     this.#markConnected(nc.getServer());
     this.streamIndex.watchAdvisories(nc, () => this.#jsm, this.#opts.logger);
   }
 
-  #markConnected(server: string): void {
+  #markConnected(server: string, downForMs?: number): void {
     this.#connected = true;
-    this.#opts.logger.info("connected to NATS", { server, version: this.serverVersion() });
+    this.#opts.logger.info("connected to NATS", { server, version: this.serverVersion(), ...(downForMs !== undefined ? { downForMs } : {}) });
     void this.#setup();
   }
 
@@ -294,9 +354,11 @@ export class NatsClient {
           this.#connected = false;
           this.#ready = false;
           this.#downSince = Date.now();
+          this.#liveness?.reset();
           this.#opts.logger.warn("disconnected from NATS", { server: s.server });
         } else if (s.type === "reconnect") {
-          this.#markConnected(s.server);
+          this.#liveness?.reset();
+          this.#markConnected(s.server, Date.now() - this.#downSince);
         }
       }
     })();

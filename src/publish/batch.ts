@@ -104,7 +104,6 @@ export async function publishBatch(
 ): Promise<BatchItemResult[]> {
   const results = new Array<BatchItemResult>(items.length);
   const inFlight = new Set<Promise<void>>();
-  const core: number[] = [];
   for (let index = 0; index < items.length; index++) {
     const item = items[index]!;
     if ("error" in item) {
@@ -120,7 +119,6 @@ export async function publishBatch(
     }
     const p = pending.then(
       (r) => {
-        if (r.stream === undefined) core.push(index);
         results[index] = { index, status: publishStatus(r), ...r };
       },
       (err) => {
@@ -132,14 +130,6 @@ export async function publishBatch(
     if (inFlight.size >= window) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  if (core.length > 0) {
-    // Core publishes are fire-and-forget; a round trip proves the server has them.
-    try {
-      await publisher.flush();
-    } catch (err) {
-      for (const index of core) results[index] = failure(index, err);
-    }
-  }
   return results;
 }
 

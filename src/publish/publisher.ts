@@ -57,6 +57,7 @@ export class Publisher {
     }
     await this.nats.nextTurn();
     try {
+      this.nats.sending();
       const ack = await this.nats.jetstream().publish(ev.subject, ev.payload, opts);
       return { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
@@ -73,26 +74,19 @@ export class Publisher {
     }
     await this.nats.nextTurn();
     try {
-      this.nats.connection().publish(ev.subject, ev.payload, { headers: ev.headers });
+      this.nats.sending().publish(ev.subject, ev.payload, { headers: ev.headers });
     } catch (err) {
       throw this.#error(err, "publish", ev.subject);
     }
+    // 202 means the server has it: a pong after it proves that (one ping per turn).
+    await this.nats.confirmed();
     return { subject: ev.subject };
-  }
-
-  /** Waits until everything published so far has reached the server. */
-  async flush(): Promise<void> {
-    try {
-      await this.nats.connection().flush();
-    } catch (err) {
-      throw this.#error(err, "publish", "");
-    }
   }
 
   /** Sends a request and resolves with the reply. */
   async request(ev: OutboundEvent, timeoutMs: number): Promise<Msg> {
     try {
-      return await this.nats.connection().request(ev.subject, ev.payload, { headers: ev.headers, timeout: timeoutMs });
+      return await this.nats.sending().request(ev.subject, ev.payload, { headers: ev.headers, timeout: timeoutMs });
     } catch (err) {
       throw this.#error(err, "request", ev.subject);
     }

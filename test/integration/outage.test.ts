@@ -1,5 +1,8 @@
 import { jetstream } from "@nats-io/jetstream";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.js";
+import { startGateway, type TestGateway } from "../support/gateway.js";
+import { NatsServer } from "../support/nats-server.js";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { collector, natsConnect, text } from "../support/nats.js";
 import { useSink } from "../support/sink.js";
@@ -83,4 +86,61 @@ describe("NATS outage - webhooks", () => {
     await nc2.close();
     await expect.poll(() => [...accepted].sort(), { timeout: 15_000 }).toEqual(["hooked.after", "hooked.before"]);
   }, 40_000);
+});
+
+describe("NATS frozen (SIGSTOP)", () => {
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger("info", (line) => logs.push(JSON.parse(line)));
+  const f = {} as { server: NatsServer; gw: TestGateway };
+  beforeAll(async () => {
+    f.server = await NatsServer.start();
+    f.gw = await startGateway(f.server.url, { nats: { ackTimeoutMs: 1_500, stallTimeoutMs: 1_000 } }, logger);
+  });
+  afterAll(async () => {
+    f.server.thaw();
+    await f.gw?.close();
+    await f.server?.cleanup();
+  });
+  const publish = publishVia(() => f.gw);
+
+  it("outage - a frozen server gets no 202: the publish waits for its pong and answers 504; readyz and later publishes say 503 within seconds; one log line each", async () => {
+    const nc = await natsConnect(f.server.url);
+    const sub = await collector(nc, "frozen.core");
+    expect((await publish("frozen.core", '{"n":0}')).status).toBe(202);
+
+    await f.server.freeze();
+    const frozenAt = Date.now();
+    // Sent before the gateway can know: handed to the socket, never confirmed.
+    const unconfirmed = await publish("frozen.core", '{"n":1}');
+    expect(unconfirmed.status).toBe(504);
+    expect(await unconfirmed.json()).toEqual({
+      type: "https://natsgate.dev/problems/not-confirmed",
+      title: "Not confirmed by NATS",
+      status: 504,
+      detail: "NATS did not confirm the message within 1500 ms; it may or may not have been delivered",
+    });
+    await expect.poll(async () => (await f.gw.fetch("/readyz")).status, { timeout: 5_000, interval: 100 }).toBe(503);
+    expect(Date.now() - frozenAt).toBeLessThan(3_500);
+    const ready = await (await f.gw.fetch("/readyz")).json();
+    expect(ready.detail).toMatch(/^NATS is not answering: a ping has waited \d+ ms$/);
+    // Known not to be answered: refused before anything is handed over.
+    const started = Date.now();
+    const refused = await Promise.all(Array.from({ length: 50 }, (_, i) => publish("frozen.core", `{"n":${i + 2}}`)));
+    expect(refused.map((r) => r.status)).toEqual(Array(50).fill(503));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await refused[0]!.json()).detail).toMatch(/^NATS is not answering: a ping has waited \d+ ms$/);
+    expect((await f.gw.fetch("/healthz")).status).toBe(200);
+
+    f.server.thaw();
+    await expect.poll(async () => (await f.gw.fetch("/readyz")).status, { timeout: 5_000, interval: 50 }).toBe(200);
+    expect((await publish("frozen.core", '{"n":99}')).status).toBe(202);
+    // The unconfirmed one arrives after all (504 said it may); none of the 503s does.
+    const got = (await sub.next(3)).map(text);
+    expect(got).toEqual(['{"n":0}', '{"n":1}', '{"n":99}']);
+    expect(logs.filter((l) => l.msg === "NATS stopped answering; refusing publishes until it does")).toHaveLength(1);
+    expect(logs.filter((l) => l.msg === "NATS answering again")).toHaveLength(1);
+    // 51 failed requests of two kinds: one line per kind.
+    expect(logs.filter((l) => l.msg === "request failed").map((l) => l.status)).toEqual([504, 503]);
+    await nc.close();
+  }, 20_000);
 });

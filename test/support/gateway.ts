@@ -8,7 +8,7 @@ import { createRegistry } from "../../src/node/schema-files.js";
 import { createApp, type GatewayApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config/load.js";
 import { listen } from "../../src/node/listen.js";
-import { silentLogger } from "../../src/logger.js";
+import { silentLogger, type Logger } from "../../src/logger.js";
 import { NatsClient } from "../../src/nats/client.js";
 import { nodeTransport } from "../../src/node/nats-transport.js";
 import { closeHttp } from "../../src/node/shutdown.js";
@@ -26,17 +26,17 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** Starts a gateway against `natsUrl` with `config` merged over test defaults. */
-export async function startGateway(natsUrl: string, config: ConfigInput = {}): Promise<TestGateway> {
+/** Starts a gateway against `natsUrl` with `config` merged over test defaults; logs go to `logger` (default: nowhere). */
+export async function startGateway(natsUrl: string, config: ConfigInput = {}, logger: Logger = silentLogger): Promise<TestGateway> {
   const parsed = parseConfig({
     ...config,
     server: { host: "127.0.0.1", port: 0, ...config.server },
     nats: { embedded: "never", ...config.nats, servers: [natsUrl] },
   });
-  const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger: silentLogger, transport: nodeTransport });
+  const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger, transport: nodeTransport });
   await nats.whenReady(10_000);
   const audit: Record<string, unknown>[] = [];
-  const app = createApp({ config: parsed, nats, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });
+  const app = createApp({ config: parsed, nats, logger, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });
   await app.gateway.webhooks.whenStarted();
   const { server, url } = await listen(app, parsed.server, parsed.ws);
   return {
