@@ -37,28 +37,47 @@ export function secretsOf(hook: Pick<WebhookSpec, "secret">): string[] {
   return Array.isArray(hook.secret) ? hook.secret : [hook.secret];
 }
 
-/** Header names whose values are credentials for the destination; the API shows them masked. */
-const SENSITIVE_HEADER = /auth|token|key|secret|password|cookie|signature|session/i;
-
-/** A webhook as the API shows it: signing secrets and credential headers are never returned. */
+/**
+ * A webhook as the API shows it: signing secrets, header values and URL
+ * credentials are never returned. Every header value is masked, whatever its
+ * name: a credential can hide behind any header (X-Custom, X-Sig, X-Pass), and
+ * the headers that describe the request are the gateway's own.
+ */
 export function publicWebhook(hook: StoredWebhook): Omit<StoredWebhook, "secret"> & { secrets: number } {
   const { secret: _secret, ...rest } = hook;
   const shown: Omit<StoredWebhook, "secret"> & { secrets: number } = { ...rest, url: maskUrl(hook.url), secrets: secretsOf(hook).length };
   if (hook.headers) {
-    shown.headers = Object.fromEntries(Object.entries(hook.headers).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? "***" : v]));
+    shown.headers = Object.fromEntries(Object.entries(hook.headers).map(([k, v]) => [k, MASK]));
   }
   return shown;
 }
 
+const MASK = "***";
+
 /**
- * The URL with its credential parts masked: query values, and the token path of a
- * Slack incoming-webhook URL (`/services/T…/B…/<secret>`), which is the credential.
+ * A path segment shown as it is: a short lower-case word with at most two digits
+ * (`services`, `api`, `v1`, `events-eu`). Anything else — ids, tokens (Slack's
+ * `/services/T…/B…/<token>`, Discord's `/api/webhooks/<id>/<token>`) — is masked.
+ */
+const SHOWN_SEGMENT = /^[a-z][a-z0-9._-]{0,15}$/;
+const shownSegment = (seg: string) => SHOWN_SEGMENT.test(seg) && seg.replace(/\D/g, "").length <= 2;
+
+/**
+ * The URL with everything that may be a credential masked: user info, query
+ * values, the fragment, and every path segment that is not a short word.
+ * Scheme, host and port stay, so an operator can still tell where it goes.
  */
 export function maskUrl(url: string): string {
   const u = new URL(url);
-  for (const key of [...new Set(u.searchParams.keys())]) u.searchParams.set(key, "***");
-  if (u.hostname === "hooks.slack.com") u.pathname = u.pathname.replace(/[^/]+$/, "***");
-  return u.toString().replace(/%2A%2A%2A/g, "***");
+  if (u.username) u.username = MASK;
+  if (u.password) u.password = MASK;
+  for (const key of [...new Set(u.searchParams.keys())]) u.searchParams.set(key, MASK);
+  if (u.hash) u.hash = MASK;
+  u.pathname = u.pathname
+    .split("/")
+    .map((seg) => (seg === "" || shownSegment(seg) ? seg : MASK))
+    .join("/");
+  return u.toString().replace(/%2A%2A%2A/g, MASK);
 }
 
 /** The definition's fields (not state such as enabled, timestamps or replays), for comparing a config webhook with the stored one. */

@@ -88,7 +88,7 @@ describe("outbound webhooks - admin API", () => {
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe("/v1/webhooks/crud");
     const body = await created.json();
-    expect(body).toMatchObject({ id: "crud", subjects: ["adm.a.*", "adm.b.>"], format: "json", enabled: true, source: "api", secrets: 1, headers: { "x-team": "payments", authorization: "***" } });
+    expect(body).toMatchObject({ id: "crud", subjects: ["adm.a.*", "adm.b.>"], format: "json", enabled: true, source: "api", secrets: 1, headers: { "x-team": "***", authorization: "***" } });
     expect(JSON.stringify(body)).not.toContain("sink-credential");
     expect(body).not.toHaveProperty("secret");
     expect((await consumers()).filter((n) => n.startsWith("natsgate_wh_crud_"))).toHaveLength(2);
@@ -106,7 +106,7 @@ describe("outbound webhooks - admin API", () => {
     expect((await consumers()).filter((n) => n.startsWith("natsgate_wh_crud_"))).toEqual([]);
 
     const slack = await call("POST", "/v1/webhooks", { id: "masked", subjects: ["adm.masked"], url: "https://hooks.slack.com/services/T0001/B0002/s3cr3tT0ken?x=token-in-query", format: "slack" });
-    expect((await slack.json()).url).toBe("https://hooks.slack.com/services/T0001/B0002/***?x=***");
+    expect((await slack.json()).url).toBe("https://hooks.slack.com/services/***/***/***?x=***");
 
     const upserted = await call("PUT", "/v1/webhooks/made-by-put", { subjects: ["adm.put"], url: `${sink.url}/put` });
     expect(upserted.status).toBe(201);
