@@ -187,7 +187,8 @@ export const configSchema = z.strictObject({
       /** A slow-body client holds a socket and a body buffer at most this long (408 after). */
       readTimeoutMs: z.number().int().min(100).default(DEFAULT_READ_TIMEOUT_MS),
       headersTimeoutMs: z.number().int().min(100).default(DEFAULT_HEADERS_TIMEOUT_MS),
-      trustProxy: z.boolean().default(false),
+      /** Proxies in front whose X-Forwarded-For hops are believed: true is one, a number that many. */
+      trustProxy: z.union([z.boolean(), z.number().int().min(0).max(16)]).default(false),
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       cors: z.strictObject({ origins: z.array(z.string()).default([]) }).optional(),
     })

@@ -1,20 +1,41 @@
 /**
  * The client's address, for audit records and per-address rate limits.
- * `X-Forwarded-For` counts only behind a proxy the operator said to trust.
+ * `X-Forwarded-For` counts only behind proxies the operator said to trust, and
+ * only the hops those proxies appended: a client can write anything at the
+ * left of the header, so the address is read from the right.
  */
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
 
-/** The client's address; `X-Forwarded-For`'s first hop only when the proxy is trusted. */
-export function remoteAddress(c: Context, trustProxy: boolean): string | undefined {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for");
-    if (forwarded) return forwarded.split(",")[0]!.trim();
-  }
+/** An IPv4 or IPv6 address as proxies write it (no port, no brackets). */
+const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|(?=.{2,45}$)[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$/;
+
+/**
+ * The client address behind `trustedHops` proxies: the peer is the nearest
+ * proxy, and each trusted proxy appended the address it received from, so the
+ * client is `trustedHops` entries left of the peer in `X-Forwarded-For, peer`.
+ * A chain shorter than that yields its left-most entry; an entry that is not an
+ * address yields the peer.
+ */
+export function forwardedClient(forwardedFor: string | undefined, peer: string | undefined, trustedHops: number): string | undefined {
+  if (trustedHops <= 0 || !forwardedFor) return peer;
+  const hops = forwardedFor.split(",").map((h) => h.trim());
+  const hop = hops[Math.max(0, hops.length - trustedHops)]!;
+  return IP.test(hop) ? hop : peer;
+}
+
+/** Proxies to trust from `server.trustProxy`: true is the one in front, a number that many. */
+export function trustedHops(trustProxy: boolean | number): number {
+  return trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
+}
+
+/** The client's address (see `forwardedClient`). */
+export function remoteAddress(c: Context, trustProxy: boolean | number): string | undefined {
+  let peer: string | undefined;
   try {
-    return getConnInfo(c).remote.address;
+    peer = getConnInfo(c).remote.address;
   } catch {
     // In-process requests (app.request) have no socket.
-    return undefined;
   }
+  return forwardedClient(c.req.header("x-forwarded-for"), peer, trustedHops(trustProxy));
 }

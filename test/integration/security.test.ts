@@ -74,11 +74,12 @@ describe("HTTP hardening: security headers, CORS, rate limits, proxies, TLS", ()
     expect(f.gw.audit.at(-2)).toMatchObject({ action: "auth", outcome: "limited", status: 429, client: "a" });
   });
 
-  it("proxies - X-Forwarded-For is used for the audit only with server.trustProxy", async () => {
+  it("proxies - X-Forwarded-For is used for the audit only with server.trustProxy, read from the right", async () => {
     await post("xff.test", "{}", { authorization: `Bearer ${TOKEN_B}`, "x-forwarded-for": "203.0.113.9" });
     expect(f.gw.audit.at(-1)).toMatchObject({ subject: "xff.test", remote: "127.0.0.1" });
+    // One trusted proxy appended 10.0.0.1, the address it saw; 203.0.113.9 is whatever the client wrote.
     await proxied.fetch("/v1/publish/xff.test", { method: "POST", body: "{}", headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.9, 10.0.0.1" } });
-    expect(proxied.audit.at(-1)).toMatchObject({ subject: "xff.test", remote: "203.0.113.9" });
+    expect(proxied.audit.at(-1)).toMatchObject({ subject: "xff.test", remote: "10.0.0.1" });
   });
 
   it("tls - server.tls serves HTTPS with the configured certificate (and HSTS)", async () => {
