@@ -1,4 +1,5 @@
 /** `POST /v1/hooks/{name}`: verified inbound webhooks, published to NATS. */
+import { who } from "../src/security/audit.js";
 import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
@@ -30,14 +31,14 @@ export function hookRoutes(gw: Gateway): Hono<AppEnv> {
       delivery = verifyDelivery(source, c.req.raw.headers, body, gw.clock.now());
     } catch (err) {
       if (err instanceof UnauthorizedError) {
-        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, client: `hook:${name}`, remote, detail: err.message });
+        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, client: `hook:${name}`, clientKind: "hook", remote, detail: err.message });
       }
       throw err;
     }
     const event = eventFromHttp(gw.rules, principal, source.subject, c.req.raw.headers, body);
     if (delivery.id) event.headers.set(MSG_ID_HEADER, delivery.id);
     const result = await gw.publisher.publish(event);
-    gw.audit.record({ action: "publish", outcome: result.duplicate ? "failed" : "ok", status: result.duplicate ? 409 : publishStatus(result), client: principal.name, remote, subject: source.subject, msgId: delivery.id, stream: result.stream, seq: result.seq });
+    gw.audit.record({ action: "publish", outcome: result.duplicate ? "failed" : "ok", status: result.duplicate ? 409 : publishStatus(result), ...who(principal), remote, subject: source.subject, msgId: delivery.id, stream: result.stream, seq: result.seq });
     if (result.duplicate) throw new ConflictError(`delivery ${delivery.id} was already received (seq ${result.seq})`);
     return c.json(result, publishStatus(result));
   });

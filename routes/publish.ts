@@ -28,7 +28,7 @@ export function publishRoutes(gw: Gateway): Hono<AppEnv> {
     const body = await readBody(c.req.raw, maxBatchBytes);
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems, gw.config.server.maxJsonDepth);
     const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit());
-    auditBatch(gw.audit, items, results, c.var.principal.name, c.var.remote);
+    auditBatch(gw.audit, items, results, c.var.principal, c.var.remote);
     return c.json({ results });
   });
 

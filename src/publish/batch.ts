@@ -12,7 +12,7 @@ import {
   internalProblem,
   type Problem,
 } from "../errors.js";
-import { outcomeOf, type AuditLog } from "../security/audit.js";
+import { outcomeOf, who, type AuditLog } from "../security/audit.js";
 import type { Principal } from "../security/auth.js";
 import { eventFromItem, type EventRules } from "../events/event.js";
 import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
@@ -134,7 +134,7 @@ export async function publishBatch(
 }
 
 /** One audit record per batch item, with the subject and idempotency key it named. */
-export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], client: string, remote: string | undefined): void {
+export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], principal: Principal, remote: string | undefined): void {
   if (!audit.enabled) return;
   results.forEach((r, i) => {
     const item = items[i]!;
@@ -146,7 +146,7 @@ export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchI
       action: "publish",
       outcome: outcomeOf(r.status),
       status: r.status,
-      client,
+      ...who(principal),
       remote,
       subject: typeof value?.subject === "string" ? value.subject : undefined,
       msgId: typeof key === "string" ? key : undefined,

@@ -63,5 +63,5 @@ export function verifyDelivery(source: InboundSource, headers: Headers, body: Ui
 
 /** The principal a source publishes as: its own subject, nothing else. */
 export function sourcePrincipal(source: InboundSource): Principal {
-  return { name: `hook:${source.name}`, kind: "token", permissions: new Permissions({ allow: [source.subject] }, undefined, false) };
+  return { name: `hook:${source.name}`, kind: "hook", permissions: new Permissions({ allow: [source.subject] }, undefined, false) };
 }

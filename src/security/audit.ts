@@ -17,6 +17,8 @@ export interface AuditRecord {
   outcome: "ok" | "denied" | "unauthenticated" | "limited" | "failed";
   status: number;
   client?: string;
+  /** How the client authenticated: a JWT whose sub equals a static client's name is another client. */
+  clientKind?: ClientKind;
   remote?: string;
   subject?: string;
   msgId?: string;
@@ -25,6 +27,14 @@ export interface AuditRecord {
   /** The admin resource acted on, e.g. `webhook:slack-alerts`. */
   resource?: string;
   detail?: string;
+}
+
+/** How an audited client authenticated; `hook` is an inbound webhook source. */
+export type ClientKind = "anonymous" | "token" | "jwt" | "hook";
+
+/** The audit fields naming a principal: its name and how it authenticated. */
+export function who(principal: { name: string; kind: ClientKind } | undefined): Pick<AuditRecord, "client" | "clientKind"> {
+  return principal ? { client: principal.name, clientKind: principal.kind } : {};
 }
 
 /** The outcome word for an HTTP status. */

@@ -16,7 +16,7 @@ export const MAX_TOKEN_LENGTH = 8192;
 export interface Principal {
   /** Client name (config), JWT `sub`, or "anonymous". */
   name: string;
-  kind: "anonymous" | "token" | "jwt";
+  kind: "anonymous" | "token" | "jwt" | "hook";
   permissions: Permissions;
   /** When the credentials expire (ms since the epoch); streams close then. */
   expiresAt?: number;

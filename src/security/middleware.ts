@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Gateway } from "../gateway.js";
 import type { AppEnv } from "../http/env.js";
 import { remoteAddress } from "../http/remote.js";
-import { outcomeOf, type AuditAction } from "./audit.js";
+import { outcomeOf, who, type AuditAction } from "./audit.js";
 import { tokenFrom } from "./auth.js";
 import { UnauthorizedError } from "../errors.js";
 import { chargeRequest, limitKey } from "./rate-limit.js";
@@ -43,7 +43,7 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
     try {
       remaining = chargeRequest(gw.limiter, limitKey(principal, remote));
     } catch (err) {
-      gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: principal.name, remote });
+      gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(principal), remote });
       throw err;
     }
     if (remaining !== undefined) {
@@ -63,7 +63,7 @@ export const auditTrail = (gw: Gateway, action: AuditAction): MiddlewareHandler<
       action,
       outcome: outcomeOf(status),
       status,
-      client: c.get("principal")?.name,
+      ...who(c.get("principal")),
       remote: c.get("remote"),
       ...note,
     });

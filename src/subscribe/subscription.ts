@@ -3,6 +3,7 @@
  * checks (containment), the per-client stream cap, the audit record, joining
  * the shared feed — then a session that pumps frames to the client's output.
  */
+import { who } from "../security/audit.js";
 import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { BadRequestError, ForbiddenError, subjectRefused } from "../errors.js";
@@ -33,7 +34,7 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
     if (req.start.kind !== "new") throw new BadRequestError("a queue subscription is live only: it takes no deliver, since or Last-Event-ID");
   }
   const deny = (subject: string, err: ForbiddenError) => {
-    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, client: req.principal.name, remote: req.remote, subject });
+    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, ...who(req.principal), remote: req.remote, subject });
     throw err;
   };
   for (const s of req.subjects) {
@@ -82,7 +83,7 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
     release();
     throw err;
   }
-  gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, client: principal.name, remote: req.remote, subject: req.subjects.join(",") });
+  gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(principal), remote: req.remote, subject: req.subjects.join(",") });
 
   return (out) => {
     const s = new SseSession(out, {
@@ -94,7 +95,7 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
         leave();
         release();
         gw.sessions.delete(s);
-        if (reason === "overflow") gw.logger.warn("SSE client overflowed; stream ended", { client: principal.name, subjects: req.subjects });
+        if (reason === "overflow") gw.logger.warn("SSE client overflowed; stream ended", { ...who(principal), subjects: req.subjects });
       },
     });
     session = s;

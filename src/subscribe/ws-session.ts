@@ -6,6 +6,7 @@
  * expiry and a bound on unsent bytes close it; a bound on unanswered frames
  * pauses reading it.
  */
+import { who } from "../security/audit.js";
 import type { WebSocket } from "ws";
 import type { Gateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
@@ -91,7 +92,7 @@ export class WsSession {
   #send(frame: string): void {
     if (this.#closed) return;
     if (this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes) {
-      this.gw.logger.warn("WebSocket client too far behind; closing", { client: this.principal.name });
+      this.gw.logger.warn("WebSocket client too far behind; closing", { ...who(this.principal) });
       return this.close(WS_CLOSE.tryAgainLater, "too far behind");
     }
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
@@ -164,7 +165,7 @@ export class WsSession {
     try {
       chargeRequest(this.gw.limiter, limitKey(this.principal, this.remote));
     } catch (err) {
-      this.gw.audit.record({ action: "auth", outcome: "limited", status: 429, client: this.principal.name, remote: this.remote });
+      this.gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(this.principal), remote: this.remote });
       throw err;
     }
   }
@@ -172,7 +173,7 @@ export class WsSession {
   async #pub(frame: Incoming): Promise<void> {
     this.#charge();
     const subject = typeof frame.subject === "string" ? frame.subject : undefined;
-    const audit = { action: "publish" as const, client: this.principal.name, remote: this.remote, subject };
+    const audit = { action: "publish" as const, ...who(this.principal), remote: this.remote, subject };
     try {
       const result = await this.gw.publisher.publish(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()));
       const status = publishStatus(result);
@@ -225,7 +226,7 @@ export class WsSession {
     const leave = () => (left(), releaseSlot());
     if (this.#closed || !this.#subs.has(key)) return leave();
     this.#subs.set(key, leave);
-    this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, client: this.principal.name, remote: this.remote, subject });
+    this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(this.principal), remote: this.remote, subject });
   }
 
   #unsub(frame: Incoming): void {

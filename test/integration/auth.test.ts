@@ -132,8 +132,8 @@ describe("auth - tokens, permissions, audit", () => {
     await post("deploy.request", deployRequest, bearer(AGENT_TOKEN));
     await post("deploy.request", deployRequest, bearer("wrong-token-value"));
     expect(f.gw.audit.map(({ time: _t, remote: _r, ...rest }) => rest)).toEqual([
-      { audit: true, action: "publish", outcome: "ok", status: 202, client: "portal", subject: "transfer.audited", msgId: "idem-7" },
-      { audit: true, action: "publish", outcome: "denied", status: 403, client: "agent", subject: "deploy.request" },
+      { audit: true, action: "publish", outcome: "ok", status: 202, client: "portal", clientKind: "token", subject: "transfer.audited", msgId: "idem-7" },
+      { audit: true, action: "publish", outcome: "denied", status: 403, client: "agent", clientKind: "token", subject: "deploy.request" },
       { audit: true, action: "auth", outcome: "unauthenticated", status: 401, detail: "unknown token" },
     ]);
     expect(f.gw.audit.every((r) => r.remote === "127.0.0.1")).toBe(true);

@@ -80,7 +80,7 @@ describe("subscribe (SSE) with auth", () => {
     b.close();
   });
 
-  it("sse auth - a JWT whose sub is a static client's name has stream slots of its own", async () => {
+  it("sse auth - a JWT whose sub is a static client's name has stream slots of its own and is audited as a JWT client", async () => {
     const impostor = await signToken(new TextEncoder().encode(SECRET), { subject: "agent", claims: { natsgate: { subscribe: { allow: ["deploy.request"] } } } });
     const a = await rawSse(url(`subject=deploy.request&access_token=${impostor}`));
     const b = await rawSse(url(`subject=deploy.request&access_token=${impostor}`));
@@ -89,6 +89,8 @@ describe("subscribe (SSE) with auth", () => {
     const real = await rawSse(url(`subject=deploy.request&access_token=${AGENT}`));
     expect(real.res.status).toBe(200);
     for (const s of [a, b, real]) s.close();
+    const subscribed = f.gw.audit.filter((r) => r.action === "subscribe" && r.client === "agent").slice(-3);
+    expect(subscribed.map((r) => r.clientKind)).toEqual(["jwt", "jwt", "token"]);
   });
 
   it("sse auth - a stream is ended with event: expired when its JWT expires", async () => {
