@@ -1,15 +1,18 @@
 /**
  * Inbound webhooks (`POST /v1/hooks/{name}`): a configured source's signature
  * is verified over the raw body, then the body is published to the source's
- * subject through the ordinary publish path. The delivery id (when the sender
- * has one) becomes Nats-Msg-Id, so a stream capturing the subject refuses a
- * replayed delivery.
+ * subject through the ordinary publish path. A de-duplication id made of
+ * signed content becomes Nats-Msg-Id, so a stream capturing the subject refuses
+ * a replayed delivery (within its duplicate window): Standard Webhooks signs its
+ * webhook-id; GitHub's X-GitHub-Delivery is not signed, so a replay could pick a
+ * fresh one, and the id is the body's hash instead, as for plain HMAC; Slack
+ * signs its timestamp with the body.
  */
 import type { Principal } from "../security/auth.js";
 import type { Config } from "../config/load.js";
 import { UnauthorizedError } from "../errors.js";
 import { Permissions } from "../security/permissions.js";
-import { githubVerify, hmacVerify, slackVerify, standardWebhooksVerify, timestampFresh } from "../security/signing.js";
+import { githubVerify, hmacVerify, sha256Hex, slackVerify, standardWebhooksVerify, timestampFresh } from "../security/signing.js";
 
 /** One configured inbound source. */
 export type InboundSource = Config["inbound"][number];
@@ -19,8 +22,8 @@ export const DEFAULT_HMAC_HEADER = "x-signature";
 
 /** What a verified delivery contributes to the published message. */
 export interface VerifiedDelivery {
-  /** Sender's delivery id, when it has one. */
-  id?: string;
+  /** De-duplication id: the sender's signed delivery id, or a hash of what it signed. */
+  id: string;
 }
 
 function bad(reason: string): UnauthorizedError {
@@ -43,7 +46,7 @@ export function verifyDelivery(source: InboundSource, headers: Headers, body: Ui
     case "github": {
       const sig = headers.get("x-hub-signature-256");
       if (!sig || !githubVerify(secret, body, sig)) throw bad("X-Hub-Signature-256 does not match");
-      return { id: headers.get("x-github-delivery") ?? undefined };
+      return { id: `sha256:${sha256Hex(body)}` };
     }
     case "slack": {
       const ts = headers.get("x-slack-request-timestamp");
@@ -51,12 +54,12 @@ export function verifyDelivery(source: InboundSource, headers: Headers, body: Ui
       if (!ts || !sig) throw bad("X-Slack-Request-Timestamp and X-Slack-Signature are required");
       if (!/^\d{1,12}$/.test(ts) || !timestampFresh(Number(ts), nowMs)) throw bad("timestamp is missing or more than 5 minutes off");
       if (!slackVerify(secret, ts, body, sig)) throw bad("X-Slack-Signature does not match");
-      return {};
+      return { id: `sha256:${sha256Hex(`v0:${ts}:`, body)}` };
     }
     case "hmac-sha256": {
       const sig = headers.get(source.verify.header ?? DEFAULT_HMAC_HEADER);
       if (!sig || !hmacVerify(secret, body, sig.trim())) throw bad(`${source.verify.header ?? DEFAULT_HMAC_HEADER} does not match`);
-      return {};
+      return { id: `sha256:${sha256Hex(body)}` };
     }
   }
 }

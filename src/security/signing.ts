@@ -4,7 +4,7 @@
  * signing secret) and plain HMAC-SHA256. Pure functions; every comparison is
  * constant-time.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 
 /** Allowed distance between a signed timestamp and now: 5 minutes. */
 export const SIGNATURE_TOLERANCE_MS = 5 * 60 * 1000;
@@ -19,6 +19,13 @@ const hmac = (key: Buffer | string, ...parts: (string | Uint8Array)[]) => {
   for (const p of parts) h.update(p);
   return h.digest();
 };
+
+/** Hex SHA-256 of the parts, in order: a de-duplication id made only of signed content. */
+export function sha256Hex(...parts: (string | Uint8Array)[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+}
 
 /** Constant-time equality of two byte strings (false for different lengths). */
 export function safeEqual(a: Buffer, b: Buffer): boolean {

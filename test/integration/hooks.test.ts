@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
@@ -72,12 +73,17 @@ describe("inbound webhooks", () => {
     sub.unsubscribe();
   });
 
-  it("hooks - github X-Hub-Signature-256: good is published, bad is 401", async () => {
+  it("hooks - github X-Hub-Signature-256: good is published, bad is 401; a replay with a fresh (unsigned) X-GitHub-Delivery is 409", async () => {
     const body = JSON.stringify({ action: "opened", number: 7 });
-    const ok = await hook("github", body, { "x-hub-signature-256": "sha256=" + hex(GH_SECRET, body), "x-github-delivery": "gh-1" });
+    const signature = { "x-hub-signature-256": "sha256=" + hex(GH_SECRET, body) };
+    const ok = await hook("github", body, { ...signature, "x-github-delivery": "gh-1" });
     expect(ok.status).toBe(201);
     const stored = await f.jsm.streams.getMessage("HOOKS", { seq: (await ok.json()).seq });
-    expect(stored!.header.get("Nats-Msg-Id")).toBe("gh-1");
+    const bodyHash = createHash("sha256").update(body).digest("hex");
+    expect(stored!.header.get("Nats-Msg-Id")).toBe(`sha256:${bodyHash}`);
+    const replay = await hook("github", body, { ...signature, "x-github-delivery": "gh-2-forged" });
+    expect(replay.status).toBe(409);
+    expect((await replay.json()).detail).toBe(`delivery sha256:${bodyHash} was already received (seq ${stored!.seq})`);
     expect((await hook("github", body, { "x-hub-signature-256": "sha256=" + hex("wrong", body) })).status).toBe(401);
     expect((await hook("github", body, {})).status).toBe(401);
   });
