@@ -280,3 +280,46 @@ describe("subjects - pattern intersection", () => {
     );
   });
 });
+
+describe("permissions - property: literal subjects against an independent reference model", () => {
+  // The model, written from the rules as documented (README, Auth): NATS matching, deny wins,
+  // a reserved subject only through an allow naming its prefix, internal subjects never.
+  const RESERVED = ["$SYS", "$JS", "$KV", "$O", "$MQTT", "_INBOX", "$NATSGATE"];
+  const INTERNAL = ["$NATSGATE.>", "_INBOX.natsgate.>", "$KV.natsgate_webhooks.>"];
+  const matches = (p: string[], s: string[]): boolean => {
+    if (p.length === 0) return s.length === 0;
+    if (p[0] === ">") return s.length > 0;
+    if (s.length === 0) return false;
+    return (p[0] === "*" || p[0] === s[0]) && matches(p.slice(1), s.slice(1));
+  };
+  const model = (allow: string[], deny: string[], subject: string): boolean => {
+    const s = subject.split(".");
+    if ([...deny, ...INTERNAL].some((d) => matches(d.split("."), s))) return false;
+    const reserved = RESERVED.includes(s[0]!);
+    return allow.some((a) => {
+      const first = a.split(".")[0]!;
+      const sameSide = reserved ? first === s[0] : !RESERVED.includes(first);
+      return sameSide && matches(a.split("."), s);
+    });
+  };
+  const literal = fc.constantFrom("a", "b", "$KV", "$JS", "_INBOX", "$NATSGATE", "natsgate", "natsgate_webhooks", "API");
+  const subject = fc.array(literal, { minLength: 1, maxLength: 4 }).map((t) => t.join("."));
+  const rule = fc
+    .tuple(fc.array(fc.oneof(literal, fc.constant("*")), { minLength: 1, maxLength: 4 }), fc.boolean())
+    .map(([t, full]) => (full ? [...t, ">"] : t).join("."));
+  const ruleOrAll = fc.oneof(rule, fc.constantFrom(">", "*.>", "$KV.>", "_INBOX.>"));
+
+  it("permits(subject) equals the model for random allow/deny sets (publish and subscribe sides)", () => {
+    fc.assert(
+      fc.property(fc.array(ruleOrAll, { maxLength: 5 }), fc.array(rule, { maxLength: 3 }), fc.array(subject, { minLength: 1, maxLength: 8 }), (allow, deny, subjects) => {
+        const perms = new Permissions({ allow, deny }, { allow, deny }, false, INTERNAL);
+        for (const s of subjects) {
+          const want = model(allow, deny, s);
+          expect([allow, deny, s, perms.publish.permits(s)]).toEqual([allow, deny, s, want]);
+          expect([allow, deny, s, perms.subscribe.permits(s)]).toEqual([allow, deny, s, want]);
+        }
+      }),
+      { numRuns: 3000, seed: 20261128 },
+    );
+  });
+});
