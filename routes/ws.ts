@@ -46,7 +46,7 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
           gw.wsSessions.add(s);
         },
         onMessage(evt) {
-          void session?.handle(typeof evt.data === "string" ? evt.data : null);
+          session?.handle(typeof evt.data === "string" ? evt.data : null);
         },
       };
     }),

@@ -15,7 +15,7 @@ import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } fr
 import { eventFromItem } from "../events/event.js";
 import type { Frame, StartSpec } from "./feed.js";
 import { httpHeaderRecord } from "../nats/headers.js";
-import { publishStatus, requestTimeout } from "../publish/publisher.js";
+import { publishStatus, requestTimeout, type PublishResult } from "../publish/publisher.js";
 import { chargeRequest, claimSlot, limitKey } from "../security/rate-limit.js";
 import { payloadValue } from "../events/envelope.js";
 import { parseJsonText } from "../http/body.js";
@@ -25,6 +25,8 @@ import { assertMaySubscribe, filtered } from "./subscription.js";
 export const WS_CLOSE = { goingAway: 1001, policy: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
 
 type Incoming = Record<string, unknown>;
+/** A frame's reply once it is ready: the text to send, or nothing. */
+type Reply = Promise<string | undefined>;
 
 /** Renders a feed frame as a `msg` frame for one subscription id. */
 export function msgFrame(sid: string, frame: Frame): string {
@@ -39,9 +41,11 @@ export class WsSession {
   #lastSeen: number;
   #timers: NodeJS.Timeout[] = [];
   #closed = false;
-  // Frames are handled in order (a sub is in place before a later pub or ping is answered);
-  // only requests run beside the queue, since a reply may take a while.
+  // Frames start in order (a sub is in place before a later pub is handed over) and their
+  // replies leave in order; a pub's reply waits for NATS but the next frame does not, so
+  // publishes are confirmed in a pipeline. Requests run beside the queue: a reply may take a while.
   #queue: Promise<void> = Promise.resolve();
+  #replies: Promise<void> = Promise.resolve();
   // Frames read but not yet answered. At ws.maxInflightFrames the socket stops being read,
   // so a client that sends faster than NATS takes its frames waits in TCP, not in our heap.
   #inflight = 0;
@@ -105,7 +109,7 @@ export class WsSession {
   }
 
   /** Handles one incoming frame (text, or null for a binary frame). */
-  async handle(text: string | null): Promise<void> {
+  handle(text: string | null): void {
     this.#lastSeen = this.gw.clock.now();
     this.#begin();
     let frame: Incoming;
@@ -117,16 +121,38 @@ export class WsSession {
       frame = parsed as Incoming;
     } catch (err) {
       const problem = err instanceof GatewayError ? err : new MalformedJsonError(err);
-      this.#queue = this.#queue.then(() => this.#error(problem, {})).finally(() => this.#end());
+      this.#queue = this.#queue.then(() => this.#reply(Promise.reject(problem), {}));
       return;
     }
     const ref = { ...(frame.id !== undefined ? { id: frame.id } : {}), ...(frame.sid !== undefined ? { sid: frame.sid } : {}) };
-    const run = () =>
-      this.#dispatch(frame)
-        .catch((err) => this.#error(err, ref))
+    if (frame.op === "req") {
+      void this.#req(frame)
+        .then((reply) => this.#send(reply), (err) => this.#error(err, ref))
         .finally(() => this.#end());
-    if (frame.op === "req") return void run();
-    this.#queue = this.#queue.then(run);
+      return;
+    }
+    this.#queue = this.#queue.then(async () => {
+      let reply: Reply;
+      try {
+        reply = (await this.#start(frame)).reply;
+      } catch (err) {
+        reply = Promise.reject(err);
+      }
+      this.#reply(reply, ref);
+    });
+  }
+
+  /** Sends a frame's reply after the replies of every earlier frame. */
+  #reply(reply: Reply, ref: { id?: unknown; sid?: unknown }): void {
+    // Settled into a sender at once, so a rejection waiting its turn is never unhandled.
+    const emit = reply.then(
+      (text) => () => text !== undefined && this.#send(text),
+      (err) => () => this.#error(err, ref),
+    );
+    this.#replies = this.#replies
+      .then(() => emit)
+      .then((send) => void send())
+      .finally(() => this.#end());
   }
 
   /** Frames unanswered on this socket (read but not yet handled to the end). */
@@ -143,18 +169,22 @@ export class WsSession {
     if (--this.#inflight <= this.gw.config.ws.maxInflightFrames / 2 && this.ws.isPaused && !this.#closed) this.ws.resume();
   }
 
-  async #dispatch(frame: Incoming): Promise<void> {
+  /**
+   * Starts a frame: resolves once later frames may start (a sub is in place, a
+   * pub handed to the publisher in order), with its reply still to come.
+   */
+  async #start(frame: Incoming): Promise<{ reply: Reply }> {
     switch (frame.op) {
       case "ping":
-        return this.#send('{"op":"pong"}');
+        return { reply: Promise.resolve('{"op":"pong"}') };
       case "pub":
-        return this.#pub(frame);
-      case "req":
-        return this.#req(frame);
+        return { reply: this.#pub(frame) };
       case "sub":
-        return this.#sub(frame);
+        await this.#sub(frame);
+        return { reply: Promise.resolve(undefined) };
       case "unsub":
-        return this.#unsub(frame);
+        this.#unsub(frame);
+        return { reply: Promise.resolve(undefined) };
       default:
         throw new BadRequestError(`unknown op ${JSON.stringify(frame.op)}; expected sub, unsub, pub, req or ping`);
     }
@@ -170,29 +200,35 @@ export class WsSession {
     }
   }
 
-  async #pub(frame: Incoming): Promise<void> {
+  #pub(frame: Incoming): Reply {
     this.#charge();
     const subject = typeof frame.subject === "string" ? frame.subject : undefined;
     const audit = { action: "publish" as const, ...who(this.principal), remote: this.remote, subject };
-    try {
-      const result = await this.gw.publisher.publish(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()));
-      const status = publishStatus(result);
-      this.gw.audit.record({ ...audit, outcome: "ok", status, stream: result.stream, seq: result.seq });
-      this.#send(JSON.stringify({ op: "ack", ...(frame.id !== undefined ? { id: frame.id } : {}), status, ...result }));
-    } catch (err) {
+    const failed = (err: unknown): never => {
       const status = err instanceof GatewayError ? err.status : 500;
       this.gw.audit.record({ ...audit, outcome: status === 403 ? "denied" : "failed", status });
       throw err;
+    };
+    let published: Promise<PublishResult>;
+    try {
+      published = this.gw.publisher.publish(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()));
+    } catch (err) {
+      return failed(err);
     }
+    return published.then((result) => {
+      const status = publishStatus(result);
+      this.gw.audit.record({ ...audit, outcome: "ok", status, stream: result.stream, seq: result.seq });
+      return JSON.stringify({ op: "ack", ...(frame.id !== undefined ? { id: frame.id } : {}), status, ...result });
+    }, failed);
   }
 
-  async #req(frame: Incoming): Promise<void> {
+  async #req(frame: Incoming): Promise<string> {
     this.#charge();
     if (frame.id === undefined) throw new BadRequestError("req needs an id to match its reply");
     const timeout = requestTimeout(frame.timeout);
     const reply = await this.gw.publisher.request(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()), timeout);
     const headers = httpHeaderRecord(reply.headers);
-    this.#send(JSON.stringify({ op: "reply", id: frame.id, data: payloadValue(reply.data), ...(headers ? { headers } : {}) }));
+    return JSON.stringify({ op: "reply", id: frame.id, data: payloadValue(reply.data), ...(headers ? { headers } : {}) });
   }
 
   async #sub(frame: Incoming): Promise<void> {

@@ -36,6 +36,25 @@ describe("WebSocket", () => {
     expect(stored!.header.get("Nats-Msg-Id")).toBe("ws-1");
   });
 
+  it("ws - replies leave in frame order while publishes are pipelined: acks, errors and pongs interleave as sent", async () => {
+    const c = await open();
+    c.send({ op: "pub", id: "js1", subject: "ws.stored.order", data: 1 });
+    c.send({ op: "pub", id: "core", subject: "ws.order", data: 2 });
+    c.send({ op: "pub", id: "denied", subject: "$JS.API.STREAM.DELETE.EVENTS", data: 3 });
+    c.send("{not json");
+    c.send({ op: "ping" });
+    c.send({ op: "pub", id: "js2", subject: "ws.stored.order", data: 4 });
+    await c.next((fr) => fr.id === "js2");
+    expect(c.frames.map((fr) => [fr.op, fr.id, fr.status])).toEqual([
+      ["ack", "js1", 201],
+      ["ack", "core", 202],
+      ["err", "denied", 403],
+      ["err", undefined, 400],
+      ["pong", undefined, undefined],
+      ["ack", "js2", 201],
+    ]);
+  });
+
   it("ws - sub delivers msg frames with its sid (wildcards, headers mapped back, cursor for streams); unsub stops them", async () => {
     const c = await open();
     c.send({ op: "sub", sid: "s1", subject: "ws.stored.>" });
