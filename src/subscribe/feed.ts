@@ -100,6 +100,15 @@ export interface Frame {
 /** Receives rendered frames. */
 export type FrameSink = (frame: Frame) => void;
 
+/** One stream's ordered consumer; `live` turns false once it is replaced or released. */
+interface StreamReader {
+  stream: string;
+  patterns: string[];
+  messages: ConsumerMessages;
+  consumer: Consumer;
+  live: boolean;
+}
+
 /** The NATS subscriptions and consumers behind one subscription set. */
 export class Feed {
   readonly sinks = new Set<FrameSink>();
@@ -112,7 +121,7 @@ export class Feed {
   onError: ((subject: string, err: unknown) => void) | undefined;
   readonly #positions: Positions = new Map();
   readonly #subs: Subscription[] = [];
-  readonly #consumers: { stream: string; messages: ConsumerMessages; consumer: Consumer }[] = [];
+  readonly #consumers: StreamReader[] = [];
   #stopped = false;
 
   constructor(
@@ -134,7 +143,27 @@ export class Feed {
     await nc.flush();
   }
 
-  async #openStream(nc: NatsConnection, stream: string, patterns: string[]): Promise<void> {
+  /**
+   * Replaces every stream consumer with a new one starting after the position
+   * reached. Called after a reconnect: a restarted server has lost the ordered
+   * consumers, and nats.js would only find out on a backoff of up to its 30 s
+   * pull expiry, so clients would wait that long for the next event.
+   */
+  async renew(): Promise<void> {
+    if (this.#stopped) return;
+    const old = this.#consumers.splice(0);
+    for (const reader of old) {
+      reader.live = false;
+      Feed.#release(reader.messages, reader.consumer);
+    }
+    const nc = this.nats.connection();
+    for (const { stream, patterns } of old) {
+      const at = this.#positions.get(stream);
+      await this.#openStream(nc, stream, patterns, at === undefined ? this.start : { kind: "cursor", positions: new Map([[stream, at]]) });
+    }
+  }
+
+  async #openStream(nc: NatsConnection, stream: string, patterns: string[], start: StartSpec = this.start): Promise<void> {
     const js = this.nats.jetstream();
     const multi = patterns.length > 1;
     // Filters that still overlap (a.*.c and a.b.*) cannot go to the server together either.
@@ -142,7 +171,6 @@ export class Feed {
     // nats-server 2.9 takes one filter per consumer: read the stream unfiltered and match here,
     // which keeps one consumer and the stream's own order.
     const opts: Partial<OrderedConsumerOptions> = serverFilters ? { filter_subjects: multi ? patterns : patterns[0]! } : {};
-    const start = this.start;
     if (start.kind === "cursor" && start.positions.has(stream)) {
       const after = start.positions.get(stream)!;
       this.#positions.set(stream, after);
@@ -167,9 +195,11 @@ export class Feed {
     if (this.#stopped) return;
     const consumer = await js.consumers.get(stream, opts);
     const match = serverFilters ? undefined : patterns;
-    const messages = await consumer.consume({ callback: (m) => this.#guard(m.subject, () => this.#stream(stream, m, match)) });
-    this.#consumers.push({ stream, messages, consumer });
-    if (this.#stopped) Feed.#release(messages, consumer);
+    const reader = { stream, patterns, consumer, live: true } as StreamReader;
+    // A replaced consumer's buffered messages must not reach clients: its successor resends them.
+    reader.messages = await consumer.consume({ callback: (m) => void (reader.live && this.#guard(m.subject, () => this.#stream(stream, m, match))) });
+    this.#consumers.push(reader);
+    if (this.#stopped) Feed.#release(reader.messages, consumer);
   }
 
   #core(pattern: string, msg: Msg): void {
@@ -222,8 +252,9 @@ export class Feed {
     if (!this.plan.partial.has(stream) || this.plan.partial.get(stream) === this.nats.streamIndex.created(stream)) return false;
     const i = this.#consumers.findIndex((c) => c.stream === stream);
     if (i !== -1) {
-      const { messages, consumer } = this.#consumers.splice(i, 1)[0]!;
-      Feed.#release(messages, consumer);
+      const reader = this.#consumers.splice(i, 1)[0]!;
+      reader.live = false;
+      Feed.#release(reader.messages, reader.consumer);
     }
     return true;
   }
@@ -266,7 +297,10 @@ export class Feed {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const s of this.#subs) s.unsubscribe();
-    for (const { messages, consumer } of this.#consumers) Feed.#release(messages, consumer);
+    for (const reader of this.#consumers) {
+      reader.live = false;
+      Feed.#release(reader.messages, reader.consumer);
+    }
   }
 
   // Ordered consumers otherwise linger on the server for their 5-minute inactivity threshold.

@@ -17,6 +17,9 @@ export interface HeldLimit {
   onOverflow: () => void;
 }
 const NO_LIMIT: HeldLimit = { max: Infinity, onOverflow: () => {} };
+/** Tries at renewing a feed's consumers after a reconnect, RENEW_RETRY_MS (ms) apart. */
+const RENEW_ATTEMPTS = 10;
+const RENEW_RETRY_MS = 1_000;
 
 /** A shared feed and the promise of its subscriptions being in place. */
 interface SharedFeed {
@@ -34,7 +37,25 @@ export class SseHub {
     private readonly nats: NatsClient,
     private readonly now: () => number,
     private readonly logger: Logger = silentLogger,
-  ) {}
+  ) {
+    // After a reconnect (streams in place again), every stream consumer starts afresh from
+    // where it was: a restarted server lost them. Core subscriptions nats.js restores itself.
+    nats.onReady(() => {
+      for (const feed of this.#open) void this.#renew(feed);
+    });
+  }
+
+  async #renew(feed: Feed, attempt = 1): Promise<void> {
+    try {
+      await feed.renew();
+    } catch (err) {
+      if (attempt >= RENEW_ATTEMPTS || !this.#open.has(feed)) {
+        this.logger.error("stream consumers could not be renewed after a reconnect", { streams: [...feed.plan.streams.keys()], err: String(err) });
+        return;
+      }
+      setTimeout(() => void this.#renew(feed, attempt + 1), RENEW_RETRY_MS).unref();
+    }
+  }
 
   /** Opens a feed that reports, rather than throws, a message it cannot handle. */
   #feed(plan: FeedPlan, start: StartSpec, queue: string | undefined): Feed {

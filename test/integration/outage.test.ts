@@ -5,6 +5,7 @@ import { startGateway, type TestGateway } from "../support/gateway.js";
 import { NatsServer } from "../support/nats-server.js";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { collector, natsConnect, text } from "../support/nats.js";
+import { rawSse } from "../support/sse.js";
 import { useSink } from "../support/sink.js";
 import { transferCompleted } from "../fixtures/events.js";
 
@@ -57,6 +58,32 @@ describe("NATS outage", () => {
     expect(await stored.json()).toMatchObject({ stream: "EVENTS", seq: 1 });
     await nc.close();
   });
+});
+
+describe("NATS outage - streams", () => {
+  const f = useGateway({ jetstream: { streams: [{ name: "LIVE", subjects: ["live.>"] }] } });
+
+  it("outage - an SSE client on a stream subject gets the next event within seconds of a server restart (the lost consumer is renewed from its position)", async () => {
+    const sse = await rawSse(`${f.gw.url}/v1/subscribe?subject=live.>`);
+    const js = async (subject: string) => {
+      const nc = await natsConnect(f.server.url);
+      await jetstream(nc).publish(subject, "{}");
+      await nc.close();
+    };
+    await js("live.before");
+    await sse.until((t) => t.includes('"subject":"live.before"'));
+    await f.server.kill();
+    await expect.poll(() => f.gw.nats.connected, { timeout: 5_000, interval: 10 }).toBe(false);
+    await f.server.restart();
+    await f.gw.nats.whenReady(10_000);
+    await js("live.after");
+    const start = Date.now();
+    // nats.js alone notices the lost consumer on a backoff of up to 30 s.
+    const text = await sse.until((t) => t.includes('"subject":"live.after"'), 5_000);
+    expect(Date.now() - start).toBeLessThan(5_000);
+    expect(text.match(/^id: LIVE:\d+$/gm)).toEqual(["id: LIVE:1", "id: LIVE:2"]);
+    sse.close();
+  }, 30_000);
 });
 
 describe("NATS outage - webhooks", () => {
