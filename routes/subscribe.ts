@@ -1,10 +1,10 @@
 /** `GET /v1/subscribe`: Server-Sent Events over NATS subjects, with resume. */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { parseCursor } from "../src/subscribe/cursor.js";
-import { BadRequestError } from "../src/errors.js";
+import { BadRequestError, MethodNotAllowedError } from "../src/errors.js";
 import { parseRfc3339 } from "../src/http/time.js";
 import type { StartSpec } from "../src/subscribe/feed.js";
 import { authenticate } from "../src/security/middleware.js";
@@ -29,10 +29,20 @@ export function startSpec(lastEventId: string | undefined, deliver: string | und
   throw new BadRequestError(`deliver must be all, last or new, got ${JSON.stringify(deliver)}`);
 }
 
+/**
+ * Hono serves HEAD with the GET handler and drops the body: the stream would
+ * open and, with nobody reading it, never end, holding its feed and the
+ * client's slots for good.
+ */
+const noHead: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method === "HEAD") throw new MethodNotAllowedError("GET /v1/subscribe is an event stream; HEAD would open one nobody reads", ["GET"]);
+  await next();
+};
+
 /** Subscribe routes. */
 export function subscribeRoutes(gw: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get("/v1/subscribe", authenticate(gw, { streams: true }), async (c) => {
+  app.get("/v1/subscribe", noHead, authenticate(gw, { streams: true }), async (c) => {
     const subjects = c.req.queries("subject") ?? [];
     if (subjects.length === 0) throw new BadRequestError("at least one subject parameter is required");
     if (subjects.length > MAX_SUBJECTS_PER_STREAM) throw new BadRequestError(`at most ${MAX_SUBJECTS_PER_STREAM} subjects per subscription`);

@@ -167,6 +167,30 @@ export class NotFoundError extends GatewayError {
   readonly title = "Not found";
 }
 
+/** The request body ended before it was complete: the client went away or stopped sending (400). */
+export class IncompleteBodyError extends BadRequestError {
+  constructor(cause: unknown) {
+    super("the request body could not be read to its end: the connection was closed or stalled", { slug: "incomplete-body", title: "Incomplete body", cause });
+  }
+}
+
+/** The path exists but not for this method (405); `Allow` lists the ones it takes. */
+export class MethodNotAllowedError extends GatewayError {
+  readonly status = 405;
+  readonly slug = "method-not-allowed";
+  readonly title = "Method not allowed";
+  constructor(
+    message: string,
+    readonly allow: string[],
+  ) {
+    super(message);
+  }
+
+  override headers(): Record<string, string> {
+    return { Allow: this.allow.join(", ") };
+  }
+}
+
 /** `Expect-Stream` names another stream than the one capturing the subject (409). */
 export class StreamMismatchError extends GatewayError {
   readonly status = 409;

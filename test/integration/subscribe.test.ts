@@ -60,6 +60,17 @@ describe("subscribe (SSE)", () => {
     });
   });
 
+  it("sse - HEAD is 405 with Allow: GET and opens nothing (a stream nobody reads would never end)", async () => {
+    const feeds = f.gw.app.gateway.sse.feeds;
+    for (let i = 0; i < 3; i++) {
+      const res = await f.gw.fetch("/v1/subscribe?subject=head.x", { method: "HEAD" });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("GET");
+    }
+    expect(f.gw.app.gateway.sse.feeds).toBe(feeds);
+    expect(f.gw.app.gateway.streamSlots.count("ip:127.0.0.1")).toBe(0);
+  });
+
   it("sse - framing: retry first, heartbeat comments, proxy-safe headers", async () => {
     const raw = await rawSse(`${f.gw.url}/v1/subscribe?subject=beat.x`);
     expect(raw.res.status).toBe(200);
