@@ -3,10 +3,20 @@
  * limit is refused before a byte is read; a chunked body is counted as it
  * streams and abandoned as soon as it passes the limit.
  */
-import { JsonTooDeepError, MalformedJsonError, PayloadTooLargeError } from "../errors.js";
+import { GatewayError, IncompleteBodyError, JsonTooDeepError, MalformedJsonError, PayloadTooLargeError } from "../errors.js";
 
-/** Reads the whole body of `req`, or throws `PayloadTooLargeError`. */
+/** Reads the whole body of `req`; `PayloadTooLargeError` past `limit`, `IncompleteBodyError` when it breaks off. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+  try {
+    return await readCapped(req, limit);
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    // The stream failed under us: the client closed the connection or the server's read timeout hit.
+    throw new IncompleteBodyError(err);
+  }
+}
+
+async function readCapped(req: Request, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null) {
     const length = Number(declared);

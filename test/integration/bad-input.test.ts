@@ -15,6 +15,8 @@ import { NatsServer } from "../support/nats-server.js";
 import { describe, expect, it } from "vitest";
 import { useGateway } from "../support/fixture.js";
 import { wsClient } from "../support/ws.js";
+import { collector, natsConnect } from "../support/nats.js";
+import { createLogger } from "../../src/logger.js";
 
 describe("bad input - 4xx, never 5xx", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "S", subjects: ["s.>"] }] } });
@@ -214,5 +216,40 @@ describe("bad input - failed authentication is rate-limited per address (issue 1
     expect(f.gw.audit.at(-1)).toMatchObject({ action: "auth", outcome: "limited", status: 429 });
     // The right token is a different budget: it still works.
     expect((await f.gw.fetch("/v1/me", { headers: { authorization: "Bearer a-valid-token-0123456789" } })).status).toBe(200);
+  });
+});
+
+describe("bad input - a body that breaks off", () => {
+  const logs: Record<string, unknown>[] = [];
+  const f = {} as { server: NatsServer; gw: TestGateway };
+  beforeAll(async () => {
+    f.server = await NatsServer.start();
+    f.gw = await startGateway(f.server.url, {}, createLogger("info", (line) => logs.push(JSON.parse(line))));
+  });
+  afterAll(async () => {
+    await f.gw?.close();
+    await f.server?.cleanup();
+  });
+
+  it("a client that closes mid-body is not logged as a 500 (nothing failed on our side) and nothing is published", async () => {
+    const nc = await natsConnect(f.server.url);
+    const sub = await collector(nc, "cut.>");
+    const { port } = new URL(f.gw.url);
+    for (const [path, framing] of [
+      ["/v1/publish/cut.a", "Content-Length: 100"],
+      ["/v1/publish/cut.b", "Transfer-Encoding: chunked"],
+      ["/v1/publish", "Content-Length: 100"],
+    ] as const) {
+      const socket = connect(Number(port), "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}\r\n\r\n${framing.startsWith("Transfer") ? "5\r\n{\"a\":\r\n" : '{"a":'}`);
+      await new Promise((r) => setTimeout(r, 50));
+      socket.destroy();
+    }
+    // The gateway is still fine, and the break-offs were never taken for failures of its own.
+    expect((await f.gw.fetch("/v1/publish/cut.ok", { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(202);
+    expect((await sub.next(1)).map((m) => m.subject)).toEqual(["cut.ok"]);
+    expect(logs.filter((l) => l.level === "error")).toEqual([]);
+    await nc.close();
   });
 });
