@@ -103,6 +103,26 @@ export class NatsServer {
     });
   }
 
+  /** Process id of the running server, if any. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /**
+   * Kills the server (SIGKILL: no flush, no goodbye to clients) and waits for it
+   * to exit. Ports and JetStream folder are kept, so `restart()` brings it back
+   * with the same data on the same port.
+   */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  }
+
   /** Starts it again on the same ports with the same JetStream data. */
   async restart(): Promise<void> {
     await this.stop();
