@@ -149,15 +149,28 @@ export class Feed {
    * consumers, and nats.js would only find out on a backoff of up to its 30 s
    * pull expiry, so clients would wait that long for the next event.
    */
-  async renew(): Promise<void> {
+  renew(): Promise<void> {
+    // One renewal at a time: two interleaved would leave two readers on one stream.
+    const run = this.#renewal.catch(() => {}).then(() => this.#renewNow());
+    this.#renewal = run;
+    return run;
+  }
+
+  #renewal: Promise<void> = Promise.resolve();
+
+  async #renewNow(): Promise<void> {
     if (this.#stopped) return;
-    const old = this.#consumers.splice(0);
-    for (const reader of old) {
-      reader.live = false;
-      Feed.#release(reader.messages, reader.consumer);
-    }
     const nc = this.nats.connection();
-    for (const { stream, patterns } of old) {
+    // From the plan, not from the readers in place: an attempt that failed halfway must not
+    // leave a stream unread for the next one to miss.
+    for (const [stream, patterns] of this.plan.streams) {
+      if (this.#replaced(stream)) continue;
+      const i = this.#consumers.findIndex((r) => r.stream === stream);
+      if (i !== -1) {
+        const old = this.#consumers.splice(i, 1)[0]!;
+        old.live = false;
+        Feed.#release(old.messages, old.consumer);
+      }
       const at = this.#positions.get(stream);
       await this.#openStream(nc, stream, patterns, at === undefined ? this.start : { kind: "cursor", positions: new Map([[stream, at]]) });
     }
@@ -243,13 +256,18 @@ export class Feed {
     this.#broadcast({ subject: m.subject, text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending });
   }
 
+  /** True when a stream read beside a core pattern is no longer the one the plan saw. */
+  #replaced(stream: string): boolean {
+    return this.plan.partial.has(stream) && this.plan.partial.get(stream) !== this.nats.streamIndex.created(stream);
+  }
+
   /**
    * True (and the consumer released) when a stream read beside a core pattern was
    * deleted and created again: nats.js re-creates its ordered consumer on the new
    * stream from the old position, while core NATS already carries those subjects.
    */
   #retired(stream: string): boolean {
-    if (!this.plan.partial.has(stream) || this.plan.partial.get(stream) === this.nats.streamIndex.created(stream)) return false;
+    if (!this.#replaced(stream)) return false;
     const i = this.#consumers.findIndex((c) => c.stream === stream);
     if (i !== -1) {
       const reader = this.#consumers.splice(i, 1)[0]!;

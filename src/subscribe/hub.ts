@@ -17,9 +17,9 @@ export interface HeldLimit {
   onOverflow: () => void;
 }
 const NO_LIMIT: HeldLimit = { max: Infinity, onOverflow: () => {} };
-/** Tries at renewing a feed's consumers after a reconnect, RENEW_RETRY_MS (ms) apart. */
-const RENEW_ATTEMPTS = 10;
+/** Delay before retrying a failed renewal, growing by this much per attempt (ms), up to RENEW_RETRY_MAX_MS. */
 const RENEW_RETRY_MS = 1_000;
+const RENEW_RETRY_MAX_MS = 5_000;
 
 /** A shared feed and the promise of its subscriptions being in place. */
 interface SharedFeed {
@@ -49,11 +49,10 @@ export class SseHub {
     try {
       await feed.renew();
     } catch (err) {
-      if (attempt >= RENEW_ATTEMPTS || !this.#open.has(feed)) {
-        this.logger.error("stream consumers could not be renewed after a reconnect", { streams: [...feed.plan.streams.keys()], err: String(err) });
-        return;
-      }
-      setTimeout(() => void this.#renew(feed, attempt + 1), RENEW_RETRY_MS).unref();
+      if (attempt === 1) this.logger.warn("stream consumers not renewed after a reconnect; retrying", { streams: [...feed.plan.streams.keys()], err: String(err) });
+      // Retried while the feed has clients and the connection is ready; a new reconnect starts over.
+      const retry = () => this.#open.has(feed) && this.nats.ready && void this.#renew(feed, attempt + 1);
+      setTimeout(retry, Math.min(RENEW_RETRY_MS * attempt, RENEW_RETRY_MAX_MS)).unref();
     }
   }
 

@@ -84,6 +84,37 @@ describe("NATS outage - streams", () => {
     expect(text.match(/^id: LIVE:\d+$/gm)).toEqual(["id: LIVE:1", "id: LIVE:2"]);
     sse.close();
   }, 30_000);
+
+  it("outage - a renewal that fails once is retried in full: the stream is still read afterwards", async () => {
+    const sse = await rawSse(`${f.gw.url}/v1/subscribe?subject=live.>`);
+    const js = async (subject: string) => {
+      const nc = await natsConnect(f.server.url);
+      await jetstream(nc).publish(subject, "{}");
+      await nc.close();
+    };
+    await js("live.once.before");
+    await sse.until((t) => t.includes('"subject":"live.once.before"'));
+    await f.server.kill();
+    await expect.poll(() => f.gw.nats.connected, { timeout: 5_000, interval: 10 }).toBe(false);
+    // A transient JetStream failure (as right after a restart) in the first renewal attempt.
+    const nats = f.gw.nats as unknown as { jetstream: () => unknown };
+    const real = nats.jetstream.bind(nats);
+    let failures = 1;
+    nats.jetstream = () => {
+      if (failures-- > 0) throw new Error("transient");
+      return real();
+    };
+    try {
+      await f.server.restart();
+      await f.gw.nats.whenReady(10_000);
+      await expect.poll(() => failures, { timeout: 5_000 }).toBeLessThan(0);
+      await js("live.once.after");
+      await sse.until((t) => t.includes('"subject":"live.once.after"'), 8_000);
+    } finally {
+      nats.jetstream = real;
+      sse.close();
+    }
+  }, 30_000);
 });
 
 describe("NATS outage - webhooks", () => {
