@@ -114,6 +114,8 @@ export const DEFAULT_WS_IDLE_TIMEOUT_MS = 60_000;
 
 /** Frames one WebSocket may have read but not yet answered; beyond it the socket stops being read. */
 export const DEFAULT_WS_MAX_INFLIGHT_FRAMES = 256;
+/** Characters of such frames (about bytes): 4 MiB, so 256 frames of 1 MiB cannot pile up. */
+export const DEFAULT_WS_MAX_INFLIGHT_BYTES = 4 * 1024 * 1024;
 
 /** Concurrent SSE streams plus WebSocket sockets one client may hold (anonymous: one address). */
 export const DEFAULT_MAX_STREAMS_PER_CLIENT = 100;
@@ -286,6 +288,7 @@ export const configSchema = z.strictObject({
       pingIntervalMs: z.number().int().positive().default(DEFAULT_WS_PING_INTERVAL_MS),
       idleTimeoutMs: z.number().int().positive().default(DEFAULT_WS_IDLE_TIMEOUT_MS),
       maxInflightFrames: z.number().int().positive().default(DEFAULT_WS_MAX_INFLIGHT_FRAMES),
+      maxInflightBytes: z.number().int().positive().default(DEFAULT_WS_MAX_INFLIGHT_BYTES),
     })
     .prefault({}),
   limits: z

@@ -46,9 +46,11 @@ export class WsSession {
   // publishes are confirmed in a pipeline. Requests run beside the queue: a reply may take a while.
   #queue: Promise<void> = Promise.resolve();
   #replies: Promise<void> = Promise.resolve();
-  // Frames read but not yet answered. At ws.maxInflightFrames the socket stops being read,
+  // Frames read but not yet answered, and their size. At ws.maxInflightFrames or
+  // ws.maxInflightBytes the socket stops being read,
   // so a client that sends faster than NATS takes its frames waits in TCP, not in our heap.
   #inflight = 0;
+  #inflightBytes = 0;
 
   constructor(
     private readonly gw: Gateway,
@@ -111,7 +113,9 @@ export class WsSession {
   /** Handles one incoming frame (text, or null for a binary frame). */
   handle(text: string | null): void {
     this.#lastSeen = this.gw.clock.now();
-    this.#begin();
+    // UTF-16 length stands in for bytes: close enough for a memory bound, and free.
+    const size = text?.length ?? 0;
+    this.#begin(size);
     let frame: Incoming;
     try {
       if (text === null) throw new BadRequestError("frames are JSON text, not binary");
@@ -121,14 +125,14 @@ export class WsSession {
       frame = parsed as Incoming;
     } catch (err) {
       const problem = err instanceof GatewayError ? err : new MalformedJsonError(err);
-      this.#queue = this.#queue.then(() => this.#reply(Promise.reject(problem), {}));
+      this.#queue = this.#queue.then(() => this.#reply(Promise.reject(problem), {}, size));
       return;
     }
     const ref = { ...(frame.id !== undefined ? { id: frame.id } : {}), ...(frame.sid !== undefined ? { sid: frame.sid } : {}) };
     if (frame.op === "req") {
       void this.#req(frame)
         .then((reply) => this.#send(reply), (err) => this.#error(err, ref))
-        .finally(() => this.#end());
+        .finally(() => this.#end(size));
       return;
     }
     this.#queue = this.#queue.then(async () => {
@@ -138,12 +142,12 @@ export class WsSession {
       } catch (err) {
         reply = Promise.reject(err);
       }
-      this.#reply(reply, ref);
+      this.#reply(reply, ref, size);
     });
   }
 
   /** Sends a frame's reply after the replies of every earlier frame. */
-  #reply(reply: Reply, ref: { id?: unknown; sid?: unknown }): void {
+  #reply(reply: Reply, ref: { id?: unknown; sid?: unknown }, size: number): void {
     // Settled into a sender at once, so a rejection waiting its turn is never unhandled.
     const emit = reply.then(
       (text) => () => text !== undefined && this.#send(text),
@@ -152,7 +156,7 @@ export class WsSession {
     this.#replies = this.#replies
       .then(() => emit)
       .then((send) => void send())
-      .finally(() => this.#end());
+      .finally(() => this.#end(size));
   }
 
   /** Frames unanswered on this socket (read but not yet handled to the end). */
@@ -160,13 +164,18 @@ export class WsSession {
     return this.#inflight;
   }
 
-  #begin(): void {
-    if (++this.#inflight >= this.gw.config.ws.maxInflightFrames && !this.ws.isPaused) this.ws.pause();
+  #begin(size: number): void {
+    this.#inflightBytes += size;
+    const { maxInflightFrames, maxInflightBytes } = this.gw.config.ws;
+    if ((++this.#inflight >= maxInflightFrames || this.#inflightBytes >= maxInflightBytes) && !this.ws.isPaused) this.ws.pause();
   }
 
-  #end(): void {
+  #end(size: number): void {
+    this.#inflightBytes -= size;
+    const { maxInflightFrames, maxInflightBytes } = this.gw.config.ws;
     // Resume at half the bound, so a busy socket is not paused and resumed on every frame.
-    if (--this.#inflight <= this.gw.config.ws.maxInflightFrames / 2 && this.ws.isPaused && !this.#closed) this.ws.resume();
+    const low = --this.#inflight <= maxInflightFrames / 2 && this.#inflightBytes <= maxInflightBytes / 2;
+    if (low && this.ws.isPaused && !this.#closed) this.ws.resume();
   }
 
   /**

@@ -10,12 +10,13 @@ import { wsClient, type WsClient } from "../support/ws.js";
 import type { WsSession } from "../../src/subscribe/ws-session.js";
 
 const MAX_INFLIGHT = 16;
+const MAX_INFLIGHT_BYTES = 128 * 1024;
 
 describe("client limits without rateLimit", () => {
   const f = useGateway({
     jetstream: { streams: [{ name: "LIMITS", subjects: ["lim.stored.>"] }] },
     limits: { maxStreamsPerClient: 3, maxSubscriptionsPerClient: 4 },
-    ws: { maxInflightFrames: MAX_INFLIGHT },
+    ws: { maxInflightFrames: MAX_INFLIGHT, maxInflightBytes: MAX_INFLIGHT_BYTES },
   });
   const clients: WsClient[] = [];
   const closers: (() => void)[] = [];
@@ -86,4 +87,24 @@ describe("client limits without rateLimit", () => {
     // Frames already read from one socket chunk (64 KiB, ~900 of these) still arrive after pause().
     expect(most).toBeLessThan(2_000);
   }, 90_000);
+
+  it("limits - unanswered frames are bounded in bytes too: large requests nobody answers pause the socket long before the frame count", async () => {
+    // A responder that never replies: each req waits for its timeout, holding its frame.
+    const silent = f.nc.subscribe("lim.hold", { callback: () => {} });
+    await f.nc.flush();
+    const c = await open();
+    const session = [...f.gw.app.gateway.wsSessions][0] as WsSession;
+    let most = 0;
+    const sample = setInterval(() => (most = Math.max(most, session.inflight)), 1);
+    const n = 20;
+    const data = "x".repeat(64 * 1024);
+    for (let i = 0; i < n; i++) c.send({ op: "req", id: i, subject: "lim.hold", data, timeout: 300 });
+    for (let i = 0; i < n; i++) await c.next((fr) => fr.op === "err" && fr.id === i, 20_000);
+    clearInterval(sample);
+    expect(c.frames.filter((fr) => fr.op === "err").map((fr) => fr.status)).toEqual(Array(n).fill(504));
+    // 128 KiB hold two such frames; one more may come with the read that crossed the bound.
+    expect(most).toBeGreaterThanOrEqual(2);
+    expect(most).toBeLessThanOrEqual(4);
+    silent.unsubscribe();
+  }, 60_000);
 });
