@@ -291,6 +291,7 @@ export class NatsClient {
     this.#watchStatus(nc);
     this.#liveness = new Liveness({
       ping: () => (this.#connected && !nc.isClosed() ? nc.flush() : undefined),
+      received: () => nc.stats().inBytes,
       stallTimeoutMs: this.#opts.nats.stallTimeoutMs,
       now: Date.now,
       logger: this.#opts.logger,

@@ -3,7 +3,10 @@
  * open (a frozen or overloaded process): nats.js's own pings take two missed
  * intervals (20 s and more) to give up, and meanwhile every publish would be
  * buffered and answered as accepted. A small ping every half second whose
- * answer is late by more than the stall timeout marks the connection stalled.
+ * answer is late by more than the stall timeout, while nothing else arrives
+ * either, marks the connection stalled. (A pong can also be late because the
+ * gateway is busy reading a flood of messages; then bytes keep arriving and the
+ * server is plainly alive.)
  */
 import type { Logger } from "../logger.js";
 
@@ -14,8 +17,10 @@ export const PROBE_INTERVAL_MS = 500;
 export interface LivenessOptions {
   /** Sends a ping and resolves on its pong; undefined while disconnected. */
   ping: () => Promise<void> | undefined;
-  /** A ping unanswered this long marks the server stalled, in ms. */
+  /** A ping unanswered this long, with nothing received meanwhile, marks the server stalled, in ms. */
   stallTimeoutMs: number;
+  /** Bytes received from the server so far (nats.js's stats().inBytes). */
+  received: () => number;
   now: () => number;
   logger: Logger;
 }
@@ -23,6 +28,9 @@ export interface LivenessOptions {
 /** Tracks whether the connected server answers pings in time. */
 export class Liveness {
   #sentAt: number | undefined;
+  /** Last time the received byte count moved while a ping was out. */
+  #progressAt = 0;
+  #bytes = 0;
   #stalledAt: number | undefined;
   #timer: NodeJS.Timeout | undefined;
 
@@ -58,7 +66,13 @@ export class Liveness {
   /** One probe step: sends a ping, or judges the one outstanding. */
   tick(): void {
     if (this.#sentAt !== undefined) {
-      if (this.#stalledAt === undefined && this.waitingMs() > this.opts.stallTimeoutMs) {
+      const bytes = this.opts.received();
+      if (bytes !== this.#bytes) {
+        this.#bytes = bytes;
+        this.#progressAt = this.opts.now();
+      }
+      const silentMs = this.opts.now() - Math.max(this.#sentAt, this.#progressAt);
+      if (this.#stalledAt === undefined && silentMs > this.opts.stallTimeoutMs) {
         this.#stalledAt = this.opts.now();
         this.opts.logger.warn("NATS stopped answering; refusing publishes until it does", { waitedMs: this.waitingMs() });
       }
@@ -67,6 +81,7 @@ export class Liveness {
     const pong = this.opts.ping();
     if (!pong) return;
     const sentAt = (this.#sentAt = this.opts.now());
+    this.#bytes = this.opts.received();
     pong.then(
       () => {
         if (this.#sentAt !== sentAt) return;
