@@ -55,27 +55,35 @@ export function publicWebhook(hook: StoredWebhook): Omit<StoredWebhook, "secret"
 const MASK = "***";
 
 /**
- * A path segment shown as it is: a short lower-case word with at most two digits
- * (`services`, `api`, `v1`, `events-eu`). Anything else — ids, tokens (Slack's
- * `/services/T…/B…/<token>`, Discord's `/api/webhooks/<id>/<token>`) — is masked.
+ * Path segments and query keys shown as they are: words webhook URLs are made
+ * of, and versions (`v1`). Everything else — ids and tokens, however word-like
+ * (Slack's `/services/T…/B…/<token>`, Discord's `/api/webhooks/<id>/<token>`,
+ * Zapier's `/hooks/catch/<id>/<token>/`, `/x/supersecretword`) — is masked:
+ * only what is known to be safe is shown.
  */
-const SHOWN_SEGMENT = /^[a-z][a-z0-9._-]{0,15}$/;
-const shownSegment = (seg: string) => SHOWN_SEGMENT.test(seg) && seg.replace(/\D/g, "").length <= 2;
+const SHOWN_WORDS = new Set([
+  "api", "hook", "hooks", "webhook", "webhooks", "services", "service", "catch", "event", "events",
+  "in", "incoming", "inbound", "notify", "notifications", "callback", "callbacks", "integration",
+  "integrations", "trigger", "triggers", "workflows", "messages", "alerts", "ingest", "collect",
+  "slack", "discord", "teams", "github", "format", "type", "channel", "version",
+]);
+const shown = (word: string) => SHOWN_WORDS.has(word) || /^v\d{1,2}$/.test(word);
 
 /**
- * The URL with everything that may be a credential masked: user info, query
- * values, the fragment, and every path segment that is not a short word.
- * Scheme, host and port stay, so an operator can still tell where it goes.
+ * The URL with everything that may be a credential masked: user info, the
+ * fragment, every query value, query keys and path segments but the known
+ * words. Scheme, host and port stay, so an operator can still tell where it goes.
  */
 export function maskUrl(url: string): string {
   const u = new URL(url);
   if (u.username) u.username = MASK;
   if (u.password) u.password = MASK;
-  for (const key of [...new Set(u.searchParams.keys())]) u.searchParams.set(key, MASK);
   if (u.hash) u.hash = MASK;
+  const keys = [...new Set(u.searchParams.keys())];
+  u.search = keys.length ? "?" + keys.map((k) => (shown(k) ? `${k}=${MASK}` : MASK)).join("&") : "";
   u.pathname = u.pathname
     .split("/")
-    .map((seg) => (seg === "" || shownSegment(seg) ? seg : MASK))
+    .map((seg) => (seg === "" || shown(seg) ? seg : MASK))
     .join("/");
   return u.toString().replace(/%2A%2A%2A/g, MASK);
 }

@@ -8,10 +8,16 @@ describe("webhook views mask every credential, not only the ones a name reveals"
     ["https://hooks.slack.com/services/T0001/B0002/s3cr3tT0ken/", "https://hooks.slack.com/services/***/***/***/"],
     ["https://hooks.slack.com./services/T0001/B0002/s3cr3tT0ken", "https://hooks.slack.com./services/***/***/***"],
     ["https://discord.com/api/webhooks/123456789012345678/AbCdEf-GhIjKl_MnOp", "https://discord.com/api/webhooks/***/***"],
-    ["https://user:pa55@sink.example:8443/in?token=abc&token=def&v=1#frag", "https://***:***@sink.example:8443/in?token=***&v=***#***"],
-    ["https://sink.example/hooks/payments/events", "https://sink.example/hooks/payments/events"],
+    ["https://user:pa55@sink.example:8443/in?token=abc&token=def&format=1#frag", "https://***:***@sink.example:8443/in?***&format=***#***"],
+    ["https://sink.example/hooks/payments/events", "https://sink.example/hooks/***/events"],
+    // Word-like tokens are tokens too (review): only known words are shown.
+    ["https://example.com/hook?SECRETTOKEN123", "https://example.com/hook?***"],
+    ["https://hooks.zapier.com/hooks/catch/1234567/bq4ltax/", "https://hooks.zapier.com/hooks/catch/***/***/"],
+    ["https://x.example/api/webhooks/hunter2pass/", "https://x.example/api/webhooks/***/"],
+    ["https://x.example/x/supersecretword", "https://x.example/***/***"],
     ["https://sink.example/abcdefghijklmnopqrstuvwxyz", "https://sink.example/***"],
     ["https://sink.example/api/v2/a1b2c3d4/in", "https://sink.example/api/v2/***/in"],
+    ["https://[2001:db8::1]:8443/v1/events", "https://[2001:db8::1]:8443/v1/events"],
     ["http://10.0.0.1:9000/", "http://10.0.0.1:9000/"],
   ])("maskUrl(%s)", (url, shown) => {
     expect(maskUrl(url)).toBe(shown);
