@@ -18,6 +18,8 @@ export const NATS_HEADER_PREFIX = "natsh-";
 const NATS_HEADER_PREFIX_OUT = "NatsH-";
 /** JetStream's de-duplication header. */
 export const MSG_ID_HEADER = "Nats-Msg-Id";
+/** Message ids the gateway gives inbound webhook deliveries; a client's Idempotency-Key may not take one. */
+export const INBOUND_MSG_ID_PREFIX = "hook:";
 
 const TRACE_HEADERS = new Set(["traceparent", "tracestate", "baggage"]);
 
@@ -66,6 +68,10 @@ export function natsHeadersFromHttp(
   for (const [name, value] of pairs) {
     const mapped = natsHeaderName(name);
     if (mapped === undefined || mapped === "Content-Type") continue;
+    // Else a client could pre-empt an inbound delivery: the stream would refuse it as a duplicate.
+    if (mapped === MSG_ID_HEADER && value.startsWith(INBOUND_MSG_ID_PREFIX)) {
+      throw new BadRequestError(`Idempotency-Key values starting with ${INBOUND_MSG_ID_PREFIX} are reserved for inbound webhooks`);
+    }
     h.append(mapped, value);
   }
   if (contentType) h.set("Content-Type", contentType);

@@ -11,6 +11,7 @@
 import type { Principal } from "../security/auth.js";
 import type { Config } from "../config/load.js";
 import { UnauthorizedError } from "../errors.js";
+import { INBOUND_MSG_ID_PREFIX } from "../nats/headers.js";
 import { Permissions } from "../security/permissions.js";
 import { githubVerify, hmacVerify, sha256Hex, slackVerify, standardWebhooksVerify, timestampFresh } from "../security/signing.js";
 
@@ -30,8 +31,17 @@ function bad(reason: string): UnauthorizedError {
   return new UnauthorizedError(`webhook signature rejected: ${reason}`);
 }
 
-/** Verifies a delivery for `source`; throws `UnauthorizedError` (401) otherwise. */
+/**
+ * Verifies a delivery for `source`; throws `UnauthorizedError` (401) otherwise.
+ * The id is namespaced by source (`hook:<name>:…`): two sources sending the
+ * same body into one stream are two deliveries, not a duplicate.
+ */
 export function verifyDelivery(source: InboundSource, headers: Headers, body: Uint8Array, nowMs: number): VerifiedDelivery {
+  const { id } = verifySignature(source, headers, body, nowMs);
+  return { id: `${INBOUND_MSG_ID_PREFIX}${source.name}:${id}` };
+}
+
+function verifySignature(source: InboundSource, headers: Headers, body: Uint8Array, nowMs: number): VerifiedDelivery {
   const { type, secret } = source.verify;
   switch (type) {
     case "standard-webhooks": {

@@ -21,6 +21,7 @@ describe("inbound webhooks", () => {
     inbound: [
       { name: "billing", subject: "hooks.billing", verify: { type: "standard-webhooks", secret: SW_SECRET } },
       { name: "github", subject: "hooks.github", verify: { type: "github", secret: GH_SECRET } },
+      { name: "mirror", subject: "hooks.mirror", verify: { type: "github", secret: GH_SECRET } },
       { name: "slack", subject: "inbound.slack", verify: { type: "slack", secret: SLACK_SECRET } },
       { name: "legacy", subject: "inbound.legacy", verify: { type: "hmac-sha256", secret: HMAC_SECRET, header: "x-legacy-signature" } },
     ],
@@ -28,7 +29,7 @@ describe("inbound webhooks", () => {
   const hook = (name: string, body: string, headers: Record<string, string>) =>
     f.gw.fetch(`/v1/hooks/${name}`, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
 
-  it("hooks - standard-webhooks: a delivery signed by the standardwebhooks library is published with its id as Nats-Msg-Id", async () => {
+  it("hooks - standard-webhooks: a delivery signed by the standardwebhooks library is published with its id, namespaced by source, as Nats-Msg-Id", async () => {
     const body = JSON.stringify({ type: "invoice.paid", amount: 500 });
     const wh = new Webhook(SW_SECRET);
     const now = new Date();
@@ -39,7 +40,7 @@ describe("inbound webhooks", () => {
     expect(ack).toEqual({ subject: "hooks.billing", stream: "HOOKS", seq: ack.seq, duplicate: false });
     const stored = await f.jsm.streams.getMessage("HOOKS", { seq: ack.seq });
     expect(stored!.string()).toBe(body);
-    expect(stored!.header.get("Nats-Msg-Id")).toBe("msg_2Lh9");
+    expect(stored!.header.get("Nats-Msg-Id")).toBe("hook:billing:msg_2Lh9");
 
     // The same delivery again is a replay: 409, nothing new stored.
     const again = await hook("billing", body, headers);
@@ -80,10 +81,16 @@ describe("inbound webhooks", () => {
     expect(ok.status).toBe(201);
     const stored = await f.jsm.streams.getMessage("HOOKS", { seq: (await ok.json()).seq });
     const bodyHash = createHash("sha256").update(body).digest("hex");
-    expect(stored!.header.get("Nats-Msg-Id")).toBe(`sha256:${bodyHash}`);
+    expect(stored!.header.get("Nats-Msg-Id")).toBe(`hook:github:sha256:${bodyHash}`);
     const replay = await hook("github", body, { ...signature, "x-github-delivery": "gh-2-forged" });
     expect(replay.status).toBe(409);
-    expect((await replay.json()).detail).toBe(`delivery sha256:${bodyHash} was already received (seq ${stored!.seq})`);
+    expect((await replay.json()).detail).toBe(`delivery hook:github:sha256:${bodyHash} was already received (seq ${stored!.seq})`);
+    // Another source sending the same body into the same stream is another delivery (review).
+    expect((await hook("mirror", body, signature)).status).toBe(201);
+    // And no client can take an inbound id to pre-empt one.
+    const forged = await f.gw.fetch("/v1/publish/hooks.other", { method: "POST", body: "{}", headers: { "content-type": "application/json", "idempotency-key": "hook:mirror:sha256:x" } });
+    expect(forged.status).toBe(400);
+    expect((await forged.json()).detail).toBe("Idempotency-Key values starting with hook: are reserved for inbound webhooks");
     expect((await hook("github", body, { "x-hub-signature-256": "sha256=" + hex("wrong", body) })).status).toBe(401);
     expect((await hook("github", body, {})).status).toBe(401);
   });
