@@ -20,8 +20,16 @@ const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|(?=.{2,45}$)[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)
 export function forwardedClient(forwardedFor: string | undefined, peer: string | undefined, trustedHops: number): string | undefined {
   if (trustedHops <= 0 || !forwardedFor) return peer;
   const hops = forwardedFor.split(",").map((h) => h.trim());
-  const hop = hops[Math.max(0, hops.length - trustedHops)]!;
+  const hop = withoutPort(hops[Math.max(0, hops.length - trustedHops)]!);
   return IP.test(hop) ? hop : peer;
+}
+
+/** Some proxies write the client's port too: `1.2.3.4:51234`, `[2001:db8::1]:443`. */
+function withoutPort(hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(hop);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(hop);
+  return v4 ? v4[1]! : hop;
 }
 
 /** Proxies to trust from `server.trustProxy`: true is the one in front, a number that many. */

@@ -16,6 +16,11 @@ describe("the client address behind trusted proxies is read from the right of X-
     ["1.1.1.1, evil\\u0000", 1, "127.0.0.1"],
     ["1.1.1.1,", 1, "127.0.0.1"],
     ["1.1.1.1, cafe", 1, "127.0.0.1"],
+    // Ports, as Azure Application Gateway and IIS/ARR write them (review).
+    ["1.2.3.4:51234", 1, "1.2.3.4"],
+    ["[2001:db8::1]:443", 1, "2001:db8::1"],
+    ["[2001:db8::2]", 1, "2001:db8::2"],
+    ["1.2.3.4:99999999", 1, "127.0.0.1"],
   ] as const)("X-Forwarded-For %j with %i trusted hop(s) -> %s", (xff, hops, client) => {
     expect(forwardedClient(xff, "127.0.0.1", hops)).toBe(client);
   });
