@@ -55,7 +55,8 @@ export function createApp(deps: AppDeps): GatewayApp {
     const res = errorResponse(err);
     if (res.status >= 500) {
       const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err) };
-      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err}`, "request failed", fields);
+      // By route template too: one known failure must not hide another route's.
+      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err} ${c.req.routePath}`, "request failed", fields);
     }
     return res;
   });

@@ -52,7 +52,7 @@ export function repeatLimited(
   now: () => number = Date.now,
   windowMs = DEFAULT_REPEAT_WINDOW_MS,
 ): (kind: string, msg: string, fields: Record<string, unknown>) => void {
-  const seen = new Map<string, { at: number; repeats: number }>();
+  const seen = new Map<string, { at: number; repeats: number; msg: string; fields: Record<string, unknown> }>();
   return (kind, msg, fields) => {
     const t = now();
     const last = seen.get(kind);
@@ -60,9 +60,13 @@ export function repeatLimited(
       last.repeats++;
       return;
     }
-    // Forget kinds whose window has passed, so odd failures cannot grow the map.
-    for (const [k, v] of seen) if (t - v.at >= windowMs) seen.delete(k);
-    seen.set(kind, { at: t, repeats: 0 });
+    // Kinds whose window has passed are forgotten (the map stays small); their count is told first.
+    for (const [k, v] of seen) {
+      if (t - v.at < windowMs || k === kind) continue;
+      seen.delete(k);
+      if (v.repeats > 0) log(v.msg, { ...v.fields, repeatsNotLogged: v.repeats });
+    }
+    seen.set(kind, { at: t, repeats: 0, msg, fields });
     log(msg, last?.repeats ? { ...fields, repeatsNotLogged: last.repeats } : fields);
   };
 }
