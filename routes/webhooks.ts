@@ -37,7 +37,8 @@ function webhookId(c: Context<AppEnv>): string {
 export function webhookRoutes(gw: Gateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const admin = new WebhookAdmin(gw.webhooks, () => gw.clock.now());
-  for (const path of ["/v1/webhooks", "/v1/webhooks/*", "/v1/dead-letters", "/v1/dead-letters/*"]) {
+  // "/x/*" also matches "/x" in Hono: listing both ran authentication and the audit twice.
+  for (const path of ["/v1/webhooks/*", "/v1/dead-letters/*"]) {
     app.use(path, authenticate(gw), auditTrail(gw, "admin"), async (c, next) => {
       const [, , kind, id] = c.req.path.split("/");
       c.set("audit", { resource: kind === "dead-letters" ? "dead-letters" : id ? `webhook:${id}` : "webhooks" });

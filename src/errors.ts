@@ -167,10 +167,17 @@ export class NotFoundError extends GatewayError {
   readonly title = "Not found";
 }
 
-/** The request body ended before it was complete: the client went away or stopped sending (400). */
-export class IncompleteBodyError extends BadRequestError {
+/**
+ * The request body ended before it was complete: the client went away, or
+ * stalled past `server.readTimeoutMs` and Node answered 408 (408, so the audit
+ * says what such a client was told).
+ */
+export class IncompleteBodyError extends GatewayError {
+  readonly status = 408;
+  readonly slug = "incomplete-body";
+  readonly title = "Incomplete body";
   constructor(cause: unknown) {
-    super("the request body could not be read to its end: the connection was closed or stalled", { slug: "incomplete-body", title: "Incomplete body", cause });
+    super("the request body could not be read to its end: the connection was closed or stalled", { cause });
   }
 }
 

@@ -43,6 +43,16 @@ describe("outbound webhooks - admin API", () => {
     expect(await res.json()).toMatchObject({ status: 403, detail: "client portal needs admin permission" });
     expect((await call("POST", "/v1/dead-letters/1/retry", undefined, PORTAL)).status).toBe(403);
     expect(f.gw.audit).toEqual(expect.arrayContaining([expect.objectContaining({ action: "admin", outcome: "denied", status: 403, client: "portal", resource: "webhooks" })]));
+    // One record per request, for the bare collection paths too (they were audited twice).
+    f.gw.audit.length = 0;
+    await call("GET", "/v1/webhooks");
+    await call("GET", "/v1/dead-letters");
+    await call("GET", "/v1/webhooks/nope");
+    expect(f.gw.audit.map((r) => [r.status, r.resource])).toEqual([
+      [200, "webhooks"],
+      [200, "dead-letters"],
+      [404, "webhook:nope"],
+    ]);
   });
 
   it("admin - config-file webhooks are listed (secrets never shown) and cannot be changed through the API", async () => {
