@@ -13,7 +13,7 @@ import type { Attempted } from "./deliverer.js";
 import { attemptSubject, deadLetterSubject, INTERNAL_PREFIX, type AttemptRecord, type DeadLetter } from "./journal.js";
 import { parseCursor } from "../subscribe/cursor.js";
 import { bindingsFor, createReplayConsumer, type ReplayStart } from "./consumers.js";
-import { definitionKey, publicWebhook, type Replay, type StoredWebhook } from "./model.js";
+import { definitionKey, MASK, maskUrl, publicWebhook, type Replay, type StoredWebhook } from "./model.js";
 import { webhookSchema, type WebhookSpec } from "../config/webhook.js";
 import { WebhookService } from "./service.js";
 import { readMessages } from "./stream-read.js";
@@ -44,6 +44,20 @@ function parseSpec(body: unknown, id: string | undefined): WebhookSpec {
 }
 
 /** Admin operations. */
+/**
+ * A definition read from GET and sent back keeps what the view masked: a URL
+ * equal to the stored one's masked form, and header values of `***`, stand for
+ * the stored values (else a read-modify-write would post to `/***`).
+ */
+function unmasked(spec: WebhookSpec, stored: StoredWebhook): WebhookSpec {
+  const out = { ...spec };
+  if (spec.url === maskUrl(stored.url)) out.url = stored.url;
+  if (spec.headers && stored.headers) {
+    out.headers = Object.fromEntries(Object.entries(spec.headers).map(([k, v]) => [k, v === MASK && stored.headers![k] !== undefined ? stored.headers![k]! : v]));
+  }
+  return out;
+}
+
 export class WebhookAdmin {
   constructor(
     private readonly svc: WebhookService,
@@ -66,10 +80,11 @@ export class WebhookAdmin {
 
   /** `PUT /v1/webhooks/{id}`: replaces (or creates); `created` tells which. */
   async replace(id: string, body: unknown): Promise<{ created: boolean; webhook: ReturnType<typeof publicWebhook> }> {
-    const spec = parseSpec(body, id);
+    const parsed = parseSpec(body, id);
     const store = this.svc.store();
     const current = await store.read(id);
-    if (!current) return { created: true, webhook: publicWebhook(await this.#create(spec)) };
+    if (!current) return { created: true, webhook: publicWebhook(await this.#create(parsed)) };
+    const spec = unmasked(parsed, current.hook);
     if (current.hook.source === "config" && definitionKey(current.hook) !== definitionKey({ ...spec, id })) {
       throw new ConflictError(`webhook ${id} is defined in the config file; change it there (only enabled can be set here)`);
     }

@@ -52,7 +52,8 @@ export function publicWebhook(hook: StoredWebhook): Omit<StoredWebhook, "secret"
   return shown;
 }
 
-const MASK = "***";
+/** What a masked value shows. */
+export const MASK = "***";
 
 /**
  * Path segments and query keys shown as they are: words webhook URLs are made

@@ -208,6 +208,17 @@ describe("outbound webhooks - delivery", () => {
     expect(sink.on("/slowrate").map((r) => JSON.parse(r.body).data.i)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it("webhooks - a definition read with GET and PUT back keeps its masked URL and header values (read-modify-write)", async () => {
+    const shown = await create({ id: "roundtrip", subjects: ["wh.rt.*"], url: `${sink.url}/rt/tok3n-x9q2`, headers: { "x-token": "sink-credential" } });
+    expect([shown.url, shown.headers]).toEqual([`${sink.url}/***/***`, { "x-token": "***" }]);
+    const { createdAt: _c, updatedAt: _u, source: _s, secrets: _n, ...definition } = shown;
+    const put = await f.gw.fetch("/v1/webhooks/roundtrip", { method: "PUT", body: JSON.stringify({ ...definition, timeoutMs: 5_000 }), headers: { "content-type": "application/json" } });
+    expect(put.status).toBe(200);
+    expect((await f.gw.fetch("/v1/webhooks/roundtrip/test", { method: "POST" })).status).toBe(200);
+    const [req] = await sink.waitFor("/rt/tok3n-x9q2", 1);
+    expect(req!.headers["x-token"]).toBe("sink-credential");
+  });
+
   it("webhooks - POST /test sends a signed sample event now and reports the answer", async () => {
     await create({ id: "tested", subjects: ["wh.tested.*"], url: `${sink.url}/tested`, secret: SECRET });
     const res = await f.gw.fetch("/v1/webhooks/tested/test", { method: "POST" });
