@@ -18,7 +18,7 @@ export function publishRoutes(gw: Gateway): Hono<AppEnv> {
     const subject = subjectParam(c, "/v1/publish/");
     c.set("audit", { subject, msgId: c.req.header("idempotency-key") });
     const body = await readBody(c.req.raw, gw.bodyLimit());
-    const result = await gw.publisher.publish(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body));
+    const result = await gw.publisher.publish(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body), c.var.trace);
     c.set("audit", { ...c.var.audit, stream: result.stream, seq: result.seq });
     return c.json(result, publishStatus(result));
   });
@@ -27,7 +27,7 @@ export function publishRoutes(gw: Gateway): Hono<AppEnv> {
     const { maxBatchBytes, maxBatchItems } = gw.config.server;
     const body = await readBody(c.req.raw, maxBatchBytes);
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems, gw.config.server.maxJsonDepth);
-    const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit());
+    const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit(), c.var.trace);
     auditBatch(gw.audit, items, results, c.var.principal, c.var.remote);
     return c.json({ results });
   });

@@ -21,6 +21,8 @@ import { createGateway, type AppDeps, type Gateway } from "./gateway.js";
 import { errorResponse, problemResponse } from "./http/problem.js";
 import { corsFor } from "./http/security-headers.js";
 import { repeatLimited } from "./logger.js";
+import { routePath } from "hono/route";
+import { traceRequests } from "./telemetry/http.js";
 
 /** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown). */
 export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
@@ -29,6 +31,7 @@ export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
 export function createApp(deps: AppDeps): GatewayApp {
   const gw = createGateway(deps);
   const app = new Hono<AppEnv>();
+  app.use(traceRequests(gw.tracing));
   const corsMiddleware = corsFor(deps.config.server);
   if (corsMiddleware) app.use(corsMiddleware);
   app.route("/", healthRoutes(gw));
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     if (res.status >= 500) {
       const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err) };
       // By route template too: one known failure must not hide another route's.
-      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err} ${c.req.routePath}`, "request failed", fields);
+      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err} ${routePath(c, -1)}`, "request failed", fields);
     }
     return res;
   });

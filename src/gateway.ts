@@ -11,6 +11,8 @@ import type { EventRules } from "./events/event.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { NatsClient } from "./nats/client.js";
 import { Publisher } from "./publish/publisher.js";
+import type { TracerProvider } from "@opentelemetry/api";
+import { Tracing } from "./telemetry/tracing.js";
 import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
@@ -34,6 +36,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Where audit lines go (default: stdout). */
   auditWrite?: (line: string) => void;
+  /** Where spans go; the global provider (a no-op without an SDK) by default. */
+  tracerProvider?: TracerProvider;
 }
 
 /** The engine pieces routes share. */
@@ -42,6 +46,8 @@ export interface Gateway {
   nats: NatsClient;
   registry: SchemaRegistry;
   publisher: Publisher;
+  /** Spans and W3C trace context propagation. */
+  tracing: Tracing;
   rules: EventRules;
   clock: Clock;
   logger: Logger;
@@ -74,13 +80,15 @@ export function createGateway(deps: AppDeps): Gateway {
   const clock = deps.clock ?? { now: () => Date.now() };
   const logger = deps.logger ?? silentLogger;
   const now = () => clock.now();
-  const webhooks = new WebhookService({ config, nats, clock, logger });
+  const tracing = new Tracing(deps.tracerProvider);
+  const webhooks = new WebhookService({ config, nats, clock, logger, tracing });
   webhooks.start();
   return {
     config,
     nats,
     registry,
-    publisher: new Publisher(nats),
+    publisher: new Publisher(nats, tracing),
+    tracing,
     rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config), maxJsonDepth: config.server.maxJsonDepth },
     clock,
     logger,
@@ -91,7 +99,7 @@ export function createGateway(deps: AppDeps): Gateway {
     // consumer, so a client without a rate limit must not be able to open thousands.
     streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),
     subscriptionSlots: new ClientSlots(config.limits.maxSubscriptionsPerClient, "subscriptions"),
-    sse: new SseHub(nats, now, logger),
+    sse: new SseHub(nats, now, logger, tracing),
     sessions: new Set(),
     wsSessions: new Set(),
     webhooks,

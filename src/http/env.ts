@@ -1,4 +1,5 @@
 /** The Hono environment: values middleware puts on the context, typed once. */
+import type { Context as TraceContext } from "@opentelemetry/api";
 import type { Principal } from "../security/auth.js";
 
 /** What a handler tells the audit middleware about the request it served. */
@@ -17,5 +18,7 @@ export type AppEnv = {
     /** Client address (X-Forwarded-For only with `server.trustProxy`). */
     remote: string | undefined;
     audit: AuditNote | undefined;
+    /** The request's trace context: its SERVER span, child of the caller's traceparent. */
+    trace: TraceContext;
   };
 };

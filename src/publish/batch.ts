@@ -16,6 +16,7 @@ import { outcomeOf, who, type AuditLog } from "../security/audit.js";
 import type { Principal } from "../security/auth.js";
 import { eventFromItem, type EventRules } from "../events/event.js";
 import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
+import type { Context as TraceContext } from "@opentelemetry/api";
 
 /** JetStream publishes awaiting their ack at once within one batch. */
 export const DEFAULT_BATCH_WINDOW = 256;
@@ -100,6 +101,8 @@ export async function publishBatch(
   principal: Principal,
   publisher: Publisher,
   limit: number,
+  /** The request's trace context: the parent of items that carry no traceparent of their own. */
+  trace?: TraceContext,
   window = DEFAULT_BATCH_WINDOW,
 ): Promise<BatchItemResult[]> {
   const results = new Array<BatchItemResult>(items.length);
@@ -112,7 +115,8 @@ export async function publishBatch(
     }
     let pending: Promise<PublishResult>;
     try {
-      pending = publisher.publish(eventFromItem(rules, principal, item.value, limit));
+      const ev = eventFromItem(rules, principal, item.value, limit);
+      pending = publisher.publish(ev, ev.headers.has("traceparent") ? undefined : trace);
     } catch (err) {
       results[index] = failure(index, err);
       continue;

@@ -11,6 +11,9 @@ import { BadRequestError, PreconditionFailedError, StreamMismatchError } from ".
 import type { OutboundEvent } from "../events/event.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError, type NatsOperation } from "../nats/errors.js";
+import { MSG_ID_HEADER } from "../nats/headers.js";
+import type { Context as TraceContext, Span } from "@opentelemetry/api";
+import { ATTR, endSpan, SpanKind, Tracing } from "../telemetry/tracing.js";
 
 
 /**
@@ -43,10 +46,44 @@ export function publishStatus(result: PublishResult): 201 | 202 {
 
 /** Publishes prepared events and performs requests. */
 export class Publisher {
-  constructor(private readonly nats: NatsClient) {}
+  constructor(
+    private readonly nats: NatsClient,
+    private readonly tracing: Tracing = new Tracing(),
+  ) {}
 
-  /** Publishes one event; resolves once NATS (or the stream) has it. */
-  async publish(ev: OutboundEvent): Promise<PublishResult> {
+  /**
+   * Publishes one event; resolves once NATS (or the stream) has it. A PRODUCER
+   * span, child of `parent` (the request's) or else of the event's own
+   * traceparent, goes with the message as its traceparent.
+   */
+  async publish(ev: OutboundEvent, parent?: TraceContext): Promise<PublishResult> {
+    const span = this.#span("publish", SpanKind.PRODUCER, ev, parent);
+    try {
+      const result = await this.#publish(ev);
+      if (result.stream !== undefined) span.setAttributes({ "natsgate.stream": result.stream, "natsgate.stream.seq": result.seq! });
+      endSpan(span);
+      return result;
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  }
+
+  #span(operation: "publish" | "request", kind: SpanKind, ev: OutboundEvent, parent: TraceContext | undefined): Span {
+    const msgId = ev.headers.has(MSG_ID_HEADER) ? ev.headers.get(MSG_ID_HEADER) : undefined;
+    const span = this.tracing.start(`${operation} ${ev.subject}`, kind, parent ?? this.tracing.extract(ev.headers), {
+      [ATTR.system]: "nats",
+      [ATTR.destination]: ev.subject,
+      [ATTR.operationName]: operation,
+      [ATTR.operationType]: "send",
+      [ATTR.bodySize]: ev.payload.byteLength,
+      ...(msgId ? { [ATTR.messageId]: msgId } : {}),
+    });
+    this.tracing.inject(span, ev.headers);
+    return span;
+  }
+
+  async #publish(ev: OutboundEvent): Promise<PublishResult> {
     const stream = this.nats.streamIndex.find(ev.subject);
     if (stream === undefined) return this.#core(ev);
     const opts: Partial<JetStreamPublishOptions> = { headers: ev.headers };
@@ -83,12 +120,17 @@ export class Publisher {
     return { subject: ev.subject };
   }
 
-  /** Sends a request and resolves with the reply. */
-  async request(ev: OutboundEvent, timeoutMs: number): Promise<Msg> {
+  /** Sends a request and resolves with the reply (a CLIENT span covers the round trip). */
+  async request(ev: OutboundEvent, timeoutMs: number, parent?: TraceContext): Promise<Msg> {
+    const span = this.#span("request", SpanKind.CLIENT, ev, parent);
     try {
-      return await this.nats.sending().request(ev.subject, ev.payload, { headers: ev.headers, timeout: timeoutMs });
+      const reply = await this.nats.sending().request(ev.subject, ev.payload, { headers: ev.headers, timeout: timeoutMs });
+      endSpan(span);
+      return reply;
     } catch (err) {
-      throw this.#error(err, "request", ev.subject);
+      const mapped = this.#error(err, "request", ev.subject);
+      endSpan(span, mapped);
+      throw mapped;
     }
   }
 

@@ -12,6 +12,8 @@ import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg, type O
 import { formatCursor, type Positions } from "./cursor.js";
 import type { NatsClient } from "../nats/client.js";
 import { envelope } from "../events/envelope.js";
+import { Tracing } from "../telemetry/tracing.js";
+import { processSpan } from "./process-span.js";
 import { sseFrame } from "./sse-frame.js";
 import { patternCovered, patternsOverlap, subjectMatches } from "../nats/subjects.js";
 
@@ -130,6 +132,7 @@ export class Feed {
     private readonly start: StartSpec,
     private readonly queue: string | undefined,
     private readonly now: () => number,
+    private readonly tracing: Tracing = new Tracing(),
   ) {}
 
   /** Opens every subscription and consumer; throws if NATS refuses. */
@@ -238,8 +241,10 @@ export class Feed {
         return;
       }
     }
-    const env = JSON.stringify(envelope(msg.subject, msg.data, msg.headers, this.now()));
+    const traced = processSpan(this.tracing, envelope(msg.subject, msg.data, msg.headers, this.now()), msg.headers, msg.data.byteLength, this.queue, this.sinks.size);
+    const env = JSON.stringify(traced.envelope);
     this.#broadcast({ subject: msg.subject, text: sseFrame(env), env });
+    traced.span.end();
   }
 
   #stream(stream: string, m: JsMsg, match: string[] | undefined): void {
@@ -251,9 +256,12 @@ export class Feed {
       this.onSkip?.(stream, m.seq, pending);
       return;
     }
-    const env = JSON.stringify(envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq));
+    const e = envelope(m.subject, m.data, m.headers, m.info.timestampNanos / 1e6, stream, m.seq);
+    const traced = processSpan(this.tracing, e, m.headers, m.data.byteLength, this.queue, this.sinks.size);
+    const env = JSON.stringify(traced.envelope);
     const cursor = formatCursor(this.#positions);
     this.#broadcast({ subject: m.subject, text: sseFrame(env, { id: cursor }), env, cursor, stream, seq: m.seq, pending });
+    traced.span.end();
   }
 
   /** True when a stream read beside a core pattern is no longer the one the plan saw. */

@@ -10,6 +10,7 @@ import { Feed, planFeed, type FeedPlan, type Frame, type FrameSink, type StartSp
 import { silentLogger, type Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError } from "../nats/errors.js";
+import { Tracing } from "../telemetry/tracing.js";
 
 /** How many live frames may wait for a resuming client's replay, and what happens past that. */
 export interface HeldLimit {
@@ -37,6 +38,7 @@ export class SseHub {
     private readonly nats: NatsClient,
     private readonly now: () => number,
     private readonly logger: Logger = silentLogger,
+    private readonly tracing: Tracing = new Tracing(),
   ) {
     // After a reconnect (streams in place again), every stream consumer starts afresh from
     // where it was: a restarted server lost them. Core subscriptions nats.js restores itself.
@@ -58,7 +60,7 @@ export class SseHub {
 
   /** Opens a feed that reports, rather than throws, a message it cannot handle. */
   #feed(plan: FeedPlan, start: StartSpec, queue: string | undefined): Feed {
-    const feed = new Feed(this.nats, plan, start, queue, this.now);
+    const feed = new Feed(this.nats, plan, start, queue, this.now, this.tracing);
     feed.onError = (subject, err) => this.logger.warn("message skipped: it could not be delivered", { subject, err: String(err) });
     return feed;
   }

@@ -9,6 +9,8 @@ import type { Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
 import type { Envelope } from "../events/envelope.js";
 import { deliveryRequest } from "./delivery-request.js";
+import { attemptSpan, endAttemptSpan } from "./attempt-span.js";
+import { Tracing } from "../telemetry/tracing.js";
 import type { AttemptResult, HttpSender } from "./http-send.js";
 import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "../config/webhook.js";
@@ -42,6 +44,8 @@ export interface DelivererDeps {
   random?: () => number;
   /** Hosts held to Slack's one request per second per URL (`webhooks.pacedHosts`). */
   pacedHosts: readonly string[];
+  /** Spans for attempts (a no-op tracer by default). */
+  tracing?: Tracing;
 }
 
 /** An attempt and what it means. */
@@ -60,8 +64,11 @@ export class Deliverer {
   /** Each URL's pace key, "" when not paced (URLs are parsed once). */
   readonly #paceKeys = new Map<string, string>();
 
+  readonly #tracing: Tracing;
+
   constructor(deps: DelivererDeps) {
     this.#deps = deps;
+    this.#tracing = deps.tracing ?? new Tracing();
   }
 
   /**
@@ -112,7 +119,11 @@ export class Deliverer {
   /** Sends `env` as attempt number `attempt` and decides the outcome (no pacing, no journal). */
   async attempt(hook: WebhookSpec, env: Envelope, id: string, attempt: number): Promise<Attempted> {
     const req = deliveryRequest(hook, env, id, this.#deps.clock.now());
+    const span = attemptSpan(this.#tracing, hook, env, attempt);
+    // The destination continues the trace from this attempt.
+    this.#tracing.inject(span, req.headers);
     const result = await this.#deps.sender.send(req);
+    endAttemptSpan(span, result);
     const schedule = hook.retry?.schedule ?? DEFAULT_RETRY_SCHEDULE_MS;
     const outcome = decide(result, { format: hook.format, schedule }, attempt, (this.#deps.random ?? Math.random)());
     return { result, outcome };

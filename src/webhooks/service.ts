@@ -4,6 +4,7 @@
  * pattern), follows the registry live, runs a worker per enabled webhook, and
  * carries out the admin API's operations.
  */
+import type { Tracing } from "../telemetry/tracing.js";
 import { randomBytes } from "node:crypto";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Clock } from "../gateway.js";
@@ -63,6 +64,7 @@ export interface WebhookServiceDeps {
   nats: NatsClient;
   clock: Clock;
   logger: Logger;
+  tracing?: Tracing;
 }
 
 /** Outbound webhooks: registry, workers and admin operations. */
@@ -86,7 +88,7 @@ export class WebhookService {
     const w = deps.config.webhooks;
     this.guard = new SsrfGuard({ allowPrivateNetworks: w.allowPrivateNetworks, allowlist: w.allowlist });
     this.#sender = new HttpSender(this.guard);
-    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger, pacedHosts: w.pacedHosts });
+    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger, pacedHosts: w.pacedHosts, tracing: deps.tracing });
     this.journal = {
       deadLetterStream: w.deadLetterStream,
       attemptStream: w.attemptStream,

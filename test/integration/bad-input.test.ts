@@ -224,7 +224,7 @@ describe("bad input - a body that breaks off", () => {
   const f = {} as { server: NatsServer; gw: TestGateway };
   beforeAll(async () => {
     f.server = await NatsServer.start();
-    f.gw = await startGateway(f.server.url, {}, createLogger("info", (line) => logs.push(JSON.parse(line))));
+    f.gw = await startGateway(f.server.url, {}, { logger: createLogger("info", (line) => logs.push(JSON.parse(line))) });
   });
   afterAll(async () => {
     await f.gw?.close();

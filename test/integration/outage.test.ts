@@ -152,7 +152,7 @@ describe("NATS frozen (SIGSTOP)", () => {
   const f = {} as { server: NatsServer; gw: TestGateway };
   beforeAll(async () => {
     f.server = await NatsServer.start();
-    f.gw = await startGateway(f.server.url, { nats: { ackTimeoutMs: 1_500, stallTimeoutMs: 1_000 } }, logger);
+    f.gw = await startGateway(f.server.url, { nats: { ackTimeoutMs: 1_500, stallTimeoutMs: 1_000 } }, { logger });
   });
   afterAll(async () => {
     f.server.thaw();

@@ -9,6 +9,7 @@ import { createApp, type GatewayApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config/load.js";
 import { listen } from "../../src/node/listen.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
+import type { TracerProvider } from "@opentelemetry/api";
 import { NatsClient } from "../../src/nats/client.js";
 import { nodeTransport } from "../../src/node/nats-transport.js";
 import { closeHttp } from "../../src/node/shutdown.js";
@@ -26,8 +27,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** Starts a gateway against `natsUrl` with `config` merged over test defaults; logs go to `logger` (default: nowhere). */
-export async function startGateway(natsUrl: string, config: ConfigInput = {}, logger: Logger = silentLogger): Promise<TestGateway> {
+/** What a test may give the gateway beside its config. */
+export interface TestGatewayOptions {
+  /** Where logs go (default: nowhere). */
+  logger?: Logger;
+  /** Where spans go (default: the global provider, a no-op). */
+  tracerProvider?: TracerProvider;
+}
+
+/** Starts a gateway against `natsUrl` with `config` merged over test defaults. */
+export async function startGateway(natsUrl: string, config: ConfigInput = {}, { logger = silentLogger, tracerProvider }: TestGatewayOptions = {}): Promise<TestGateway> {
   const parsed = parseConfig({
     ...config,
     server: { host: "127.0.0.1", port: 0, ...config.server },
@@ -36,7 +45,7 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}, lo
   const nats = NatsClient.start({ nats: parsed.nats, streams: parsed.jetstream.streams, logger, transport: nodeTransport });
   await nats.whenReady(10_000);
   const audit: Record<string, unknown>[] = [];
-  const app = createApp({ config: parsed, nats, logger, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });
+  const app = createApp({ config: parsed, nats, logger, tracerProvider, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });
   await app.gateway.webhooks.whenStarted();
   const { server, url } = await listen(app, parsed.server, parsed.ws);
   return {

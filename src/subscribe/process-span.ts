@@ -1,0 +1,30 @@
+/**
+ * The CONSUMER span of one message a feed fans out to its SSE and WebSocket
+ * clients: one per message and feed (not per client, so 10,000 dashboards cost
+ * one span), child of the context the message carries, and written back into
+ * the envelope's `traceparent` so a browser can continue the trace.
+ */
+import type { MsgHdrs } from "@nats-io/nats-core";
+import type { Span } from "@opentelemetry/api";
+import type { Envelope } from "../events/envelope.js";
+import { ATTR, SpanKind, type Tracing } from "../telemetry/tracing.js";
+
+/** Starts the span; returns it (the caller ends it once the frame is handed out) and the envelope carrying its context. */
+export function processSpan(tracing: Tracing, e: Envelope, headers: MsgHdrs | undefined, bytes: number, queue: string | undefined, subscribers: number): { span: Span; envelope: Envelope } {
+  const span = tracing.start(`process ${e.subject}`, SpanKind.CONSUMER, tracing.extract(headers), {
+    [ATTR.system]: "nats",
+    [ATTR.destination]: e.subject,
+    [ATTR.operationName]: "process",
+    [ATTR.operationType]: "process",
+    [ATTR.bodySize]: bytes,
+    ...(queue !== undefined ? { [ATTR.consumerGroup]: queue } : {}),
+    ...(e.stream !== undefined ? { "natsgate.stream": e.stream, "natsgate.stream.seq": e.seq! } : {}),
+    "natsgate.subscribers": subscribers,
+  });
+  const h: Record<string, string> = { ...e.headers };
+  tracing.inject(span, h);
+  if (Object.keys(h).length === 0) return { span, envelope: e };
+  // Headers right after data, the documented key order.
+  const { subject, data, headers: _old, ...rest } = e;
+  return { span, envelope: { subject, data, headers: h, ...rest } };
+}

@@ -1,0 +1,84 @@
+/**
+ * Traces through the gateway with `@opentelemetry/api`: a PRODUCER span per
+ * publish, a CONSUMER span per message a feed fans out to SSE and WebSocket
+ * clients, a CLIENT span per webhook attempt, each the child of the context
+ * the message carries, and each re-injected into what leaves the gateway.
+ *
+ * W3C trace context is read and written by the gateway's own propagator, not
+ * the global one: without an SDK the global propagator is a no-op and would
+ * drop `traceparent`, while ours, through the API's non-recording spans,
+ * passes the caller's context on unchanged. Contexts are passed explicitly,
+ * so no global context manager is needed (Workers has none).
+ */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import type { MsgHdrs } from "@nats-io/nats-core";
+import { VERSION } from "../version.js";
+
+/** Messaging attributes (OpenTelemetry semantic conventions, still incubating there, so spelled here). */
+export const ATTR = {
+  system: "messaging.system",
+  destination: "messaging.destination.name",
+  operationName: "messaging.operation.name",
+  operationType: "messaging.operation.type",
+  messageId: "messaging.message.id",
+  bodySize: "messaging.message.body.size",
+  consumerGroup: "messaging.consumer.group.name",
+} as const;
+
+const propagator = new W3CTraceContextPropagator();
+
+/** Where a carrier's trace headers are read from and written to. */
+type Carrier = MsgHdrs | Headers | Record<string, string>;
+
+const isMsgHdrs = (c: Carrier): c is MsgHdrs => typeof (c as MsgHdrs).values === "function" && typeof (c as MsgHdrs).has === "function" && !(c instanceof Headers);
+
+const getter: TextMapGetter<Carrier> = {
+  keys: (c) => (c instanceof Headers ? [...c.keys()] : isMsgHdrs(c) ? c.keys() : Object.keys(c)),
+  get: (c, key) => (c instanceof Headers ? c.get(key) ?? undefined : isMsgHdrs(c) ? (c.has(key) ? c.get(key) : undefined) : c[key]),
+};
+
+const setter: TextMapSetter<Carrier> = {
+  set: (c, key, value) => {
+    // An unchanged value (no SDK: the caller's own context) is left where it is.
+    if (getter.get(c, key) === value) return;
+    if (c instanceof Headers || isMsgHdrs(c)) c.set(key, value);
+    else c[key] = value;
+  },
+};
+
+/** The tracer and the propagation the gateway's features share. */
+export class Tracing {
+  readonly tracer: Tracer;
+
+  /** `provider`: where spans go; the global one (a no-op without an SDK) by default. */
+  constructor(provider: TracerProvider = trace.getTracerProvider()) {
+    this.tracer = provider.getTracer("natsgate", VERSION);
+  }
+
+  /** The trace context a carrier holds (ROOT when it holds none). */
+  extract(carrier: Carrier | undefined, base: Context = ROOT_CONTEXT): Context {
+    return carrier ? propagator.extract(base, carrier, getter) : base;
+  }
+
+  /** Writes `span`'s context into a carrier as `traceparent`/`tracestate` (nothing for an invalid one). */
+  inject(span: Span, carrier: Carrier): void {
+    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, setter);
+  }
+
+  /** Starts a span of `kind` under `parent`. */
+  start(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span {
+    return this.tracer.startSpan(name, { kind, attributes }, parent);
+  }
+}
+
+/** Ends `span`, marking it failed when `err` is given. */
+export function endSpan(span: Span, err?: unknown): void {
+  if (err !== undefined) {
+    span.recordException(err instanceof Error ? err : String(err));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  }
+  span.end();
+}
+
+export { SpanKind };
