@@ -27,6 +27,7 @@ export function publishRoutes(gw: Gateway): Hono<AppEnv> {
     const { maxBatchBytes, maxBatchItems } = gw.config.server;
     const body = await readBody(c.req.raw, maxBatchBytes);
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems, gw.config.server.maxJsonDepth);
+    gw.metrics.batch(items.length);
     const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit(), c.var.trace);
     auditBatch(gw.audit, items, results, c.var.principal, c.var.remote);
     return c.json({ results });

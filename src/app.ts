@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { consoleRoutes } from "../routes/console.js";
 import { healthRoutes } from "../routes/health.js";
+import { metricsRoutes } from "../routes/metrics.js";
 import { hookRoutes } from "../routes/hooks.js";
 import { meRoutes } from "../routes/me.js";
 import { publishRoutes } from "../routes/publish.js";
@@ -22,7 +23,7 @@ import { errorResponse, problemResponse } from "./http/problem.js";
 import { corsFor } from "./http/security-headers.js";
 import { repeatLimited } from "./logger.js";
 import { routePath } from "hono/route";
-import { traceRequests } from "./telemetry/http.js";
+import { observeRequests } from "./telemetry/http.js";
 
 /** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown). */
 export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
@@ -31,10 +32,11 @@ export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
 export function createApp(deps: AppDeps): GatewayApp {
   const gw = createGateway(deps);
   const app = new Hono<AppEnv>();
-  app.use(traceRequests(gw.tracing));
+  app.use(observeRequests(gw.tracing, gw.metrics));
   const corsMiddleware = corsFor(deps.config.server);
   if (corsMiddleware) app.use(corsMiddleware);
   app.route("/", healthRoutes(gw));
+  app.route("/", metricsRoutes(gw));
   app.route("/v1/publish", publishRoutes(gw));
   app.route("/v1/request", requestRoutes(gw));
   app.route("/", subscribeRoutes(gw));

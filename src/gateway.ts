@@ -13,6 +13,7 @@ import type { NatsClient } from "./nats/client.js";
 import { Publisher } from "./publish/publisher.js";
 import type { TracerProvider } from "@opentelemetry/api";
 import { Tracing } from "./telemetry/tracing.js";
+import { Metrics } from "./telemetry/metrics.js";
 import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
@@ -48,6 +49,8 @@ export interface Gateway {
   publisher: Publisher;
   /** Spans and W3C trace context propagation. */
   tracing: Tracing;
+  /** Prometheus metrics. */
+  metrics: Metrics;
   rules: EventRules;
   clock: Clock;
   logger: Logger;
@@ -81,14 +84,24 @@ export function createGateway(deps: AppDeps): Gateway {
   const logger = deps.logger ?? silentLogger;
   const now = () => clock.now();
   const tracing = new Tracing(deps.tracerProvider);
-  const webhooks = new WebhookService({ config, nats, clock, logger, tracing });
+  const sessions = new Set<SseSession>();
+  const wsSessions = new Set<WsSession>();
+  const metrics = new Metrics({
+    sseConnections: () => sessions.size,
+    wsConnections: () => wsSessions.size,
+    natsConnected: () => nats.connected,
+    natsStalled: () => nats.stalled,
+    natsReconnects: () => nats.reconnects,
+  });
+  const webhooks = new WebhookService({ config, nats, clock, logger, tracing, metrics });
   webhooks.start();
   return {
     config,
     nats,
     registry,
-    publisher: new Publisher(nats, tracing),
+    publisher: new Publisher(nats, tracing, metrics),
     tracing,
+    metrics,
     rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config), maxJsonDepth: config.server.maxJsonDepth },
     clock,
     logger,
@@ -100,8 +113,8 @@ export function createGateway(deps: AppDeps): Gateway {
     streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),
     subscriptionSlots: new ClientSlots(config.limits.maxSubscriptionsPerClient, "subscriptions"),
     sse: new SseHub(nats, now, logger, tracing),
-    sessions: new Set(),
-    wsSessions: new Set(),
+    sessions,
+    wsSessions,
     webhooks,
     endStreams() {
       for (const s of [...this.sessions]) s.end("shutdown");

@@ -4,6 +4,7 @@
  * HTTP, and drain on SIGTERM. Configuration problems exit 1 with one line
  * naming the key.
  */
+import { collectProcessMetrics } from "./node/process-metrics.js";
 import { builtinSchemas } from "../schemas/index.js";
 import { createRegistry } from "./node/schema-files.js";
 import { createApp } from "./app.js";
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     streamPolicy: loaded.isDefault ? "suggest" : "manage",
   });
   const app = createApp({ config, nats, registry, logger });
+  collectProcessMetrics(app.gateway.metrics.registry);
   const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });
 

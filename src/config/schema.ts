@@ -305,6 +305,16 @@ export const configSchema = z.strictObject({
       maxStreams: z.number().int().positive().optional(),
     })
     .optional(),
+  metrics: z
+    .strictObject({
+      /** Bearer token /metrics asks for (plain or sha256:<hex>); open to scrapers when unset. */
+      token: z
+        .string()
+        .min(1)
+        .refine((t) => !t.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(t), "a hashed token is sha256:<64 hex digits>")
+        .optional(),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       enabled: z.boolean().default(true),

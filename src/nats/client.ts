@@ -115,6 +115,7 @@ export class NatsClient {
   readonly #readyWaiters = new Set<() => void>();
   readonly #readyListeners = new Set<() => void>();
   #liveness: Liveness | undefined;
+  #reconnects = 0;
   readonly #opts: NatsClientOptions;
   readonly #firstConnect: Promise<NatsConnection>;
 
@@ -157,6 +158,11 @@ export class NatsClient {
   /** True when connected, answering pings, and the configured streams exist. */
   get ready(): boolean {
     return this.#ready && this.#connected && !this.stalled;
+  }
+
+  /** Reconnects since start. */
+  get reconnects(): number {
+    return this.#reconnects;
   }
 
   /** True while the connected server has left a ping unanswered past `nats.stallTimeoutMs`. */
@@ -358,6 +364,7 @@ export class NatsClient {
           this.#liveness?.reset();
           this.#opts.logger.warn("disconnected from NATS", { server: s.server });
         } else if (s.type === "reconnect") {
+          this.#reconnects++;
           this.#liveness?.reset();
           this.#markConnected(s.server, Date.now() - this.#downSince);
         }

@@ -7,7 +7,8 @@
 import type { Msg } from "@nats-io/nats-core";
 import type { JetStreamPublishOptions } from "@nats-io/jetstream";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../config/schema.js";
-import { BadRequestError, PreconditionFailedError, StreamMismatchError } from "../errors.js";
+import { BadRequestError, GatewayError, PreconditionFailedError, StreamMismatchError } from "../errors.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import type { OutboundEvent } from "../events/event.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError, type NatsOperation } from "../nats/errors.js";
@@ -49,6 +50,7 @@ export class Publisher {
   constructor(
     private readonly nats: NatsClient,
     private readonly tracing: Tracing = new Tracing(),
+    private readonly metrics?: Metrics,
   ) {}
 
   /**
@@ -58,13 +60,16 @@ export class Publisher {
    */
   async publish(ev: OutboundEvent, parent?: TraceContext): Promise<PublishResult> {
     const span = this.#span("publish", SpanKind.PRODUCER, ev, parent);
+    const kind = this.nats.streamIndex.find(ev.subject) === undefined ? "core" : "jetstream";
     try {
       const result = await this.#publish(ev);
       if (result.stream !== undefined) span.setAttributes({ "natsgate.stream": result.stream, "natsgate.stream.seq": result.seq! });
       endSpan(span);
+      this.metrics?.publish(kind, "ok");
       return result;
     } catch (err) {
       endSpan(span, err);
+      this.metrics?.publish(kind, err instanceof GatewayError ? err.status : 500);
       throw err;
     }
   }

@@ -38,7 +38,13 @@ interface StaticClient {
   permissions: Permissions;
 }
 
-const sha256 = (value: string) => createHash("sha256").update(value, "utf8").digest();
+/** SHA-256 of a presented token: what stored digests are compared with, in constant time. */
+export const sha256 = (value: string) => createHash("sha256").update(value, "utf8").digest();
+
+/** The digest a configured token stands for: `sha256:<hex>` as written, a plain token hashed. */
+export function storedDigest(token: string): Buffer {
+  return token.startsWith("sha256:") ? Buffer.from(token.slice(7), "hex") : sha256(token);
+}
 
 /** Where the token may come from: streams (SSE, WebSocket) also accept query and cookie. */
 export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | undefined {
@@ -80,8 +86,7 @@ export class Authenticator {
       if (!c.token.startsWith("sha256:")) {
         logger.warn("client token stored in plain text; store sha256:<hex> instead", { client: c.name });
       }
-      const digest = c.token.startsWith("sha256:") ? Buffer.from(c.token.slice(7), "hex") : sha256(c.token);
-      return { name: c.name, digest, permissions: new Permissions(c.publish, c.subscribe, c.admin, internal) };
+      return { name: c.name, digest: storedDigest(c.token), permissions: new Permissions(c.publish, c.subscribe, c.admin, internal) };
     });
     this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now, internal) : undefined;
   }

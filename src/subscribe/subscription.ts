@@ -95,7 +95,10 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
         leave();
         release();
         gw.sessions.delete(s);
-        if (reason === "overflow") gw.logger.warn("SSE client overflowed; stream ended", { ...who(principal), subjects: req.subjects });
+        if (reason === "overflow") {
+          gw.metrics.slowConsumer("sse");
+          gw.logger.warn("SSE client overflowed; stream ended", { ...who(principal), subjects: req.subjects });
+        }
       },
     });
     session = s;

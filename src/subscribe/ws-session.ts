@@ -86,6 +86,11 @@ export class WsSession {
     this.#cleanup();
   }
 
+  #tooFarBehind(): void {
+    if (!this.#closed) this.gw.metrics.slowConsumer("ws");
+    this.close(WS_CLOSE.tryAgainLater, "too far behind");
+  }
+
   #cleanup(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -99,7 +104,7 @@ export class WsSession {
     if (this.#closed) return;
     if (this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes) {
       this.gw.logger.warn("WebSocket client too far behind; closing", { ...who(this.principal) });
-      return this.close(WS_CLOSE.tryAgainLater, "too far behind");
+      return this.#tooFarBehind();
     }
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
   }
@@ -261,7 +266,7 @@ export class WsSession {
     this.#subs.set(key, () => {});
     let left: () => void;
     try {
-      const held = { max: this.gw.config.sse.maxBufferedMessages, onOverflow: () => this.close(WS_CLOSE.tryAgainLater, "too far behind") };
+      const held = { max: this.gw.config.sse.maxBufferedMessages, onOverflow: () => this.#tooFarBehind() };
       left = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))), held);
     } catch (err) {
       this.#subs.delete(key);

@@ -1,8 +1,9 @@
 /**
- * An HTTP SERVER span per request, named by route template (`POST
+ * Per-request telemetry: an HTTP SERVER span named by route template (`POST
  * /v1/publish/:subject`, never the raw path), child of the caller's
- * `traceparent`. Its context is handed to the handlers (`c.var.trace`), so the
- * publish they make is its child.
+ * `traceparent`, whose context is handed to the handlers (`c.var.trace`) so the
+ * publish they make is its child; and the request counted in the metrics by
+ * the same template.
  */
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
@@ -10,10 +11,12 @@ import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROU
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { AppEnv } from "../http/env.js";
 import { SpanKind, type Tracing } from "./tracing.js";
+import type { Metrics } from "./metrics.js";
 
-/** The tracing middleware. */
-export function traceRequests(tracing: Tracing): MiddlewareHandler<AppEnv> {
-  return async function traceRequests(c, next) {
+/** The telemetry middleware. */
+export function observeRequests(tracing: Tracing, metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async function observeRequests(c, next) {
+    const started = performance.now();
     const method = c.req.method;
     const parent = tracing.extract(c.req.raw.headers);
     const span = tracing.start(method, SpanKind.SERVER, parent, {
@@ -33,6 +36,7 @@ export function traceRequests(tracing: Tracing): MiddlewareHandler<AppEnv> {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, c.res.status);
       if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
+      metrics.request(route, method, c.res.status, (performance.now() - started) / 1000);
     }
   };
 }

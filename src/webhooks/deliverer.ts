@@ -11,6 +11,7 @@ import type { Envelope } from "../events/envelope.js";
 import { deliveryRequest } from "./delivery-request.js";
 import { attemptSpan, endAttemptSpan } from "./attempt-span.js";
 import { Tracing } from "../telemetry/tracing.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import type { AttemptResult, HttpSender } from "./http-send.js";
 import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "../config/webhook.js";
@@ -46,6 +47,7 @@ export interface DelivererDeps {
   pacedHosts: readonly string[];
   /** Spans for attempts (a no-op tracer by default). */
   tracing?: Tracing;
+  metrics?: Metrics;
 }
 
 /** An attempt and what it means. */
@@ -133,12 +135,14 @@ export class Deliverer {
   record(hookId: string, env: Envelope, id: string, attempt: number, a: Attempted): void {
     const { result, outcome } = a;
     const now = this.#deps.clock.now();
+    const name = outcomeName(outcome);
+    this.#deps.metrics?.webhookAttempt(name, name === "delivered" ? now - Date.parse(env.time) : undefined);
     const rec: AttemptRecord = {
       webhookId: id,
       subject: env.subject,
       ...(env.stream !== undefined ? { stream: env.stream, seq: env.seq } : {}),
       attempt,
-      outcome: outcomeName(outcome),
+      outcome: name,
       ...(result.status !== undefined ? { status: result.status } : {}),
       ...(result.error ? { error: result.message ?? result.error } : {}),
       ...(result.excerpt ? { response: result.excerpt.slice(0, RECORD_EXCERPT_CHARS) } : {}),

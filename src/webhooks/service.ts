@@ -5,6 +5,7 @@
  * carries out the admin API's operations.
  */
 import type { Tracing } from "../telemetry/tracing.js";
+import type { Metrics } from "../telemetry/metrics.js";
 import { randomBytes } from "node:crypto";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Clock } from "../gateway.js";
@@ -65,6 +66,7 @@ export interface WebhookServiceDeps {
   clock: Clock;
   logger: Logger;
   tracing?: Tracing;
+  metrics?: Metrics;
 }
 
 /** Outbound webhooks: registry, workers and admin operations. */
@@ -88,7 +90,7 @@ export class WebhookService {
     const w = deps.config.webhooks;
     this.guard = new SsrfGuard({ allowPrivateNetworks: w.allowPrivateNetworks, allowlist: w.allowlist });
     this.#sender = new HttpSender(this.guard);
-    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger, pacedHosts: w.pacedHosts, tracing: deps.tracing });
+    this.deliverer = new Deliverer({ nats: deps.nats, sender: this.#sender, clock: deps.clock, logger: deps.logger, pacedHosts: w.pacedHosts, tracing: deps.tracing, metrics: deps.metrics });
     this.journal = {
       deadLetterStream: w.deadLetterStream,
       attemptStream: w.attemptStream,
