@@ -4,11 +4,15 @@
  *   core     the gateway: validated JSON (deployment.status) published on core NATS (202)
  *   js       the gateway: validated JSON (transfer.completed) stored by JetStream (201)
  *   auth     the core publish again on a gateway with auth.mode: required (bearer token)
+ *   otel     the core publish again with the OpenTelemetry SDK on (OTLP/HTTP to a local
+ *            collector that discards), requests carrying a sampled traceparent
  * Each server runs in its own process; autocannon drives it from this one.
  * Usage: npm run bench [-- --duration 10 --connections 32]
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -84,8 +88,15 @@ async function main() {
   const bare = await startProcess({}, "bench/bare-server.ts", /listening/);
   const gw = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config });
   const gwAuth = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: authConfig });
+  // Accepts OTLP exports and discards them: the cost measured is the gateway's, not a collector's.
+  const collector = createServer((req, res) => req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}")));
+  await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+  const otlp = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+  const gwOtel = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config, OTEL_EXPORTER_OTLP_ENDPOINT: otlp });
   const natsVersion = await waitReady(gw.url);
   await waitReady(gwAuth.url);
+  await waitReady(gwOtel.url);
+  const traced = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
   try {
     // Warm up JIT and connections on each target before measuring.
     const warm: [string, string, Record<string, string>][] = [
@@ -93,6 +104,8 @@ async function main() {
       [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, {}],
       [`${gw.url}/v1/publish/transfer.completed`, transferCompleted, {}],
       [`${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, { authorization: `Bearer ${token}` }],
+      [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, traced],
+      [`${gwOtel.url}/v1/publish/deployment.status`, deploymentStatus, traced],
     ];
     for (const [u, b, h] of warm) {
       await autocannon({ url: u, method: "POST", headers: { "content-type": "application/json", ...h }, body: b, connections: CONNECTIONS, duration: 2 });
@@ -106,6 +119,8 @@ async function main() {
         headers: { authorization: `Bearer ${token}` },
       }),
     );
+    rows.push(await run("gateway core publish, traceparent, no SDK", `${gw.url}/v1/publish/deployment.status`, deploymentStatus, { headers: traced }));
+    rows.push(await run("gateway core publish, traceparent, SDK on (OTLP)", `${gwOtel.url}/v1/publish/deployment.status`, deploymentStatus, { headers: traced }));
     rows.push(await run(`bare Hono 202 @${FIXED_RATE}/s`, `${bare.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
     rows.push(await run(`gateway core publish @${FIXED_RATE}/s`, `${gw.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
 
@@ -127,6 +142,8 @@ async function main() {
     bare.child.kill("SIGTERM");
     gw.child.kill("SIGTERM");
     gwAuth.child.kill("SIGTERM");
+    gwOtel.child.kill("SIGTERM");
+    collector.close();
     await nats.cleanup();
   }
 }

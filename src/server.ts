@@ -4,6 +4,7 @@
  * HTTP, and drain on SIGTERM. Configuration problems exit 1 with one line
  * naming the key.
  */
+import { startTracingSdk } from "./node/tracing-sdk.js";
 import { collectProcessMetrics } from "./node/process-metrics.js";
 import { builtinSchemas } from "../schemas/index.js";
 import { createRegistry } from "./node/schema-files.js";
@@ -56,7 +57,8 @@ async function main(): Promise<void> {
     // The default file's stream is a convenience: it never rewrites or blocks an existing setup.
     streamPolicy: loaded.isDefault ? "suggest" : "manage",
   });
-  const app = createApp({ config, nats, registry, logger });
+  const tracingSdk = await startTracingSdk(process.env, logger);
+  const app = createApp({ config, nats, registry, logger, tracerProvider: tracingSdk?.provider });
   collectProcessMetrics(app.gateway.metrics.registry);
   const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
       await app.gateway.webhooks.stop();
       await nats.drain();
       await embedded?.stop();
+      // Last, so the spans of the drain are sent too.
+      await tracingSdk?.shutdown();
     },
   });
 }

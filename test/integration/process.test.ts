@@ -218,3 +218,45 @@ describe("process (npm start)", () => {
     expect(after.status).toBe(202);
   });
 });
+
+describe("process - OpenTelemetry SDK (issue 12, item 3)", () => {
+  it("otel - with OTEL_EXPORTER_OTLP_ENDPOINT the SDK exports spans over OTLP/HTTP (flushed on SIGTERM); without it nothing is sent", async () => {
+    const received: { path: string; type: string | undefined; body: string }[] = [];
+    const { createServer } = await import("node:http");
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ path: req.url ?? "", type: req.headers["content-type"], body: Buffer.concat(chunks).toString() });
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+    try {
+      const server = await NatsServer.start();
+      servers.push(server);
+      const runs: Record<string, string>[] = [{ NATS_URL: server.url }, { NATS_URL: server.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }];
+      for (const env of runs) {
+        const p = gateway([], env);
+        const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+        await p.waitForLog("connected to NATS");
+        const res = await fetch(`${url}/v1/publish/otel.check`, { method: "POST", body: "{}", headers: { "content-type": "application/json", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } });
+        expect(res.status).toBe(202);
+        p.child.kill("SIGTERM");
+        expect((await p.exited).code).toBe(0);
+        if (env.OTEL_EXPORTER_OTLP_ENDPOINT) expect(p.output()).toContain(`"msg":"OpenTelemetry tracing on","otlp":"${endpoint}"`);
+        else expect(received).toEqual([]);
+      }
+      // The batch was flushed by the shutdown: the SERVER and PRODUCER spans of the caller's trace, as OTLP/HTTP JSON.
+      expect(received.map((r) => [r.path, r.type])).toEqual([["/v1/traces", "application/json"]]);
+      const spans = JSON.parse(received[0]!.body).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans));
+      expect(spans.map((s: any) => [s.name, s.traceId]).sort()).toEqual([
+        ["POST /v1/publish/:subject", "4bf92f3577b34da6a3ce929d0e0e4736"],
+        ["publish otel.check", "4bf92f3577b34da6a3ce929d0e0e4736"],
+      ]);
+    } finally {
+      collector.close();
+    }
+  }, 30_000);
+});
