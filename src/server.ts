@@ -23,9 +23,12 @@ async function main(): Promise<void> {
   const logger = createLogger(levelFromEnv(process.env.LOG_LEVEL));
   let loaded;
   let registry;
+  let tracingSdk;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
     registry = createRegistry(loaded.config, builtinSchemas);
+    // Before anything starts: a bad OTEL_* variable is a configuration error like any other.
+    tracingSdk = await startTracingSdk(process.env, logger);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`natsgate: invalid configuration: ${err.message}\n`);
@@ -57,7 +60,6 @@ async function main(): Promise<void> {
     // The default file's stream is a convenience: it never rewrites or blocks an existing setup.
     streamPolicy: loaded.isDefault ? "suggest" : "manage",
   });
-  const tracingSdk = await startTracingSdk(process.env, logger);
   const app = createApp({ config, nats, registry, logger, tracerProvider: tracingSdk?.provider });
   collectProcessMetrics(app.gateway.metrics.registry);
   const { server, url } = await listen(app, config.server, config.ws);

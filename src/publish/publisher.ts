@@ -14,7 +14,7 @@ import type { NatsClient } from "../nats/client.js";
 import { fromNatsError, type NatsOperation } from "../nats/errors.js";
 import { MSG_ID_HEADER } from "../nats/headers.js";
 import type { Context as TraceContext, Span } from "@opentelemetry/api";
-import { ATTR, endSpan, SpanKind, Tracing } from "../telemetry/tracing.js";
+import { ATTR, endSpan, MAX_ATTRIBUTE_CHARS, SpanKind, Tracing } from "../telemetry/tracing.js";
 
 
 /**
@@ -82,7 +82,7 @@ export class Publisher {
       [ATTR.operationName]: operation,
       [ATTR.operationType]: "send",
       [ATTR.bodySize]: ev.payload.byteLength,
-      ...(msgId ? { [ATTR.messageId]: msgId } : {}),
+      ...(msgId ? { [ATTR.messageId]: msgId.slice(0, MAX_ATTRIBUTE_CHARS) } : {}),
     });
     this.tracing.inject(span, ev.headers);
     return span;

@@ -25,7 +25,7 @@ export class Metrics {
   readonly #publishes = new Counter({ name: "natsgate_publishes_total", help: "Publishes by kind (core, jetstream) and outcome (ok, or the HTTP status of the failure)", labelNames: ["kind", "outcome"] as const, registers: [this.registry] });
   readonly #batchItems = new Histogram({ name: "natsgate_batch_items", help: "Items per batch publish", buckets: [1, 10, 100, 1_000, 10_000, 100_000], registers: [this.registry] });
   readonly #slowConsumers = new Counter({ name: "natsgate_slow_consumer_disconnects_total", help: "Streams ended because the client fell too far behind", labelNames: ["transport"] as const, registers: [this.registry] });
-  readonly #webhookAttempts = new Counter({ name: "natsgate_webhook_deliveries_total", help: "Webhook attempts by outcome (delivered, retry, dead-lettered, disabled)", labelNames: ["outcome"] as const, registers: [this.registry] });
+  readonly #webhookAttempts = new Counter({ name: "natsgate_webhook_deliveries_total", help: "Webhook attempts by outcome (delivered, retrying, dead-lettered, disabled)", labelNames: ["outcome"] as const, registers: [this.registry] });
   readonly #webhookLatency = new Histogram({ name: "natsgate_webhook_delivery_latency_seconds", help: "From publish to a delivered webhook, retries included", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 300, 3_600], registers: [this.registry] });
   readonly #deadLetters = new Counter({ name: "natsgate_dead_letters_total", help: "Events dead-lettered by webhooks", registers: [this.registry] });
 

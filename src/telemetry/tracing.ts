@@ -12,7 +12,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import type { MsgHdrs } from "@nats-io/nats-core";
+import { Match, type MsgHdrs } from "@nats-io/nats-core";
 import { VERSION } from "../version.js";
 
 /** Messaging attributes (OpenTelemetry semantic conventions, still incubating there, so spelled here). */
@@ -28,6 +28,9 @@ export const ATTR = {
 
 const propagator = new W3CTraceContextPropagator();
 
+/** Longest attribute value taken from client input (a message id): spans wait in the SDK's queue. */
+export const MAX_ATTRIBUTE_CHARS = 256;
+
 /** Where a carrier's trace headers are read from and written to. */
 type Carrier = MsgHdrs | Headers | Record<string, string>;
 
@@ -35,14 +38,16 @@ const isMsgHdrs = (c: Carrier): c is MsgHdrs => typeof (c as MsgHdrs).values ===
 
 const getter: TextMapGetter<Carrier> = {
   keys: (c) => (c instanceof Headers ? [...c.keys()] : isMsgHdrs(c) ? c.keys() : Object.keys(c)),
-  get: (c, key) => (c instanceof Headers ? c.get(key) ?? undefined : isMsgHdrs(c) ? (c.has(key) ? c.get(key) : undefined) : c[key]),
+  // Any case on NATS (Go's propagation.HeaderCarrier writes Traceparent); the first of duplicates.
+  get: (c, key) => (c instanceof Headers ? c.get(key) ?? undefined : isMsgHdrs(c) ? (c.has(key, Match.IgnoreCase) ? c.get(key, Match.IgnoreCase) : undefined) : c[key]),
 };
 
 const setter: TextMapSetter<Carrier> = {
   set: (c, key, value) => {
     // An unchanged value (no SDK: the caller's own context) is left where it is.
     if (getter.get(c, key) === value) return;
-    if (c instanceof Headers || isMsgHdrs(c)) c.set(key, value);
+    if (c instanceof Headers) c.set(key, value);
+    else if (isMsgHdrs(c)) c.set(key, value, Match.IgnoreCase);
     else c[key] = value;
   },
 };
@@ -61,12 +66,17 @@ export class Tracing {
     return carrier ? propagator.extract(base, carrier, getter) : base;
   }
 
-  /** Writes `span`'s context into a carrier as `traceparent`/`tracestate` (nothing for an invalid one). */
+  /**
+   * Writes `span`'s context into a carrier as `traceparent`/`tracestate`. A span
+   * that is not recorded (no SDK, or not sampled) writes nothing: the context
+   * the carrier already holds goes on exactly as it came, not re-serialised.
+   */
   inject(span: Span, carrier: Carrier): void {
+    if (!span.isRecording()) return;
     propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, setter);
   }
 
-  /** Starts a span of `kind` under `parent`. */
+  /** Starts a span of `kind` under `parent`. Attribute values a client controls are capped at MAX_ATTRIBUTE_CHARS. */
   start(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span {
     return this.tracer.startSpan(name, { kind, attributes }, parent);
   }

@@ -259,4 +259,20 @@ describe("process - OpenTelemetry SDK (issue 12, item 3)", () => {
       collector.close();
     }
   }, 30_000);
+
+  it("otel - an endpoint that is not an http(s) URL exits 1 naming the variable; a collector that is down does not fail the shutdown", async () => {
+    const bad = gateway([], { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" });
+    expect((await bad.exited).code).toBe(1);
+    expect(bad.output().trim()).toBe('natsgate: invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:// or https:// URL such as http://collector:4318, got "collector:4318"');
+    const server = await NatsServer.start();
+    servers.push(server);
+    const p = gateway([], { NATS_URL: server.url, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    await p.waitForLog("connected to NATS");
+    expect((await fetch(`${url}/v1/publish/otel.down`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(202);
+    const started = Date.now();
+    p.child.kill("SIGTERM");
+    expect((await p.exited).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  }, 30_000);
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { NatsServer } from "../support/nats-server.js";
 import { collector, natsConnect } from "../support/nats.js";
+import { headers as natsHeaders } from "@nats-io/transport-node";
 import { startSink, type Sink } from "../support/sink.js";
 import { rawSse } from "../support/sse.js";
 
@@ -104,6 +105,25 @@ describe("tracing with the OpenTelemetry SDK", () => {
     expect(delivered!.headers.traceparent).toBe(`00-${TRACE_ID}-${id(client)}-01`);
     expect(delivered!.headers.tracestate).toBe(TRACESTATE);
   });
+
+  it("trace - a message published straight to NATS with Go's header casing (Traceparent) is continued; a client's long message id is capped in the span", async () => {
+    const sse = await rawSse(`${gw.url}/v1/subscribe?subject=traced.go`);
+    exporter.reset();
+    const nc = await natsConnect(server.url);
+    const h = natsHeaders();
+    h.set("Traceparent", TRACEPARENT);
+    nc.publish("traced.go", "{}", { headers: h });
+    await nc.flush();
+    await sse.until((t) => t.includes('"subject":"traced.go"'));
+    sse.close();
+    await nc.close();
+    const consumer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER)!;
+    expect([consumer.spanContext().traceId, consumer.parentSpanContext?.spanId]).toEqual([TRACE_ID, CALLER_SPAN]);
+    exporter.reset();
+    expect((await gw.fetch("/v1/publish/traced.long", { method: "POST", headers: { "content-type": "application/json", "idempotency-key": "k".repeat(5_000) }, body: "{}" })).status).toBe(201);
+    const producer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)!;
+    expect(producer.attributes["messaging.message.id"]).toBe("k".repeat(256));
+  });
 });
 
 describe("tracing without an SDK", () => {
@@ -127,13 +147,16 @@ describe("tracing without an SDK", () => {
     const sub = await collector(nc, "traced.>");
     const sse = await rawSse(`${gw.url}/v1/subscribe?subject=traced.>`);
     const baggage = "userId=alice,  tenant=acme";
-    expect((await gw.fetch("/v1/publish/traced.plain", { method: "POST", headers: { "content-type": "application/json", traceparent: TRACEPARENT, tracestate: TRACESTATE, baggage }, body: "{}" })).status).toBe(201);
+    // Not in canonical form (spaces, flags ff): it must not be re-serialised on the way (review).
+    const traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-ff`;
+    const tracestate = "vendor=opaque, other=1";
+    expect((await gw.fetch("/v1/publish/traced.plain", { method: "POST", headers: { "content-type": "application/json", traceparent, tracestate, baggage }, body: "{}" })).status).toBe(201);
     const [msg] = await sub.next(1);
-    expect([msg!.headers!.get("traceparent"), msg!.headers!.get("tracestate"), msg!.headers!.get("baggage")]).toEqual([TRACEPARENT, TRACESTATE, baggage]);
+    expect([msg!.headers!.get("traceparent"), msg!.headers!.get("tracestate"), msg!.headers!.get("baggage")]).toEqual([traceparent, tracestate, baggage]);
     const text = await sse.until((t) => t.includes('"subject":"traced.plain"'));
-    expect(JSON.parse(/^data: (.*)$/m.exec(text)![1]!).headers).toEqual({ "Content-Type": "application/json", traceparent: TRACEPARENT, tracestate: TRACESTATE, baggage });
+    expect(JSON.parse(/^data: (.*)$/m.exec(text)![1]!).headers).toEqual({ "Content-Type": "application/json", traceparent, tracestate, baggage });
     const [req] = await sink.waitFor("/plain", 1);
-    expect([req!.headers.traceparent, req!.headers.tracestate]).toEqual([TRACEPARENT, TRACESTATE]);
+    expect([req!.headers.traceparent, req!.headers.tracestate]).toEqual([traceparent, tracestate]);
     sse.close();
     await nc.close();
   });

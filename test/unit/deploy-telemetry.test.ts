@@ -19,7 +19,7 @@ async function exported(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const m of await metrics.registry.getMetricsAsJSON()) {
     names.add(m.name);
-    if (m.type === "histogram" || m.type === "summary") for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
+    if (String(m.type) === "histogram" || String(m.type) === "summary") for (const s of ["_bucket", "_sum", "_count"]) names.add(m.name + s);
   }
   metrics.registry.clear();
   return names;
