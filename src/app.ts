@@ -23,7 +23,7 @@ import { errorResponse, problemResponse } from "./http/problem.js";
 import { corsFor } from "./http/security-headers.js";
 import { repeatLimited } from "./logger.js";
 import { routePath } from "hono/route";
-import { observeRequests } from "./telemetry/http.js";
+import { observeRequests, requestFields } from "./telemetry/http.js";
 
 /** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown). */
 export type GatewayApp = Hono<AppEnv> & { gateway: Gateway };
@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     }
     const res = errorResponse(err);
     if (res.status >= 500) {
-      const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err) };
+      const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err), ...requestFields(c) };
       // By route template too: one known failure must not hide another route's.
       logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err} ${routePath(c, -1)}`, "request failed", fields);
     }

@@ -16,21 +16,39 @@ export interface Logger {
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** A JSON-lines logger writing at `level` and above to `write`. */
+/** `json` (one object per line, for log shippers) or `pretty` (for a developer's terminal). */
+export type LogFormat = "json" | "pretty";
+
+/** A logger writing at `level` and above to `write`, as JSON lines unless `format` is pretty. */
 export function createLogger(
   level: LogLevel | "silent" = "info",
   write: (line: string) => void = (line) => process.stderr.write(line + "\n"),
+  format: LogFormat = "json",
 ): Logger {
   const min = level === "silent" ? Infinity : RANK[level];
   const log = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }));
+    const time = new Date().toISOString();
+    write(format === "pretty" ? prettyLine(time, lvl, msg, fields) : JSON.stringify({ time, level: lvl, msg, ...fields }));
   };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 
 /** A logger that drops everything (tests, benchmarks). */
 export const silentLogger: Logger = createLogger("silent");
+
+/** `12:00:01.250 WARN  disconnected from NATS server=nats://…`: time of day, level, message, fields. */
+export function prettyLine(time: string, level: LogLevel, msg: string, fields?: Record<string, unknown>): string {
+  const rest = Object.entries(fields ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === "string" && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`);
+  return [time.slice(11, 23), level.toUpperCase().padEnd(5), msg, ...rest].join(" ");
+}
+
+/** Format from `LOG_FORMAT`: pretty when it says so, JSON otherwise. */
+export function formatFromEnv(value: string | undefined): LogFormat {
+  return value === "pretty" ? "pretty" : "json";
+}
 
 /** Level from `LOG_LEVEL`, defaulting to info. */
 export function levelFromEnv(value: string | undefined): LogLevel | "silent" {

@@ -13,14 +13,14 @@ import { loadConfig } from "./node/config-file.js";
 import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./node/embedded-nats.js";
 import { ConfigError } from "./config/errors.js";
 import { listen } from "./node/listen.js";
-import { createLogger, levelFromEnv } from "./logger.js";
+import { createLogger, formatFromEnv, levelFromEnv } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
 import { nodeTransport } from "./node/nats-transport.js";
 import { installShutdown } from "./node/shutdown.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
-  const logger = createLogger(levelFromEnv(process.env.LOG_LEVEL));
+  const logger = createLogger(levelFromEnv(process.env.LOG_LEVEL), undefined, formatFromEnv(process.env.LOG_FORMAT));
   let loaded;
   let registry;
   let tracingSdk;

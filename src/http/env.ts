@@ -20,5 +20,7 @@ export type AppEnv = {
     audit: AuditNote | undefined;
     /** The request's trace context: its SERVER span, child of the caller's traceparent. */
     trace: TraceContext;
+    /** The caller's X-Request-Id when it is a sane token, else one made up; echoed in the response. */
+    requestId: string;
   };
 };

@@ -27,6 +27,9 @@ export interface AuditRecord {
   /** The admin resource acted on, e.g. `webhook:slack-alerts`. */
   resource?: string;
   detail?: string;
+  /** The HTTP request's id and trace id, to find its log lines and spans. */
+  requestId?: string;
+  traceId?: string;
 }
 
 /** How an audited client authenticated; `hook` is an inbound webhook source. */

@@ -3,6 +3,7 @@
  * limiting (`authenticate`), and the audit record of what was done
  * (`auditTrail`). Routes add these; the checks live here once.
  */
+import { requestFields } from "../telemetry/http.js";
 import type { MiddlewareHandler } from "hono";
 import type { Gateway } from "../gateway.js";
 import type { AppEnv } from "../http/env.js";
@@ -65,6 +66,7 @@ export const auditTrail = (gw: Gateway, action: AuditAction): MiddlewareHandler<
       status,
       ...who(c.get("principal")),
       remote: c.get("remote"),
+      ...requestFields(c),
       ...note,
     });
   };

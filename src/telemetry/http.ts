@@ -5,19 +5,30 @@
  * publish they make is its child; and the request counted in the metrics by
  * the same template.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_SCHEME } from "@opentelemetry/semantic-conventions";
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { isSpanContextValid, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { AppEnv } from "../http/env.js";
 import { SpanKind, type Tracing } from "./tracing.js";
 import type { Metrics } from "./metrics.js";
+
+/** A request id taken from the caller: short, and nothing a log line or header could trip on. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The fields that tie a log line or audit record to its request: the request id and, where there is one, the trace id. */
+export function requestFields(c: Context<AppEnv>): { requestId?: string; traceId?: string } {
+  const span = c.var.trace ? trace.getSpanContext(c.var.trace) : undefined;
+  return { requestId: c.var.requestId, ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}) };
+}
 
 /** The telemetry middleware. */
 export function observeRequests(tracing: Tracing, metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async function observeRequests(c, next) {
     const started = performance.now();
     const method = c.req.method;
+    const given = c.req.header("x-request-id");
+    c.set("requestId", given !== undefined && REQUEST_ID.test(given) ? given : crypto.randomUUID());
     const parent = tracing.extract(c.req.raw.headers);
     const span = tracing.start(method, SpanKind.SERVER, parent, {
       [ATTR_HTTP_REQUEST_METHOD]: method,
@@ -37,6 +48,11 @@ export function observeRequests(tracing: Tracing, metrics: Metrics): MiddlewareH
       if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
       metrics.request(route, method, c.res.status, (performance.now() - started) / 1000);
+      try {
+        c.res.headers.set("X-Request-Id", c.var.requestId);
+      } catch {
+        // Some responses (an upgrade's) have immutable headers; the id is in the logs all the same.
+      }
     }
   };
 }

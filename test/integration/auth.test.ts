@@ -128,10 +128,18 @@ describe("auth - tokens, permissions, audit", () => {
 
   it("audit - one line per publish, denial and auth failure, without tokens or bodies", async () => {
     f.gw.audit.length = 0;
-    await post("transfer.audited", '{"secretBody":1}', { ...bearer(PORTAL_TOKEN), "Idempotency-Key": "idem-7" });
-    await post("deploy.request", deployRequest, bearer(AGENT_TOKEN));
+    const first = await post("transfer.audited", '{"secretBody":1}', { ...bearer(PORTAL_TOKEN), "Idempotency-Key": "idem-7", "X-Request-Id": "req-42", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" });
+    expect(first.headers.get("x-request-id")).toBe("req-42");
+    const second = await post("deploy.request", deployRequest, { ...bearer(AGENT_TOKEN), "X-Request-Id": "bad id with spaces" });
+    // A request id that is not a sane token is replaced by one of ours.
+    const made = second.headers.get("x-request-id")!;
+    expect(made).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     await post("deploy.request", deployRequest, bearer("wrong-token-value"));
-    expect(f.gw.audit.map(({ time: _t, remote: _r, ...rest }) => rest)).toEqual([
+    expect(f.gw.audit.slice(0, 2).map((r) => [r.requestId, r.traceId])).toEqual([
+      ["req-42", "4bf92f3577b34da6a3ce929d0e0e4736"],
+      [made, undefined],
+    ]);
+    expect(f.gw.audit.map(({ time: _t, remote: _r, requestId: _q, traceId: _x, ...rest }) => rest)).toEqual([
       { audit: true, action: "publish", outcome: "ok", status: 202, client: "portal", clientKind: "token", subject: "transfer.audited", msgId: "idem-7" },
       { audit: true, action: "publish", outcome: "denied", status: 403, client: "agent", clientKind: "token", subject: "deploy.request" },
       { audit: true, action: "auth", outcome: "unauthenticated", status: 401, detail: "unknown token" },

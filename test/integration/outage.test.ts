@@ -199,6 +199,10 @@ describe("NATS frozen (SIGSTOP)", () => {
     expect(logs.filter((l) => l.msg === "NATS answering again")).toHaveLength(1);
     // 51 failed requests of two kinds: one line per kind.
     expect(logs.filter((l) => l.msg === "request failed").map((l) => l.status)).toEqual([504, 503]);
+    // Each carries its request's id, as the response's X-Request-Id did.
+    const [timedOut, unavailable] = logs.filter((l) => l.msg === "request failed").map((l) => l.requestId);
+    expect(timedOut).toBe(unconfirmed.headers.get("x-request-id"));
+    expect(refused.map((r) => r.headers.get("x-request-id"))).toContain(unavailable);
     await nc.close();
   }, 20_000);
 });

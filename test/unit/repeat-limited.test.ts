@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { repeatLimited } from "../../src/logger.js";
+import { createLogger, prettyLine, repeatLimited } from "../../src/logger.js";
 
 describe("repeatLimited: one line per kind of failure per window, and the count of the rest", () => {
   it("repeats in the window are counted; the next line after it carries the count, also when another kind sweeps it", () => {
@@ -17,5 +17,16 @@ describe("repeatLimited: one line per kind of failure per window, and the count 
       ["request failed", { n: 0, repeatsNotLogged: 4 }],
       ["request failed", { n: "b2" }],
     ]);
+  });
+});
+
+describe("LOG_FORMAT=pretty", () => {
+  it("one readable line: time of day, level, message, fields (quoted only when needed)", () => {
+    expect(prettyLine("2026-11-28T08:30:01.250Z", "warn", "disconnected from NATS", { server: "nats://127.0.0.1:4222", err: "connection refused", n: 3, skipped: undefined })).toBe(
+      'WARN  disconnected from NATS server=nats://127.0.0.1:4222 err="connection refused" n=3'.replace(/^/, "08:30:01.250 "),
+    );
+    const lines: string[] = [];
+    createLogger("info", (l) => lines.push(l), "pretty").info("natsgate listening", { url: "http://127.0.0.1:8080" });
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  natsgate listening url=http:\/\/127\.0\.0\.1:8080$/);
   });
 });
