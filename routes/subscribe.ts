@@ -6,7 +6,7 @@ import type { AppEnv } from "../src/http/env.js";
 import { parseCursor } from "../src/subscribe/cursor.js";
 import { BadRequestError, MethodNotAllowedError } from "../src/errors.js";
 import { parseRfc3339 } from "../src/http/time.js";
-import type { StartSpec } from "../src/subscribe/feed.js";
+import type { StartSpec } from "../src/subscribe/feed-plan.js";
 import { authenticate } from "../src/security/middleware.js";
 import { honoOutput } from "../src/subscribe/sse-output.js";
 import { openSubscription } from "../src/subscribe/subscription.js";

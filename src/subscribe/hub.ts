@@ -6,7 +6,8 @@
  * (catch-up.ts), so steady state is one consumer per subject set.
  */
 import { CatchUp } from "./catch-up.js";
-import { Feed, planFeed, type FeedPlan, type Frame, type FrameSink, type StartSpec } from "./feed.js";
+import { Feed, type Frame, type FrameSink } from "./feed.js";
+import { planFeed, type FeedPlan, type StartSpec } from "./feed-plan.js";
 import { silentLogger, type Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError } from "../nats/errors.js";

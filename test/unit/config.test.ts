@@ -8,7 +8,7 @@ import { builtinSchemas } from "../../schemas/index.js";
 import { subjectMatches } from "../../src/nats/subjects.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { ConfigError } from "../../src/config/errors.js";
-import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats/client.js";
+import { reconnectDelay, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from "../../src/nats/connection-options.js";
 
 function configError(fn: () => unknown): ConfigError {
   try {

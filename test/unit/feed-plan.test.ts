@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NatsClient } from "../../src/nats/client.js";
 import { StreamIndex } from "../../src/nats/stream-index.js";
-import { planFeed } from "../../src/subscribe/feed.js";
+import { planFeed } from "../../src/subscribe/feed-plan.js";
 
 const index = new StreamIndex();
 index.set([
