@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { UnauthorizedError } from "../src/errors.js";
-import { sha256, storedDigest } from "../src/security/auth.js";
+import { sha256, storedDigest, tokenFrom } from "../src/security/auth.js";
 
 /** The metrics route. */
 export function metricsRoutes(gw: Gateway): Hono<AppEnv> {
@@ -14,7 +14,7 @@ export function metricsRoutes(gw: Gateway): Hono<AppEnv> {
   const expected = token === undefined ? undefined : storedDigest(token);
   app.get("/metrics", async (c) => {
     if (expected) {
-      const presented = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+      const presented = tokenFrom(c.req.raw, false);
       if (!presented || !timingSafeEqual(sha256(presented), expected)) throw new UnauthorizedError("/metrics needs the metrics.token bearer token");
     }
     return c.body(await gw.metrics.text(), 200, { "content-type": gw.metrics.registry.contentType });

@@ -60,9 +60,10 @@ export class Publisher {
    */
   async publish(ev: OutboundEvent, parent?: TraceContext): Promise<PublishResult> {
     const span = this.#span("publish", SpanKind.PRODUCER, ev, parent);
-    const kind = this.nats.streamIndex.find(ev.subject) === undefined ? "core" : "jetstream";
+    const stream = this.nats.streamIndex.find(ev.subject);
+    const kind = stream === undefined ? "core" : "jetstream";
     try {
-      const result = await this.#publish(ev);
+      const result = stream === undefined ? await this.#core(ev) : await this.#jetstream(ev);
       if (result.stream !== undefined) span.setAttributes({ "natsgate.stream": result.stream, "natsgate.stream.seq": result.seq! });
       endSpan(span);
       this.metrics?.publish(kind, "ok");
@@ -88,9 +89,7 @@ export class Publisher {
     return span;
   }
 
-  async #publish(ev: OutboundEvent): Promise<PublishResult> {
-    const stream = this.nats.streamIndex.find(ev.subject);
-    if (stream === undefined) return this.#core(ev);
+  async #jetstream(ev: OutboundEvent): Promise<PublishResult> {
     const opts: Partial<JetStreamPublishOptions> = { headers: ev.headers };
     if (ev.expect) {
       opts.expect = {};

@@ -21,9 +21,10 @@ export function processSpan(tracing: Tracing, e: Envelope, headers: MsgHdrs | un
     ...(e.stream !== undefined ? { "natsgate.stream": e.stream, "natsgate.stream.seq": e.seq! } : {}),
     "natsgate.subscribers": subscribers,
   });
+  // Not recorded (no SDK, or not sampled): nothing to carry, and no copy per message.
+  if (!span.isRecording()) return { span, envelope: e };
   const h: Record<string, string> = { ...e.headers };
   tracing.inject(span, h);
-  if (Object.keys(h).length === 0) return { span, envelope: e };
   // Headers right after data, the documented key order.
   const { subject, data, headers: _old, ...rest } = e;
   return { span, envelope: { subject, data, headers: h, ...rest } };

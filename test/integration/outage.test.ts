@@ -62,14 +62,15 @@ describe("NATS outage", () => {
 
 describe("NATS outage - streams", () => {
   const f = useGateway({ jetstream: { streams: [{ name: "LIVE", subjects: ["live.>"] }] } });
+  /** Publishes to the stream from a client of its own, as another service would. */
+  const js = async (subject: string) => {
+    const nc = await natsConnect(f.server.url);
+    await jetstream(nc).publish(subject, "{}");
+    await nc.close();
+  };
 
   it("outage - an SSE client on a stream subject gets the next event within seconds of a server restart (the lost consumer is renewed from its position)", async () => {
     const sse = await rawSse(`${f.gw.url}/v1/subscribe?subject=live.>`);
-    const js = async (subject: string) => {
-      const nc = await natsConnect(f.server.url);
-      await jetstream(nc).publish(subject, "{}");
-      await nc.close();
-    };
     await js("live.before");
     await sse.until((t) => t.includes('"subject":"live.before"'));
     await f.server.kill();
@@ -87,11 +88,6 @@ describe("NATS outage - streams", () => {
 
   it("outage - a renewal that fails once is retried in full: the stream is still read afterwards", async () => {
     const sse = await rawSse(`${f.gw.url}/v1/subscribe?subject=live.>`);
-    const js = async (subject: string) => {
-      const nc = await natsConnect(f.server.url);
-      await jetstream(nc).publish(subject, "{}");
-      await nc.close();
-    };
     await js("live.once.before");
     await sse.until((t) => t.includes('"subject":"live.once.before"'));
     await f.server.kill();
