@@ -1,10 +1,12 @@
 // natsgate console: live on everything the caller may see as soon as it opens (GET /v1/me
 // names the caller's subscribe rules), with the reason shown when a subscription is
 // refused or a token is missing or expired; a rate chart, pause, copy-as-curl; a publish
-// form with per-field validation errors; the schema list and webhook status.
+// form with per-field validation errors; the schema list, webhook status and the
+// operations panel (this replica's numbers from /v1/stats).
 // Plain browser modules, served as they are (no build step).
 import { RateChart } from "./chart.js";
 import { eventItem } from "./events.js";
+import { OperationsPanel } from "./operations.js";
 import { openStream } from "./sse.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +16,7 @@ tokenInput.value = localStorage.getItem("natsgate.token") ?? "";
 
 const authHeaders = () => (tokenInput.value ? { authorization: `Bearer ${tokenInput.value}` } : {});
 const chart = new RateChart($("rate"));
+const operations = new OperationsPanel($("ops"), () => fetch("/v1/stats", { headers: authHeaders() }));
 let stream = null;
 let paused = false;
 let held = [];
@@ -197,8 +200,10 @@ tokenInput.addEventListener("change", () => {
   start();
   loadSchemas();
   loadWebhooks();
+  operations.refresh();
 });
 start();
 loadSchemas();
 loadWebhooks();
+operations.refresh();
 setInterval(loadWebhooks, 10_000);

@@ -1,4 +1,4 @@
-/** `GET /`: the console page (live events, publish form, schemas, webhooks), plain HTML/CSS/JS modules. */
+/** `GET /`: the console page (live events, publish form, schemas, webhooks, operations), plain HTML/CSS/JS modules. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
@@ -10,6 +10,7 @@ const ASSETS = {
   "sse.js": "text/javascript; charset=utf-8",
   "events.js": "text/javascript; charset=utf-8",
   "chart.js": "text/javascript; charset=utf-8",
+  "operations.js": "text/javascript; charset=utf-8",
   "console.css": "text/css; charset=utf-8",
 } as const;
 

@@ -136,6 +136,14 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
           responses: { "200": { description: "The caller", content: { "application/json": { schema: { $ref: "#/components/schemas/Me" } } } }, "401": err("No or bad token") },
         },
       },
+      "/v1/stats": {
+        get: {
+          summary: "This replica's operations numbers (the console's panel): NATS state, publishes, open streams, webhook outcomes",
+          description: "Open unless metrics.token is set; then that token or an admin client's.",
+          responses: { "200": { description: "Counters since start, gauges now", content: { "application/json": { schema: { type: "object" } } } }, "401": err("No or bad token"), "403": err("Not an admin client") },
+        },
+      },
+      "/metrics": { get: { summary: "Prometheus text format", responses: { "200": { description: "Metrics", content: { "text/plain": {} } }, "401": err("metrics.token is set and was not given") } } },
       "/healthz": { get: { summary: "Process is alive", responses: { "200": { description: "Alive" } } } },
       "/readyz": { get: { summary: "NATS connected and streams in place", responses: { "200": { description: "Ready" }, "503": err("Not ready") } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },

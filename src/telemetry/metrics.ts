@@ -15,6 +15,16 @@ export interface MetricsSources {
   natsReconnects: () => number;
 }
 
+/** `GET /v1/stats`: counters since this replica started, gauges now. */
+export interface OperationsSnapshot {
+  nats: { state: "connected" | "stalled" | "disconnected"; reconnects: number };
+  publishes: { ok: number; failed: number };
+  streams: { sse: number; ws: number };
+  /** Webhook attempts by outcome; `deadLettered` is also the dead-letter count. */
+  webhooks: { delivered: number; retrying: number; deadLettered: number; disabled: number };
+  slowConsumers: number;
+}
+
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 
 /** The gateway's metrics in their own registry (several gateways in one process stay apart). */
@@ -63,6 +73,23 @@ export class Metrics {
     this.#webhookAttempts.inc({ outcome });
     if (outcome === "dead-lettered") this.#deadLetters.inc();
     if (latencyMs !== undefined) this.#webhookLatency.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  /** The numbers the console's operations panel shows, read from the same metrics `/metrics` exports. */
+  async snapshot(): Promise<OperationsSnapshot> {
+    const values = async (name: string) => (await this.registry.getSingleMetric(name)!.get()).values;
+    const total = async (name: string, keep: (labels: Record<string, unknown>) => boolean = () => true) =>
+      (await values(name)).reduce((sum, v) => (keep(v.labels) ? sum + v.value : sum), 0);
+    const attempts = await values("natsgate_webhook_deliveries_total");
+    const byOutcome = (outcome: string) => attempts.reduce((sum, v) => (v.labels.outcome === outcome ? sum + v.value : sum), 0);
+    const [connected, stalled] = [await total("natsgate_nats_connected"), await total("natsgate_nats_stalled")];
+    return {
+      nats: { state: connected === 0 ? "disconnected" : stalled ? "stalled" : "connected", reconnects: await total("natsgate_nats_reconnects_total") },
+      publishes: { ok: await total("natsgate_publishes_total", (l) => l.outcome === "ok"), failed: await total("natsgate_publishes_total", (l) => l.outcome !== "ok") },
+      streams: { sse: await total("natsgate_sse_connections"), ws: await total("natsgate_ws_connections") },
+      webhooks: { delivered: byOutcome("delivered"), retrying: byOutcome("retrying"), deadLettered: byOutcome("dead-lettered"), disabled: byOutcome("disabled") },
+      slowConsumers: await total("natsgate_slow_consumer_disconnects_total"),
+    };
   }
 
   /** The text format, for `GET /metrics`. */

@@ -6,6 +6,7 @@ import { signToken } from "../support/jwt.js";
 import { NatsServer } from "../support/nats-server.js";
 
 const VIEWER = "viewer-token-0123456789abcdef";
+const OPERATOR = "operator-token-0123456789abcdef";
 const SECRET = "console-auth-hmac-secret-0123456789";
 
 describe("console page (headless Chromium), auth required", () => {
@@ -20,9 +21,13 @@ describe("console page (headless Chromium), auth required", () => {
       jetstream: { streams: [{ name: "DEPLOY", subjects: ["deploy.>"] }] },
       auth: {
         mode: "required",
-        clients: [{ name: "viewer", token: VIEWER, subscribe: { allow: ["deploy.request", "cluster.*.nodeAdded"] } }],
+        clients: [
+          { name: "viewer", token: VIEWER, subscribe: { allow: ["deploy.request", "cluster.*.nodeAdded"] } },
+          { name: "operator", token: OPERATOR, subscribe: { allow: ["deploy.>"] }, admin: true },
+        ],
         jwt: { secret: SECRET },
       },
+      metrics: { token: "metrics-token-0123456789abcdef" },
     });
     browser = await launchBrowser();
   });
@@ -90,5 +95,19 @@ describe("console page (headless Chromium), auth required", () => {
     expect(await page.textContent("#whoami")).toBe("dash (jwt)");
     await page.waitForSelector('#status[data-state="expired"]', { timeout: 5_000 });
     expect(await page.textContent("#status")).toBe("Token expired: enter a new token above to continue.");
+  });
+
+  it("console - with metrics.token set the operations panel asks for an admin token, and shows the numbers with one", async () => {
+    const page = await freshPage();
+    await enterToken(page, VIEWER);
+    await page.waitForSelector('#status[data-state="live"]');
+    await page.waitForSelector('#ops[data-state="unavailable"]');
+    expect(await page.textContent("#ops .note")).toBe("Operations need an admin token or the metrics token.");
+    expect(await page.textContent('#ops [data-stat="nats"]')).toBe("…");
+    await enterToken(page, OPERATOR);
+    await page.waitForSelector('#ops[data-state="ok"]');
+    expect(await page.textContent("#ops .note")).toBe("");
+    expect(await page.textContent('#ops [data-stat="nats"]')).toBe("connected");
+    expect(await page.textContent('#ops [data-stat="dead-letters"]')).toBe("0");
   });
 });

@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../support/browser.js";
 import { NatsServer } from "../support/nats-server.js";
+import { startSink, type Sink } from "../support/sink.js";
 import { natsConnect } from "../support/nats.js";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
 
@@ -21,6 +22,7 @@ describe("console page (headless Chromium), auth off", () => {
   let gateway: GatewayProcess;
   let url: string;
   let env: Record<string, string>;
+  let sink: Sink;
 
   async function startGateway(): Promise<void> {
     gateway = runGateway([], env);
@@ -34,13 +36,14 @@ describe("console page (headless Chromium), auth off", () => {
 
   beforeAll(async () => {
     server = await NatsServer.start();
+    sink = await startSink();
     const port = await freePort();
     const config = join(mkdtempSync(join(tmpdir(), "natsgate-e2e-")), "config.json");
     writeFileSync(
       config,
       JSON.stringify({
-        jetstream: { streams: [{ name: "DEMO", subjects: ["demo.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] },
-        webhooks: { endpoints: [{ id: "billing", subjects: ["transfer.completed"], url: "https://billing.example/hooks", enabled: false }] },
+        jetstream: { streams: [{ name: "DEMO", subjects: ["demo.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }, { name: "OPS", subjects: ["ops.>"] }] },
+        webhooks: { allowPrivateNetworks: true, endpoints: [{ id: "billing", subjects: ["transfer.completed"], url: "https://billing.example/hooks", enabled: false }] },
       }),
     );
     env = { PATH: process.env.PATH ?? "", NATS_URL: server.url, PORT: String(port), HOST: "127.0.0.1", NATSGATE_CONFIG: config, LOG_LEVEL: "info" };
@@ -59,7 +62,12 @@ describe("console page (headless Chromium), auth off", () => {
       await gateway.exited;
     }
     await server?.cleanup();
+    await sink?.close();
   });
+  const stat = (name: string) => page.textContent(`#ops [data-stat="${name}"]`);
+  const statState = (name: string) => page.getAttribute(`#ops [data-stat="${name}"]`, "data-state");
+  /** The panel polls every 2 s. */
+  const POLL = { timeout: 6_000, interval: 100 };
 
   it("console - opened fresh it is live on everything at once, nothing typed", async () => {
     await page.goto(url);
@@ -148,6 +156,33 @@ describe("console page (headless Chromium), auth off", () => {
     expect(await page.textContent("#webhooks li .where")).toBe("transfer.completed → billing.example (json)");
   });
 
+  it("console - the operations panel shows this replica's numbers: NATS, publishes/s, streams, webhook outcomes, dead letters", async () => {
+    sink.script("/refuse", () => ({ status: 400, body: "no" }));
+    for (const [id, path] of [["ops-ok", "/ok"], ["ops-refused", "/refuse"]]) {
+      const res = await fetch(`${url}/v1/webhooks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id, subjects: ["ops.>"], url: `${sink.url}${path}` }) });
+      expect(res.status).toBe(201);
+    }
+    await expect.poll(() => stat("nats"), POLL).toBe("connected");
+    expect(await statState("nats")).toBe("connected");
+    await expect.poll(() => stat("streams"), POLL).toBe("1 SSE · 0 WebSocket");
+    for (let i = 0; i < 2; i++) expect((await publish(`ops.event.${i}`, { i })).status).toBe(201);
+    await sink.waitFor("/ok", 2);
+    await sink.waitFor("/refuse", 2);
+    // A poll that spans the publishes shows a rate above zero.
+    await expect.poll(async () => Number(await stat("rate")), POLL).toBeGreaterThan(0);
+    await expect.poll(() => stat("dead-letters"), POLL).toBe("2");
+    expect(await statState("dead-letters")).toBe("bad");
+    expect(await stat("deliveries")).toBe("2 delivered · 2 failed");
+    // The same numbers the gateway exports.
+    const stats = await (await fetch(`${url}/v1/stats`)).json();
+    expect(stats.publishes.failed).toBe(0);
+    await expect.poll(() => stat("publishes"), POLL).toBe(`${stats.publishes.ok} ok · 0 failed`);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain(`natsgate_publishes_total{kind="jetstream",outcome="ok"} ${stats.publishes.ok}`);
+    expect(metrics).toContain('natsgate_dead_letters_total 2');
+    for (const id of ["ops-ok", "ops-refused"]) expect((await fetch(`${url}/v1/webhooks/${id}`, { method: "DELETE" })).status).toBe(204);
+  });
+
   it("console - after a gateway restart the page resumes without losing events published meanwhile", async () => {
     await publish("demo.before", { n: 0 });
     await item("demo.before").waitFor();
@@ -165,5 +200,14 @@ describe("console page (headless Chromium), auth off", () => {
     await page.waitForSelector('#status[data-state="live"]');
     const subjects = (await page.locator("#events li .subject").allTextContents()).reverse();
     expect(subjects.slice(-4)).toEqual(["demo.before", "demo.missed.0", "demo.missed.1", "demo.missed.2"]);
+  }, 30_000);
+
+  it("console - the operations panel shows a NATS outage while it lasts", async () => {
+    await expect.poll(() => stat("nats"), POLL).toBe("connected");
+    await server.kill();
+    await expect.poll(() => stat("nats"), POLL).toBe("disconnected");
+    expect(await statState("nats")).toBe("disconnected");
+    await server.restart();
+    await expect.poll(() => stat("nats"), { ...POLL, timeout: 15_000 }).toBe("connected (1 reconnects)");
   }, 30_000);
 });

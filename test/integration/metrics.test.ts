@@ -25,7 +25,7 @@ describe("metrics", () => {
     gw = await startGateway(server.url, {
       jetstream: { streams: [{ name: "MET", subjects: ["met.stored.>"] }] },
       webhooks: { allowPrivateNetworks: true },
-      auth: { mode: "required", clients: [{ name: "svc", token: "svc-token-0123456789abcdef", publish: { allow: ["met.>"] }, subscribe: { allow: ["met.>"] }, admin: true }] },
+      auth: { mode: "required", clients: [{ name: "svc", token: "svc-token-0123456789abcdef", publish: { allow: ["met.>"] }, subscribe: { allow: ["met.>"] }, admin: true }, { name: "reader", token: "reader-token-0123456789abcdef", subscribe: { allow: ["met.>"] } }] },
       metrics: { token: METRICS_TOKEN },
     });
     collectProcessMetrics(gw.app.gateway.metrics.registry);
@@ -84,5 +84,32 @@ describe("metrics", () => {
     sse.close();
     ws.close();
     await expect.poll(async () => series(await scrape(), "natsgate_sse_connections")).toBe(0);
+  });
+
+  it("stats - /v1/stats gives the console the numbers /metrics exports, as JSON", async () => {
+    const sse = await rawSse(`${gw.url}/v1/subscribe?subject=met.>&access_token=svc-token-0123456789abcdef`);
+    await expect.poll(async () => series(await scrape(), "natsgate_sse_connections")).toBe(1);
+    const res = await gw.fetch("/v1/stats", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const text = await scrape();
+    expect(await res.json()).toEqual({
+      nats: { state: "connected", reconnects: 0 },
+      publishes: { ok: series(text, 'natsgate_publishes_total{kind="core",outcome="ok"}')! + series(text, 'natsgate_publishes_total{kind="jetstream",outcome="ok"}')!, failed: 0 },
+      streams: { sse: 1, ws: 0 },
+      webhooks: { delivered: 1, retrying: 0, deadLettered: 0, disabled: 0 },
+      slowConsumers: 0,
+    });
+    sse.close();
+  });
+
+  it("stats - with metrics.token set: that token or an admin client; another client 403, none 401", async () => {
+    const stats = (token?: string) => gw.fetch("/v1/stats", { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    expect((await stats("svc-token-0123456789abcdef")).status).toBe(200);
+    const reader = await stats("reader-token-0123456789abcdef");
+    expect(reader.status).toBe(403);
+    expect((await reader.json()).detail).toBe("client reader needs admin permission");
+    expect((await stats()).status).toBe(401);
+    expect((await stats("wrong-token-0123456789abcdef")).status).toBe(401);
   });
 });

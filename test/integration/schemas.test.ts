@@ -119,6 +119,7 @@ describe("schemas, docs and probes", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/healthz",
+      "/metrics",
       "/openapi.json",
       "/readyz",
       "/v1/dead-letters",
@@ -129,6 +130,7 @@ describe("schemas, docs and probes", () => {
       "/v1/request/{subject}",
       "/v1/schemas",
       "/v1/schemas/{subject}",
+      "/v1/stats",
       "/v1/webhooks",
       "/v1/webhooks/{id}",
       "/v1/webhooks/{id}/deliveries",
