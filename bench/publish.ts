@@ -4,8 +4,9 @@
  *   core     the gateway: validated JSON (deployment.status) published on core NATS (202)
  *   js       the gateway: validated JSON (transfer.completed) stored by JetStream (201)
  *   auth     the core publish again on a gateway with auth.mode: required (bearer token)
- *   otel     the core publish again with the OpenTelemetry SDK on (OTLP/HTTP to a local
- *            collector that discards), requests carrying a sampled traceparent
+ *   otel     the core publish again with the OpenTelemetry SDK on, requests carrying a
+ *            sampled traceparent: spans kept by an in-memory exporter (the gateway's own
+ *            cost), and sent over OTLP/HTTP to a local collector that discards them
  * Each server runs in its own process; autocannon drives it from this one.
  * Usage: npm run bench [-- --duration 10 --connections 32]
  */
@@ -93,7 +94,9 @@ async function main() {
   await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
   const otlp = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
   const gwOtel = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config, OTEL_EXPORTER_OTLP_ENDPOINT: otlp });
+  const gwMemory = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config }, "bench/otel-memory-entry.ts");
   const natsVersion = await waitReady(gw.url);
+  await waitReady(gwMemory.url);
   await waitReady(gwAuth.url);
   await waitReady(gwOtel.url);
   const traced = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
@@ -106,6 +109,7 @@ async function main() {
       [`${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, { authorization: `Bearer ${token}` }],
       [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, traced],
       [`${gwOtel.url}/v1/publish/deployment.status`, deploymentStatus, traced],
+      [`${gwMemory.url}/v1/publish/deployment.status`, deploymentStatus, traced],
     ];
     for (const [u, b, h] of warm) {
       await autocannon({ url: u, method: "POST", headers: { "content-type": "application/json", ...h }, body: b, connections: CONNECTIONS, duration: 2 });
@@ -120,6 +124,7 @@ async function main() {
       }),
     );
     rows.push(await run("gateway core publish, traceparent, no SDK", `${gw.url}/v1/publish/deployment.status`, deploymentStatus, { headers: traced }));
+    rows.push(await run("gateway core publish, traceparent, SDK on (in-memory exporter)", `${gwMemory.url}/v1/publish/deployment.status`, deploymentStatus, { headers: traced }));
     rows.push(await run("gateway core publish, traceparent, SDK on (OTLP)", `${gwOtel.url}/v1/publish/deployment.status`, deploymentStatus, { headers: traced }));
     rows.push(await run(`bare Hono 202 @${FIXED_RATE}/s`, `${bare.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
     rows.push(await run(`gateway core publish @${FIXED_RATE}/s`, `${gw.url}/v1/publish/deployment.status`, deploymentStatus, { rate: FIXED_RATE }));
@@ -143,6 +148,7 @@ async function main() {
     gw.child.kill("SIGTERM");
     gwAuth.child.kill("SIGTERM");
     gwOtel.child.kill("SIGTERM");
+    gwMemory.child.kill("SIGTERM");
     collector.close();
     await nats.cleanup();
   }

@@ -11,6 +11,7 @@ import { MSG_ID_HEADER } from "../src/nats/headers.js";
 import { sourcePrincipal, verifyDelivery, type InboundSource } from "../src/publish/inbound.js";
 import { remoteAddress } from "../src/http/remote.js";
 import { publishStatus } from "../src/publish/publisher.js";
+import { requestFields } from "../src/telemetry/http.js";
 
 /** Inbound webhook routes; the signature is the credential, no bearer token. */
 export function hookRoutes(gw: Gateway): Hono<AppEnv> {
@@ -31,14 +32,14 @@ export function hookRoutes(gw: Gateway): Hono<AppEnv> {
       delivery = verifyDelivery(source, c.req.raw.headers, body, gw.clock.now());
     } catch (err) {
       if (err instanceof UnauthorizedError) {
-        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, client: `hook:${name}`, clientKind: "hook", remote, detail: err.message });
+        gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, client: `hook:${name}`, clientKind: "hook", remote, detail: err.message, ...requestFields(c) });
       }
       throw err;
     }
     const event = eventFromHttp(gw.rules, principal, source.subject, c.req.raw.headers, body);
     event.headers.set(MSG_ID_HEADER, delivery.id);
     const result = await gw.publisher.publish(event, c.var.trace);
-    gw.audit.record({ action: "publish", outcome: result.duplicate ? "failed" : "ok", status: result.duplicate ? 409 : publishStatus(result), ...who(principal), remote, subject: source.subject, msgId: delivery.id, stream: result.stream, seq: result.seq });
+    gw.audit.record({ action: "publish", outcome: result.duplicate ? "failed" : "ok", status: result.duplicate ? 409 : publishStatus(result), ...who(principal), remote, subject: source.subject, msgId: delivery.id, stream: result.stream, seq: result.seq, ...requestFields(c) });
     if (result.duplicate) throw new ConflictError(`delivery ${delivery.id} was already received (seq ${result.seq})`);
     return c.json(result, publishStatus(result));
   });

@@ -8,6 +8,7 @@ import { eventFromHttp } from "../src/events/event.js";
 import { subjectParam } from "../src/http/problem.js";
 import { auditTrail, authenticate } from "../src/security/middleware.js";
 import { publishStatus } from "../src/publish/publisher.js";
+import { requestFields } from "../src/telemetry/http.js";
 
 /** Publish routes, mounted at `/v1/publish`. */
 export function publishRoutes(gw: Gateway): Hono<AppEnv> {
@@ -29,7 +30,7 @@ export function publishRoutes(gw: Gateway): Hono<AppEnv> {
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems, gw.config.server.maxJsonDepth);
     gw.metrics.batch(items.length);
     const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit(), c.var.trace);
-    auditBatch(gw.audit, items, results, c.var.principal, c.var.remote);
+    auditBatch(gw.audit, items, results, c.var.principal, c.var.remote, requestFields(c));
     return c.json({ results });
   });
 

@@ -10,6 +10,7 @@ import type { StartSpec } from "../src/subscribe/feed-plan.js";
 import { authenticate } from "../src/security/middleware.js";
 import { honoOutput } from "../src/subscribe/sse-output.js";
 import { openSubscription } from "../src/subscribe/subscription.js";
+import { requestFields } from "../src/telemetry/http.js";
 
 /** Most subjects in one subscription. */
 export const MAX_SUBJECTS_PER_STREAM = 32;
@@ -51,7 +52,7 @@ export function subscribeRoutes(gw: Gateway): Hono<AppEnv> {
     const start = startSpec(c.req.header("last-event-id") || c.req.query("lastEventId") || undefined, c.req.query("deliver"), c.req.query("since"));
 
     // Every refusal (400/403/429/503) happens here, before the response becomes a stream.
-    const begin = await openSubscription(gw, { principal: c.var.principal, remote: c.var.remote, subjects, queue, start });
+    const begin = await openSubscription(gw, { principal: c.var.principal, remote: c.var.remote, subjects, queue, start, ids: requestFields(c) });
     c.header("X-Accel-Buffering", "no");
     return streamSSE(c, async (stream) => {
       const session = begin(honoOutput(stream));

@@ -9,6 +9,7 @@ import { claimSlot, limitKey } from "../src/security/rate-limit.js";
 import { authenticate } from "../src/security/middleware.js";
 import { WsSession } from "../src/subscribe/ws-session.js";
 import { BadRequestError } from "../src/errors.js";
+import { requestFields } from "../src/telemetry/http.js";
 
 /** WebSocket routes (Node: @hono/node-server's built-in upgrade over the `ws` package). */
 export function wsRoutes(gw: Gateway): Hono<AppEnv> {
@@ -27,6 +28,7 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
     upgradeWebSocket((c) => {
       const principal = c.var.principal;
       const remote = c.var.remote;
+      const ids = requestFields(c);
       // A socket is one stream against the client's cap; refusing here answers the upgrade with 429.
       const release = claimSlot(gw.streamSlots, limitKey(principal, remote));
       let session: WsSession | undefined;
@@ -38,7 +40,7 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
       else socket?.once("close", () => session === undefined && release());
       return {
         onOpen(_evt, ws) {
-          const s = new WsSession(gw, ws.raw as WebSocket, principal, remote, () => {
+          const s = new WsSession(gw, ws.raw as WebSocket, principal, remote, ids, () => {
             release();
             gw.wsSessions.delete(s);
           });

@@ -232,6 +232,13 @@ export class PayloadTooLargeError extends GatewayError {
   }
 }
 
+/** An event's headers are over what the stream takes (431): JetStream stores at most 64 KiB of them. */
+export class HeadersTooLargeError extends GatewayError {
+  readonly status = 431;
+  readonly slug = "headers-too-large";
+  readonly title = "Headers too large";
+}
+
 /** Content type the subject cannot take (415). */
 export class UnsupportedMediaTypeError extends GatewayError {
   readonly status = 415;

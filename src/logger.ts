@@ -1,10 +1,20 @@
 /**
  * Structured logging: one JSON object per line on stderr. Callers pass fields,
  * never tokens, secrets or message bodies.
+ *
+ * Not pino: written lines cost the same (bench/logger.ts: 0.56M vs 0.49M lines/s
+ * to /dev/null), the gateway logs little (failures are rate-limited by kind,
+ * audit records have their own batched writer), and this runs unchanged on
+ * Workers with no dependency and a pretty mode of its own.
  */
 
 /** Log levels in increasing severity. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The values `log.level` and `LOG_LEVEL` take. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+/** The values `log.format` and `LOG_FORMAT` take. */
+export const LOG_FORMATS = ["json", "pretty"] as const;
 
 /** The logger every component receives. */
 export interface Logger {
@@ -17,7 +27,7 @@ export interface Logger {
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** `json` (one object per line, for log shippers) or `pretty` (for a developer's terminal). */
-export type LogFormat = "json" | "pretty";
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A logger writing at `level` and above to `write`, as JSON lines unless `format` is pretty. */
 export function createLogger(
@@ -43,18 +53,6 @@ export function prettyLine(time: string, level: LogLevel, msg: string, fields?: 
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === "string" && /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v)}`);
   return [time.slice(11, 23), level.toUpperCase().padEnd(5), msg, ...rest].join(" ");
-}
-
-/** Format from `LOG_FORMAT`: pretty when it says so, JSON otherwise. */
-export function formatFromEnv(value: string | undefined): LogFormat {
-  return value === "pretty" ? "pretty" : "json";
-}
-
-/** Level from `LOG_LEVEL`, defaulting to info. */
-export function levelFromEnv(value: string | undefined): LogLevel | "silent" {
-  return value === "debug" || value === "info" || value === "warn" || value === "error" || value === "silent"
-    ? value
-    : "info";
 }
 
 /** Window in which repeats of one failure are counted instead of logged, in ms. */

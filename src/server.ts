@@ -13,19 +13,20 @@ import { loadConfig } from "./node/config-file.js";
 import { EmbeddedNatsError, startEmbeddedIfNeeded } from "./node/embedded-nats.js";
 import { ConfigError } from "./config/errors.js";
 import { listen } from "./node/listen.js";
-import { createLogger, formatFromEnv, levelFromEnv } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
 import { nodeTransport } from "./node/nats-transport.js";
 import { installShutdown } from "./node/shutdown.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
-  const logger = createLogger(levelFromEnv(process.env.LOG_LEVEL), undefined, formatFromEnv(process.env.LOG_FORMAT));
+  let logger: Logger;
   let loaded;
   let registry;
   let tracingSdk;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
+    logger = createLogger(loaded.config.log.level, undefined, loaded.config.log.format);
     registry = createRegistry(loaded.config, builtinSchemas);
     // Before anything starts: a bad OTEL_* variable is a configuration error like any other.
     tracingSdk = await startTracingSdk(process.env, logger);

@@ -1,11 +1,12 @@
 /**
- * The configuration from plain data: the environment overrides `PORT`, `HOST`
- * and `NATS_URL` applied, then validated once. Failures are `ConfigError`s
+ * The configuration from plain data: the environment overrides `PORT`, `HOST`,
+ * `NATS_URL`, `LOG_LEVEL` and `LOG_FORMAT` applied, then validated once. Failures are `ConfigError`s
  * naming the key. Reading files is the runtime's part (`node/config-file.ts`).
  */
 import type { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { configSchema, type Config } from "./schema.js";
+import { LOG_FORMATS, LOG_LEVELS } from "../logger.js";
 
 export { configSchema, type Config, type ConfigInput, type StreamSettings } from "./schema.js";
 
@@ -69,6 +70,12 @@ function applyEnv(data: Record<string, any>, env: ConfigEnv): void {
     server.port = port;
   }
   if (env.HOST) server.host = env.HOST;
+  for (const [name, key, allowed] of [["LOG_LEVEL", "level", LOG_LEVELS], ["LOG_FORMAT", "format", LOG_FORMATS]] as const) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+    (data.log ??= {})[key] = value;
+  }
   if (env.NATS_URL) {
     nats.servers = env.NATS_URL.split(",").map((s) => s.trim()).filter(Boolean);
     if (nats.servers.length === 0) throw new ConfigError("NATS_URL", "names no server");

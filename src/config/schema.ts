@@ -9,6 +9,7 @@ import { parseDuration } from "./duration.js";
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH } from "../http/body.js";
 import { subjectProblem } from "../nats/subjects.js";
 import { webhookSchema } from "./webhook.js";
+import { LOG_FORMATS, LOG_LEVELS } from "../logger.js";
 
 /** Default HTTP port. */
 export const DEFAULT_PORT = 8080;
@@ -313,6 +314,14 @@ export const configSchema = z.strictObject({
         .min(1)
         .refine((t) => !t.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(t), "a hashed token is sha256:<64 hex digits>")
         .optional(),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      /** Lowest level written; `silent` writes nothing. `LOG_LEVEL` overrides it. */
+      level: z.enum(LOG_LEVELS).default("info"),
+      /** `json` lines for log shippers, `pretty` for a terminal. `LOG_FORMAT` overrides it. */
+      format: z.enum(LOG_FORMATS).default("json"),
     })
     .prefault({}),
   audit: z

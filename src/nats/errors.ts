@@ -13,6 +13,7 @@ import {
   NatsUnavailableError,
   NoRespondersError,
   PayloadTooLargeError,
+  HeadersTooLargeError,
   PreconditionFailedError,
   RequestTimeoutError,
   StreamMismatchError,
@@ -29,6 +30,7 @@ export const JS_CODES = {
   wrongLastSequence: JetStreamApiCodes.StreamWrongLastSequence,
   wrongLastSequenceUnknown: JetStreamApiCodes.StreamWrongLastSequenceUnknown,
   messageTooLarge: 10054, // JSStreamMessageExceedsMaximumErr
+  headerTooLarge: 10097, // JSStreamHeaderExceedsMaximumErr: over 64 KiB of headers
   streamNotFound: JetStreamApiCodes.StreamNotFound,
   consumerNotFound: JetStreamApiCodes.ConsumerNotFound,
 } as const;
@@ -72,6 +74,8 @@ export function fromNatsError(
         return new PreconditionFailedError(`Expect-Last-Sequence does not match: ${desc}`, cause);
       case JS_CODES.messageTooLarge:
         return new PayloadTooLargeError(opts.maxPayload ?? 0);
+      case JS_CODES.headerTooLarge:
+        return new HeadersTooLargeError(`the stream capturing ${subject} takes at most 64 KiB of headers per message`, cause);
       default:
         return new UpstreamError(`JetStream refused the message: ${desc} (code ${err.code})`, cause);
     }

@@ -14,6 +14,7 @@ import {
 } from "../errors.js";
 import { outcomeOf, who, type AuditLog } from "../security/audit.js";
 import type { Principal } from "../security/auth.js";
+import type { RequestIds } from "../telemetry/http.js";
 import { eventFromItem, type EventRules } from "../events/event.js";
 import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
 import type { Context as TraceContext } from "@opentelemetry/api";
@@ -138,7 +139,7 @@ export async function publishBatch(
 }
 
 /** One audit record per batch item, with the subject and idempotency key it named. */
-export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], principal: Principal, remote: string | undefined): void {
+export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], principal: Principal, remote: string | undefined, ids: RequestIds): void {
   if (!audit.enabled) return;
   results.forEach((r, i) => {
     const item = items[i]!;
@@ -155,6 +156,7 @@ export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchI
       subject: typeof value?.subject === "string" ? value.subject : undefined,
       msgId: typeof key === "string" ? key : undefined,
       ...(stored ? { stream: stored.stream, seq: stored.seq } : {}),
+      ...ids,
     });
   });
 }

@@ -33,10 +33,10 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
       try {
         chargeRequest(gw.limiter, `auth-failure:${remote ?? "local"}`);
       } catch (limited) {
-        gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message });
+        gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...requestFields(c) });
         throw limited;
       }
-      gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message });
+      gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message, ...requestFields(c) });
       throw err;
     }
     c.set("principal", principal);
@@ -44,7 +44,7 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
     try {
       remaining = chargeRequest(gw.limiter, limitKey(principal, remote));
     } catch (err) {
-      gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(principal), remote });
+      gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(principal), remote, ...requestFields(c) });
       throw err;
     }
     if (remaining !== undefined) {

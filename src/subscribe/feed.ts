@@ -7,7 +7,7 @@
  * and its core subscription skips their subjects, so their messages still carry
  * stream, seq and a cursor to resume from.
  */
-import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg, type OrderedConsumerOptions } from "@nats-io/jetstream";
 import { formatCursor, type Positions } from "./cursor.js";
 import type { NatsClient } from "../nats/client.js";
@@ -55,7 +55,7 @@ export class Feed {
    */
   onSkip: ((stream: string, seq: number, pending: number | undefined) => void) | undefined;
   /** Told of a message that could not be handled (skipped, the feed goes on). */
-  onError: ((subject: string, err: unknown) => void) | undefined;
+  onError: ((subject: string, err: unknown, headers: MsgHdrs | undefined) => void) | undefined;
   readonly #positions: Positions = new Map();
   readonly #subs: Subscription[] = [];
   readonly #consumers: StreamReader[] = [];
@@ -74,7 +74,7 @@ export class Feed {
   async open(): Promise<void> {
     const nc = this.nats.connection();
     for (const pattern of this.plan.core) {
-      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#guard(msg.subject, () => this.#core(pattern, msg))) }));
+      this.#subs.push(nc.subscribe(pattern, { queue: this.queue, callback: (err, msg) => void (err || this.#guard(msg, () => this.#core(pattern, msg))) }));
     }
     for (const [stream, patterns] of this.plan.streams) await this.#openStream(nc, stream, patterns);
     // The subscriptions must be registered on the server before the client is told it is subscribed.
@@ -148,7 +148,7 @@ export class Feed {
     const match = serverFilters ? undefined : patterns;
     const reader = { stream, patterns, consumer, live: true } as StreamReader;
     // A replaced consumer's buffered messages must not reach clients: its successor resends them.
-    reader.messages = await consumer.consume({ callback: (m) => void (reader.live && this.#guard(m.subject, () => this.#stream(stream, m, match))) });
+    reader.messages = await consumer.consume({ callback: (m) => void (reader.live && this.#guard(m, () => this.#stream(stream, m, match))) });
     this.#consumers.push(reader);
     if (this.#stopped) Feed.#release(reader.messages, consumer);
   }
@@ -225,11 +225,11 @@ export class Feed {
    * reader loop (that would stall the connection or end the consumer), so a
    * message that cannot be handled is reported and skipped.
    */
-  #guard(subject: string, work: () => void): void {
+  #guard(msg: { subject: string; headers?: MsgHdrs }, work: () => void): void {
     try {
       work();
     } catch (err) {
-      this.onError?.(subject, err);
+      this.onError?.(msg.subject, err, msg.headers);
     }
   }
 

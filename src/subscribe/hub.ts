@@ -9,6 +9,7 @@ import { CatchUp } from "./catch-up.js";
 import { Feed, type Frame, type FrameSink } from "./feed.js";
 import { planFeed, type FeedPlan, type StartSpec } from "./feed-plan.js";
 import { silentLogger, type Logger } from "../logger.js";
+import { traceFields } from "../telemetry/tracing.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError } from "../nats/errors.js";
 import { Tracing } from "../telemetry/tracing.js";
@@ -62,7 +63,7 @@ export class SseHub {
   /** Opens a feed that reports, rather than throws, a message it cannot handle. */
   #feed(plan: FeedPlan, start: StartSpec, queue: string | undefined): Feed {
     const feed = new Feed(this.nats, plan, start, queue, this.now, this.tracing);
-    feed.onError = (subject, err) => this.logger.warn("message skipped: it could not be delivered", { subject, err: String(err) });
+    feed.onError = (subject, err, headers) => this.logger.warn("message skipped: it could not be delivered", { subject, err: String(err), ...traceFields(headers) });
     return feed;
   }
 

@@ -12,6 +12,7 @@ import type { StartSpec } from "./feed-plan.js";
 import { claimSlot, limitKey } from "../security/rate-limit.js";
 import type { SseOutput } from "./sse-output.js";
 import { SseSession } from "./sse-session.js";
+import type { RequestIds } from "../telemetry/http.js";
 import { assertQueueName, assertSubscribePattern, isReservedSubject } from "../nats/subjects.js";
 
 /** What a client asked for. */
@@ -21,6 +22,8 @@ export interface SubscriptionRequest {
   subjects: string[];
   queue: string | undefined;
   start: StartSpec;
+  /** The request (SSE) or upgrade (WebSocket) it came in on, for audit records and log lines. */
+  ids?: RequestIds;
 }
 
 /**
@@ -35,7 +38,7 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
     if (req.start.kind !== "new") throw new BadRequestError("a queue subscription is live only: it takes no deliver, since or Last-Event-ID");
   }
   const deny = (subject: string, err: ForbiddenError) => {
-    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, ...who(req.principal), remote: req.remote, subject });
+    gw.audit.record({ action: "subscribe", outcome: "denied", status: 403, ...who(req.principal), remote: req.remote, subject, ...req.ids });
     throw err;
   };
   for (const s of req.subjects) {
@@ -84,7 +87,7 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
     release();
     throw err;
   }
-  gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(principal), remote: req.remote, subject: req.subjects.join(",") });
+  gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(principal), remote: req.remote, subject: req.subjects.join(","), ...req.ids });
 
   return (out) => {
     const s = new SseSession(out, {
@@ -98,7 +101,7 @@ export async function openSubscription(gw: Gateway, req: SubscriptionRequest): P
         gw.sessions.delete(s);
         if (reason === "overflow") {
           gw.metrics.slowConsumer("sse");
-          gw.logger.warn("SSE client overflowed; stream ended", { ...who(principal), subjects: req.subjects });
+          gw.logger.warn("SSE client overflowed; stream ended", { ...who(principal), subjects: req.subjects, ...req.ids });
         }
       },
     });

@@ -21,6 +21,8 @@ import { chargeRequest, claimSlot, limitKey } from "../security/rate-limit.js";
 import { payloadValue } from "../events/envelope.js";
 import { parseJsonText } from "../http/body.js";
 import { assertMaySubscribe, filtered } from "./subscription.js";
+import type { RequestIds } from "../telemetry/http.js";
+import { traceFields } from "../telemetry/tracing.js";
 
 /** WebSocket close codes the gateway uses. */
 export const WS_CLOSE = { goingAway: 1001, policy: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
@@ -58,6 +60,8 @@ export class WsSession {
     private readonly ws: WebSocket,
     private readonly principal: Principal,
     private readonly remote: string | undefined,
+    /** The upgrade request's ids: every audit record and log line of the socket carries them. */
+    private readonly ids: RequestIds,
     private readonly onClose: () => void,
   ) {
     const { pingIntervalMs, idleTimeoutMs } = gw.config.ws;
@@ -104,7 +108,7 @@ export class WsSession {
   #send(frame: string): void {
     if (this.#closed) return;
     if (this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes) {
-      this.gw.logger.warn("WebSocket client too far behind; closing", { ...who(this.principal) });
+      this.gw.logger.warn("WebSocket client too far behind; closing", { ...who(this.principal), ...this.ids });
       return this.#tooFarBehind();
     }
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
@@ -112,7 +116,7 @@ export class WsSession {
 
   #error(err: unknown, ref: { id?: unknown; sid?: unknown }): void {
     const problem = err instanceof GatewayError ? err.toProblem() : internalProblem();
-    if (!(err instanceof GatewayError)) this.gw.logger.error("websocket frame failed", { err: String(err) });
+    if (!(err instanceof GatewayError)) this.gw.logger.error("websocket frame failed", { err: String(err), ...this.ids });
     this.#send(JSON.stringify({ op: "err", ...ref, status: problem.status, title: problem.title, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) }));
   }
 
@@ -210,7 +214,7 @@ export class WsSession {
     try {
       chargeRequest(this.gw.limiter, limitKey(this.principal, this.remote));
     } catch (err) {
-      this.gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(this.principal), remote: this.remote });
+      this.gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(this.principal), remote: this.remote, ...this.ids });
       throw err;
     }
   }
@@ -218,7 +222,7 @@ export class WsSession {
   #pub(frame: Incoming): Reply {
     this.#charge();
     const subject = typeof frame.subject === "string" ? frame.subject : undefined;
-    const audit = { action: "publish" as const, ...who(this.principal), remote: this.remote, subject };
+    let audit = { action: "publish" as const, ...who(this.principal), remote: this.remote, subject, ...this.ids };
     const failed = (err: unknown): never => {
       const status = err instanceof GatewayError ? err.status : 500;
       this.gw.audit.record({ ...audit, outcome: status === 403 ? "denied" : "failed", status });
@@ -226,7 +230,10 @@ export class WsSession {
     };
     let published: Promise<PublishResult>;
     try {
-      published = this.gw.publisher.publish(eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit()));
+      const event = eventFromItem(this.gw.rules, this.principal, frame, this.gw.bodyLimit());
+      // The frame's own trace context, when it has one, is the trace its records belong to.
+      audit = { ...audit, ...traceFields(event.headers) };
+      published = this.gw.publisher.publish(event);
     } catch (err) {
       return failed(err);
     }
@@ -260,7 +267,7 @@ export class WsSession {
     if (queue !== undefined && typeof queue !== "string") throw new BadRequestError("queue must be a string");
     if (lastEventId !== undefined && typeof lastEventId !== "string") throw new BadRequestError("lastEventId must be a string");
     const start: StartSpec = lastEventId ? { kind: "cursor", positions: parseCursor(lastEventId) } : { kind: "new" };
-    const req = { principal: this.principal, remote: this.remote, subjects: [subject], queue, start };
+    const req = { principal: this.principal, remote: this.remote, subjects: [subject], queue, start, ids: this.ids };
     assertMaySubscribe(this.gw, req);
     const releaseSlot = claimSlot(this.gw.subscriptionSlots, limitKey(this.principal, this.remote));
     // A placeholder while joining: an unsub or close meanwhile removes it, and the join is undone below.
@@ -277,7 +284,7 @@ export class WsSession {
     const leave = () => (left(), releaseSlot());
     if (this.#closed || !this.#subs.has(key)) return leave();
     this.#subs.set(key, leave);
-    this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(this.principal), remote: this.remote, subject });
+    this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(this.principal), remote: this.remote, subject, ...this.ids });
   }
 
   #unsub(frame: Incoming): void {

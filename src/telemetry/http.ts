@@ -16,11 +16,21 @@ import type { Metrics } from "./metrics.js";
 /** A request id taken from the caller: short, and nothing a log line or header could trip on. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The fields that tie a log line or audit record to its request. */
+export interface RequestIds {
+  requestId?: string;
+  /** Only where the request has trace context. */
+  traceId?: string;
+}
+
 /** The fields that tie a log line or audit record to its request: the request id and, where there is one, the trace id. */
-export function requestFields(c: Context<AppEnv>): { requestId?: string; traceId?: string } {
+export function requestFields(c: Context<AppEnv>): RequestIds {
   const span = c.var.trace ? trace.getSpanContext(c.var.trace) : undefined;
   return { requestId: c.var.requestId, ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}) };
 }
+
+/** The route label of requests no route served (404s of unknown paths). */
+export const UNMATCHED = "unmatched";
 
 /** The telemetry middleware. */
 export function observeRequests(tracing: Tracing, metrics: Metrics): MiddlewareHandler<AppEnv> {
@@ -40,10 +50,14 @@ export function observeRequests(tracing: Tracing, metrics: Metrics): MiddlewareH
     try {
       await next();
     } finally {
-      // Known once routed: the template of the handler that answered.
-      const route = routePath(c, -1);
-      span.updateName(`${method} ${route}`);
-      span.setAttribute(ATTR_HTTP_ROUTE, route);
+      // Known once routed: the template of the handler that answered. Only the app-wide
+      // middleware ("/*") matched a path nothing serves: one label for all of those, no http.route.
+      const template = routePath(c, -1);
+      const route = template === "/*" ? UNMATCHED : template;
+      if (route !== UNMATCHED) {
+        span.updateName(`${method} ${route}`);
+        span.setAttribute(ATTR_HTTP_ROUTE, route);
+      }
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, c.res.status);
       if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();

@@ -10,7 +10,7 @@
  * passes the caller's context on unchanged. Contexts are passed explicitly,
  * so no global context manager is needed (Workers has none).
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Match, type MsgHdrs } from "@nats-io/nats-core";
 import { VERSION } from "../version.js";
@@ -80,6 +80,37 @@ export class Tracing {
   start(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span {
     return this.tracer.startSpan(name, { kind, attributes }, parent);
   }
+}
+
+/** W3C Trace Context: a forwarder may drop a `tracestate` longer than this (characters). */
+export const MAX_TRACESTATE_CHARS = 512;
+/** W3C Baggage: the most a propagator must carry (bytes); longer is dropped, not cut. */
+export const MAX_BAGGAGE_BYTES = 8192;
+// Version 00 is exactly this; a later version may append fields. Version ff and all-zero ids are invalid.
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const TRACEPARENT_LATER = /^(?!00|ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}-/;
+
+/**
+ * The trace headers (lower-case names, as envelopes keep them) fit to send on to
+ * another service: none without a valid `traceparent` (W3C: `tracestate` means
+ * nothing without it), and `tracestate` and `baggage` only within the W3C limits,
+ * so a message with a huge header cannot make every webhook request fail.
+ */
+export function forwardableTraceHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const traceparent = headers?.traceparent;
+  if (!traceparent || !(TRACEPARENT.test(traceparent) || TRACEPARENT_LATER.test(traceparent)) || traceparent.length > MAX_TRACESTATE_CHARS) return {};
+  const out: Record<string, string> = { traceparent };
+  const { tracestate, baggage } = headers;
+  if (tracestate && tracestate.length <= MAX_TRACESTATE_CHARS) out.tracestate = tracestate;
+  if (baggage && new TextEncoder().encode(baggage).length <= MAX_BAGGAGE_BYTES) out.baggage = baggage;
+  return out;
+}
+
+/** `{ traceId }` from a carrier's `traceparent`, for a log line about that message; `{}` when it has none. */
+export function traceFields(carrier: Carrier | undefined): { traceId?: string } {
+  if (!carrier) return {};
+  const span = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, carrier, getter));
+  return span && isSpanContextValid(span) ? { traceId: span.traceId } : {};
 }
 
 /** Ends `span`, marking it failed when `err` is given. */

@@ -12,6 +12,7 @@ import type { OutgoingRequest } from "./http-send.js";
 import { secretsOf } from "./model.js";
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, type WebhookSpec } from "../config/webhook.js";
 import { slackMessage } from "./template.js";
+import { forwardableTraceHeaders } from "../telemetry/tracing.js";
 
 const encoder = new TextEncoder();
 /** `user-agent` of every delivery. */
@@ -67,9 +68,6 @@ export function deliveryRequest(hook: WebhookSpec, env: Envelope, id: string, no
     headers["webhook-signature"] = secrets.map((s) => standardWebhooksSign(s, id, timestamp, body)).join(" ");
   }
   // The envelope keeps W3C trace headers under their own names; they continue the publisher's trace.
-  const traceparent = env.headers?.traceparent;
-  if (traceparent) headers.traceparent = traceparent;
-  const tracestate = env.headers?.tracestate;
-  if (tracestate) headers.tracestate = tracestate;
+  Object.assign(headers, forwardableTraceHeaders(env.headers));
   return { url: hook.url, headers, body, timeoutMs: hook.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS };
 }

@@ -10,6 +10,7 @@ import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
 import { envelope } from "../events/envelope.js";
+import { traceFields } from "../telemetry/tracing.js";
 import type { Binding } from "./consumers.js";
 import { deadLetterOf, type Deliverer } from "./deliverer.js";
 import { webhookMessageId } from "./delivery-request.js";
@@ -78,7 +79,7 @@ export class WebhookWorker {
           }
           await this.#slot();
           const task = this.#handle(m, b).catch((err) =>
-            this.deps.logger.error("webhook delivery failed unexpectedly", { webhook: this.hook.id, err: String(err) }),
+            this.deps.logger.error("webhook delivery failed unexpectedly", { webhook: this.hook.id, webhookId: webhookMessageId(m.info.stream, m.seq), err: String(err), ...traceFields(m.headers) }),
           );
           this.#inflight.add(task);
           void task.finally(() => {
@@ -156,17 +157,17 @@ export class WebhookWorker {
         try {
           await this.deps.deliverer.deadLetter(hook.id, deadLetterOf(hook.id, env, id, attempt, attempted, outcome.reason, this.deps.now()));
           await this.#ack(m, b);
-          this.deps.logger.warn("webhook event dead-lettered", { webhook: hook.id, webhookId: id, reason: outcome.reason });
+          this.deps.logger.warn("webhook event dead-lettered", { webhook: hook.id, webhookId: id, reason: outcome.reason, ...traceFields(m.headers) });
         } catch (err) {
           // Not stored, so not acknowledged: it comes back and is dead-lettered then.
-          this.deps.logger.error("dead letter not stored; will retry", { webhook: hook.id, webhookId: id, err: String(err) });
+          this.deps.logger.error("dead letter not stored; will retry", { webhook: hook.id, webhookId: id, err: String(err), ...traceFields(m.headers) });
           m.nak(HELD_BACK_DELAY_MS);
         }
         return;
       case "disable":
         // The event stays in the consumer and is delivered once the webhook is enabled again.
         m.nak(HELD_BACK_DELAY_MS);
-        this.deps.logger.warn("webhook disabled", { webhook: hook.id, reason: outcome.reason });
+        this.deps.logger.warn("webhook disabled", { webhook: hook.id, reason: outcome.reason, webhookId: id, ...traceFields(m.headers) });
         await this.deps.disable(hook.id, outcome.reason);
         return;
     }

@@ -134,10 +134,11 @@ describe("auth - tokens, permissions, audit", () => {
     // A request id that is not a sane token is replaced by one of ours.
     const made = second.headers.get("x-request-id")!;
     expect(made).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    await post("deploy.request", deployRequest, bearer("wrong-token-value"));
-    expect(f.gw.audit.slice(0, 2).map((r) => [r.requestId, r.traceId])).toEqual([
+    const third = await post("deploy.request", deployRequest, bearer("wrong-token-value"));
+    expect(f.gw.audit.map((r) => [r.requestId, r.traceId])).toEqual([
       ["req-42", "4bf92f3577b34da6a3ce929d0e0e4736"],
       [made, undefined],
+      [third.headers.get("x-request-id"), undefined],
     ]);
     expect(f.gw.audit.map(({ time: _t, remote: _r, requestId: _q, traceId: _x, ...rest }) => rest)).toEqual([
       { audit: true, action: "publish", outcome: "ok", status: 202, client: "portal", clientKind: "token", subject: "transfer.audited", msgId: "idem-7" },
@@ -156,7 +157,9 @@ describe("auth - tokens, permissions, audit", () => {
       JSON.stringify({ subject: "deploy.forbidden", data: {} }),
       "not json",
     ].join("\n");
-    await f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...bearer(PORTAL_TOKEN) } });
+    const res = await f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...bearer(PORTAL_TOKEN), "x-request-id": "batch-9" } });
+    expect(res.headers.get("x-request-id")).toBe("batch-9");
+    expect(f.gw.audit.map((r) => r.requestId)).toEqual(["batch-9", "batch-9", "batch-9"]);
     expect(f.gw.audit.map(({ action, outcome, status, client, subject, msgId }) => ({ action, outcome, status, client, subject, msgId }))).toEqual([
       { action: "publish", outcome: "ok", status: 202, client: "portal", subject: "transfer.b1", msgId: "k-b1" },
       { action: "publish", outcome: "denied", status: 403, client: "portal", subject: "deploy.forbidden", msgId: undefined },

@@ -5,7 +5,7 @@ import { transferCompleted } from "../fixtures/events.js";
 
 describe("publish (batch)", () => {
   const f = useGateway({
-    jetstream: { streams: [{ name: "BULK", subjects: ["bulk.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }] },
+    jetstream: { streams: [{ name: "BULK", subjects: ["bulk.>"] }, { name: "EVENTS", subjects: ["transfer.>"] }, { name: "HDRS", subjects: ["hdrs.>"] }] },
   });
 
   const batch = (body: string, contentType = "application/x-ndjson") =>
@@ -79,6 +79,19 @@ describe("publish (batch)", () => {
     const body = [JSON.stringify({ subject: "size.small", data: 1 }), JSON.stringify({ subject: "size.big", data: big })].join("\n");
     const { results } = await (await batch(body)).json();
     expect(results.map((r: { status: number }) => r.status)).toEqual([202, 413]);
+  });
+
+  it("batch - an item whose headers are over JetStream's 64 KiB is 431 while the others publish", async () => {
+    const big = { "NatsH-Big": "x".repeat(70_000) };
+    const lines = [
+      JSON.stringify({ subject: "hdrs.big", data: {}, headers: big }),
+      JSON.stringify({ subject: "hdrs.small", data: {} }),
+      // Core NATS takes it: only a stream limits headers.
+      JSON.stringify({ subject: "metrics.big", data: {}, headers: big }),
+    ];
+    const { results } = await (await batch(lines.join("\n"))).json();
+    expect(results.map((r: { status: number }) => r.status)).toEqual([431, 201, 202]);
+    expect(results[0]).toMatchObject({ title: "Headers too large", detail: "the stream capturing hdrs.big takes at most 64 KiB of headers per message" });
   });
 
   it("batch - 10,000 events into a stream are all acknowledged and stored in order", async () => {

@@ -112,4 +112,12 @@ describe("metrics", () => {
     expect((await stats()).status).toBe(401);
     expect((await stats("wrong-token-0123456789abcdef")).status).toBe(401);
   });
+
+  it("metrics - paths nothing serves share one route label, whatever they are", async () => {
+    for (const path of ["/nope", "/v2/secret-order-9", "/v1/publish"]) await gw.fetch(path);
+    const text = await scrape();
+    expect(series(text, 'natsgate_http_requests_total{route="unmatched",method="GET",status="4xx"}')).toBe(2);
+    expect(text).not.toContain('route="/*"');
+    expect(text).not.toContain("secret-order-9");
+  });
 });

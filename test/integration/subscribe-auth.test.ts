@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { publishVia, useGateway } from "../support/fixture.js";
 import { signToken } from "../support/jwt.js";
 import { rawSse, sseClient, type SseClient } from "../support/sse.js";
+import { wsClient } from "../support/ws.js";
 
 const AGENT = "agent-token-0123456789abcdef";
 const PORTAL = "portal-token-0123456789abcdef";
@@ -100,5 +101,26 @@ describe("subscribe (SSE) with auth", () => {
     await raw.ended;
     expect(raw.text().endsWith('event: expired\ndata: {"reason":"expired"}\n\n')).toBe(true);
     expect(f.gw.audit.some((r) => r.action === "subscribe" && r.client === "dashboard" && r.outcome === "ok")).toBe(true);
+  });
+
+  it("audit - SSE subscriptions and WebSocket frames carry the id of the request they came on; a pub frame's own trace id goes with it", async () => {
+    f.gw.audit.length = 0;
+    const sse = await rawSse(url("subject=deploy.request"), { headers: { authorization: `Bearer ${AGENT}`, "x-request-id": "sse-req-1" } });
+    expect(sse.res.headers.get("x-request-id")).toBe("sse-req-1");
+    sse.close();
+    const ws = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`, { authorization: `Bearer ${PORTAL}`, "x-request-id": "ws-upgrade-1" });
+    ws.send({ op: "pub", id: 1, subject: "misc.traced", data: {}, headers: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } });
+    ws.send({ op: "pub", id: 2, subject: "misc.plain", data: {} });
+    // Publishes are audited when NATS confirms them: wait, so the records come in this order.
+    await ws.next((m) => m.op === "ack" && m.id === 2);
+    ws.send({ op: "sub", sid: "s1", subject: "deploy.request" });
+    expect(await ws.next((m) => m.op === "err")).toMatchObject({ sid: "s1", status: 403 });
+    ws.close();
+    expect(f.gw.audit.map(({ action, outcome, subject, requestId, traceId }) => ({ action, outcome, subject, requestId, traceId }))).toEqual([
+      { action: "subscribe", outcome: "ok", subject: "deploy.request", requestId: "sse-req-1", traceId: undefined },
+      { action: "publish", outcome: "ok", subject: "misc.traced", requestId: "ws-upgrade-1", traceId: "4bf92f3577b34da6a3ce929d0e0e4736" },
+      { action: "publish", outcome: "ok", subject: "misc.plain", requestId: "ws-upgrade-1", traceId: undefined },
+      { action: "subscribe", outcome: "denied", subject: "deploy.request", requestId: "ws-upgrade-1", traceId: undefined },
+    ]);
   });
 });

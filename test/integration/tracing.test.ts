@@ -13,6 +13,7 @@ import { collector, natsConnect } from "../support/nats.js";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { startSink, type Sink } from "../support/sink.js";
 import { rawSse } from "../support/sse.js";
+import { createLogger } from "../../src/logger.js";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN = "00f067aa0ba902b7";
@@ -127,12 +128,13 @@ describe("tracing with the OpenTelemetry SDK", () => {
 });
 
 describe("tracing without an SDK", () => {
+  const logs: Record<string, unknown>[] = [];
   let server: NatsServer;
   let gw: TestGateway;
   let sink: Sink;
   beforeAll(async () => {
     server = await NatsServer.start();
-    gw = await startGateway(server.url, CONFIG);
+    gw = await startGateway(server.url, CONFIG, { logger: createLogger("info", (line) => logs.push(JSON.parse(line))) });
     sink = await startSink();
   });
   afterAll(async () => {
@@ -156,8 +158,33 @@ describe("tracing without an SDK", () => {
     const text = await sse.until((t) => t.includes('"subject":"traced.plain"'));
     expect(JSON.parse(/^data: (.*)$/m.exec(text)![1]!).headers).toEqual({ "Content-Type": "application/json", traceparent, tracestate, baggage });
     const [req] = await sink.waitFor("/plain", 1);
-    expect([req!.headers.traceparent, req!.headers.tracestate]).toEqual([traceparent, tracestate]);
+    expect([req!.headers.traceparent, req!.headers.tracestate, req!.headers.baggage]).toEqual([traceparent, tracestate, baggage]);
     sse.close();
     await nc.close();
+  });
+
+  it("trace - a message with an oversized tracestate or no valid traceparent still reaches the webhook, without those headers", async () => {
+    const nc = await natsConnect(server.url);
+    const big = natsHeaders();
+    big.set("traceparent", TRACEPARENT);
+    big.set("tracestate", "vendor=" + "x".repeat(50_000));
+    await nc.publish("traced.big", "{}", { headers: big });
+    const orphan = natsHeaders();
+    orphan.set("tracestate", "vendor=opaque");
+    orphan.set("baggage", "k=v");
+    await nc.publish("traced.orphan", "{}", { headers: orphan });
+    await nc.flush();
+    const reqs = await sink.waitFor("/plain", 3);
+    const byBody = (subject: string) => reqs.find((r) => JSON.parse(r.body).subject === subject)!;
+    expect([byBody("traced.big").headers.traceparent, byBody("traced.big").headers.tracestate]).toEqual([TRACEPARENT, undefined]);
+    expect([byBody("traced.orphan").headers.traceparent, byBody("traced.orphan").headers.tracestate, byBody("traced.orphan").headers.baggage]).toEqual([undefined, undefined, undefined]);
+    await nc.close();
+  });
+
+  it("trace - log lines about a message name its trace id (a dead-lettered webhook event)", async () => {
+    sink.script("/refuse", () => ({ status: 400 }));
+    expect((await gw.fetch("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "refuser", subjects: ["traced.refused"], url: `${sink.url}/refuse` }) })).status).toBe(201);
+    expect((await gw.fetch("/v1/publish/traced.refused", { method: "POST", headers: { "content-type": "application/json", traceparent: TRACEPARENT }, body: "{}" })).status).toBe(201);
+    await expect.poll(() => logs.find((l) => l.msg === "webhook event dead-lettered")).toMatchObject({ level: "warn", webhook: "refuser", traceId: TRACE_ID });
   });
 });

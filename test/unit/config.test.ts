@@ -138,6 +138,16 @@ describe("config - files and environment", () => {
     expect(env.natsFromEnv).toBe(true);
   });
 
+  it("log.level and log.format come from the file, LOG_LEVEL and LOG_FORMAT override them", () => {
+    expect(parseConfig({}).log).toEqual({ level: "info", format: "json" });
+    const file = write("c.yaml", "log:\n  level: warn\n  format: pretty\n");
+    expect(loadConfig(["--config", file], {}).config.log).toEqual({ level: "warn", format: "pretty" });
+    expect(loadConfig(["--config", file], { LOG_LEVEL: "debug", LOG_FORMAT: "json" }).config.log).toEqual({ level: "debug", format: "json" });
+    expect(loadConfig(["--config", file], { LOG_LEVEL: "", LOG_FORMAT: "" }).config.log).toEqual({ level: "warn", format: "pretty" });
+    const bad = configError(() => parseConfig({ log: { level: "verbose" } }));
+    expect(bad.key).toBe("log.level");
+  });
+
   it("relative paths in the file resolve against the file's folder", () => {
     const file = write("c.yaml", "schemas:\n  files: [{ subject: a.b, jsonSchema: ./s.json }]\n");
     const { config } = loadConfig(["--config", file], {});
@@ -148,6 +158,8 @@ describe("config - files and environment", () => {
     [{ PORT: "abc" }, "PORT"],
     [{ PORT: "65536" }, "PORT"],
     [{ NATS_URL: " , " }, "NATS_URL"],
+    [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL"],
+    [{ LOG_FORMAT: "text" }, "LOG_FORMAT"],
   ])("env %j is refused naming %s", (env, key) => {
     expect(configError(() => loadConfig([], env)).key).toBe(key);
   });
