@@ -1,5 +1,9 @@
 # natsgate on the current Node LTS. Build: docker build -t natsgate .
 # Run:   docker run -p 8080:8080 -e NATS_URL=nats://nats:4222 natsgate
+# test/integration/production-image.test.ts performs these stages without Docker
+# (test/support/dockerfile.ts) and runs the result: what is written here is what is tested.
+
+# Compiles the TypeScript; dev dependencies never leave this stage.
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -8,17 +12,23 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY routes ./routes
 COPY schemas ./schemas
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
+
+# Production dependencies only, installed fresh from the lockfile.
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
 ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY public ./public
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# SIGTERM reaches node directly (exec form), so the gateway drains before exiting.
+HEALTHCHECK --interval=10s --timeout=2s CMD ["node", "-e", "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Exec form: SIGTERM reaches node directly, so the gateway drains before exiting.
 CMD ["node", "dist/src/server.js"]

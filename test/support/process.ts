@@ -19,8 +19,13 @@ export interface GatewayProcess {
 
 /** Starts `src/server.ts` with `args` and exactly `env` (plus HOME). */
 export function runGateway(args: string[], env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts", ...args], {
-    cwd: ROOT,
+  return spawnGateway([process.execPath, "--import", "tsx", "src/server.ts", ...args], ROOT, env);
+}
+
+/** Starts a gateway from any command line (`argv[0]` is the program) in `cwd`, with exactly `env` (plus HOME). */
+export function spawnGateway(argv: string[], cwd: string, env: Record<string, string>): GatewayProcess {
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd,
     env: { HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
