@@ -161,6 +161,50 @@ describe("process (npm start)", () => {
     expect(await p.exited).toEqual({ code: 0, signal: null });
   });
 
+  it("shutdown - publishing continuously through SIGTERM: every 2xx-acknowledged event is in NATS, core and JetStream", async () => {
+    const server = await NatsServer.start();
+    servers.push(server);
+    const nc = await natsConnect(server.url);
+    const coreSeen = new Set<number>();
+    nc.subscribe("drain.core", { callback: (_err, m) => void coreSeen.add(JSON.parse(new TextDecoder().decode(m.data)).n) });
+    await nc.flush();
+    const config = tempFile("c.json", JSON.stringify({ jetstream: { streams: [{ name: "DRAIN", subjects: ["drain.js"] }] } }));
+    const p = gateway(["--config", config], { NATS_URL: server.url });
+    const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
+    await p.waitForLog("connected to NATS");
+
+    const acked = { core: [] as number[], js: new Map<number, number>() };
+    const outcomes = new Map<string, number>();
+    let n = 0;
+    let running = true;
+    const loop = async (subject: "drain.core" | "drain.js") => {
+      while (running) {
+        const mine = n++;
+        const res = await fetch(`${url}/v1/publish/${subject}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ n: mine }) }).catch(() => null);
+        const key = res ? String(res.status) : "no connection";
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        if (!res) continue;
+        const body = await res.json().catch(() => ({}));
+        if (res.status === 202) acked.core.push(mine);
+        if (res.status === 201) acked.js.set(body.seq, mine);
+      }
+    };
+    const loops = [...Array(4)].flatMap(() => [loop("drain.core"), loop("drain.js")]);
+    await expect.poll(() => acked.core.length > 50 && acked.js.size > 50, { timeout: 10_000 }).toBe(true);
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toEqual({ code: 0, signal: null });
+    running = false;
+    await Promise.all(loops);
+
+    // Every 2xx was published before the process exited; clients saw refusals, never a silent loss.
+    await nc.flush();
+    expect(acked.core.filter((i) => !coreSeen.has(i))).toEqual([]);
+    const jsm = await jetstreamManager(nc);
+    for (const [seq, mine] of acked.js) expect(JSON.parse((await jsm.streams.getMessage("DRAIN", { seq }))!.string()).n).toBe(mine);
+    expect([...outcomes.keys()].every((k) => ["201", "202", "503", "no connection"].includes(k)), JSON.stringify([...outcomes])).toBe(true);
+    await nc.close();
+  });
+
   it("default config - with no --config the README's transfer.completed is stored (201) and SSE resumes from its id", async () => {
     const server = await NatsServer.start();
     servers.push(server);
