@@ -200,7 +200,7 @@ tokenInput.addEventListener("change", () => {
   start();
   loadSchemas();
   loadWebhooks();
-  operations.refresh();
+  operations.resume();
 });
 start();
 loadSchemas();

@@ -71,9 +71,10 @@ function applyEnv(data: Record<string, any>, env: ConfigEnv): void {
   }
   if (env.HOST) server.host = env.HOST;
   for (const [name, key, allowed] of [["LOG_LEVEL", "level", LOG_LEVELS], ["LOG_FORMAT", "format", LOG_FORMATS]] as const) {
-    const value = env[name];
+    // Case is not a reason to refuse to start: LOG_LEVEL=INFO is what many deployments say.
+    const value = env[name]?.toLowerCase();
     if (value === undefined || value === "") continue;
-    if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+    if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(env[name])}`);
     (data.log ??= {})[key] = value;
   }
   if (env.NATS_URL) {

@@ -67,7 +67,7 @@ export const webhookSchema = z
     /** One secret, or two while rotating (each signs; receivers accept either). */
     secret: z.union([secret, z.array(secret).min(1).max(2)]).optional(),
     headers: z
-      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "an HTTP header name"), z.string().max(4096))
+      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "an HTTP header name"), z.string().max(4096).regex(/^[\t\x20-\x7e]*$/, "printable ASCII (a header value)"))
       .refine((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), "cannot set the gateway's own headers")
       .optional(),
     template: slackTemplateSchema.optional(),

@@ -15,6 +15,7 @@ import {
 import { outcomeOf, who, type AuditLog } from "../security/audit.js";
 import type { Principal } from "../security/auth.js";
 import type { RequestIds } from "../telemetry/http.js";
+import { traceFields } from "../telemetry/tracing.js";
 import { eventFromItem, type EventRules } from "../events/event.js";
 import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
 import type { Context as TraceContext } from "@opentelemetry/api";
@@ -146,6 +147,7 @@ export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchI
     const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
     const headers = value?.headers && typeof value.headers === "object" ? Object.entries(value.headers) : [];
     const key = headers.find(([name]) => name.toLowerCase() === "idempotency-key")?.[1];
+    const traceparent = headers.find(([name]) => name.toLowerCase() === "traceparent")?.[1];
     const stored = "seq" in r ? (r as PublishResult) : undefined;
     audit.record({
       action: "publish",
@@ -157,6 +159,8 @@ export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchI
       msgId: typeof key === "string" ? key : undefined,
       ...(stored ? { stream: stored.stream, seq: stored.seq } : {}),
       ...ids,
+      // An item with its own trace context is published in that trace, not the request's.
+      ...(typeof traceparent === "string" ? traceFields({ traceparent }) : {}),
     });
   });
 }

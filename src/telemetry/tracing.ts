@@ -98,13 +98,17 @@ const TRACEPARENT_LATER = /^(?!00|ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})
  */
 export function forwardableTraceHeaders(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const traceparent = headers?.traceparent;
-  if (!traceparent || !(TRACEPARENT.test(traceparent) || TRACEPARENT_LATER.test(traceparent)) || traceparent.length > MAX_TRACESTATE_CHARS) return {};
+  if (!traceparent || !(TRACEPARENT.test(traceparent) || TRACEPARENT_LATER.test(traceparent)) || !sendable(traceparent, MAX_TRACESTATE_CHARS)) return {};
   const out: Record<string, string> = { traceparent };
   const { tracestate, baggage } = headers;
-  if (tracestate && tracestate.length <= MAX_TRACESTATE_CHARS) out.tracestate = tracestate;
-  if (baggage && new TextEncoder().encode(baggage).length <= MAX_BAGGAGE_BYTES) out.baggage = baggage;
+  if (tracestate && sendable(tracestate, MAX_TRACESTATE_CHARS)) out.tracestate = tracestate;
+  if (baggage && sendable(baggage, MAX_BAGGAGE_BYTES)) out.baggage = baggage;
   return out;
 }
+
+// Both formats are printable ASCII (baggage percent-encodes the rest), so characters count as
+// bytes; anything else (a control character, "€") would make Node refuse the whole request.
+const sendable = (value: string, max: number) => value.length <= max && /^[\x20-\x7e]*$/.test(value);
 
 /** `{ traceId }` from a carrier's `traceparent`, for a log line about that message; `{}` when it has none. */
 export function traceFields(carrier: Carrier | undefined): { traceId?: string } {

@@ -19,8 +19,8 @@ export const MAX_RETRY_AFTER_MS = 86_400_000;
 export interface AttemptResult {
   /** HTTP status, when a response arrived. */
   status?: number;
-  /** Why no usable response arrived: `timeout`, `refused` (SSRF), `network`. */
-  error?: "timeout" | "refused" | "network";
+  /** Why no usable response arrived: `timeout`, `refused` (SSRF), `network`, `invalid` (a header Node will not send). */
+  error?: "timeout" | "refused" | "network" | "invalid";
   /** Human-readable failure, no secrets. */
   message?: string;
   /** Start of the response body, as text. */
@@ -82,12 +82,18 @@ export class HttpSender {
         clearTimeout(timer);
         resolve({ ...r, durationMs: elapsed() });
       };
-      const request = (secure ? httpsRequest : httpRequest)(url, {
-        method: "POST",
-        agent: secure ? this.#https : this.#http,
-        headers: { ...req.headers, "content-length": String(req.body.byteLength) },
-        lookup: this.#guard.lookup as never,
-      });
+      let request: ReturnType<typeof httpRequest>;
+      try {
+        request = (secure ? httpsRequest : httpRequest)(url, {
+          method: "POST",
+          agent: secure ? this.#https : this.#http,
+          headers: { ...req.headers, "content-length": String(req.body.byteLength) },
+          lookup: this.#guard.lookup as never,
+        });
+      } catch (err) {
+        // Node validates headers as the request is made: such a request can never be sent.
+        return resolve({ error: "invalid", message: `request cannot be sent: ${err instanceof Error ? err.message : String(err)}`, durationMs: elapsed() });
+      }
       const timer = setTimeout(() => {
         finish({ error: "timeout", message: `no complete response within ${req.timeoutMs} ms` });
         request.destroy();

@@ -56,7 +56,8 @@ export function decide(r: AttemptResult, hook: PolicyInput, attempt: number, ran
     if (SLACK_PERMANENT.has(code)) return { kind: "dead", reason: `Slack answered ${code}` };
   }
   if (status === 410) return { kind: "disable", reason: "the destination answered 410 Gone" };
-  if (r.error === "refused") return { kind: "dead", reason: r.message ?? "destination refused" };
+  // Neither an SSRF refusal nor a request Node will not make gets better by retrying.
+  if (r.error === "refused" || r.error === "invalid") return { kind: "dead", reason: r.message ?? "destination refused" };
   const retryable = status === undefined || status === 408 || status === 429 || status >= 500;
   if (!retryable) {
     const why = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;

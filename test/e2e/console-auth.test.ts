@@ -104,6 +104,11 @@ describe("console page (headless Chromium), auth required", () => {
     await page.waitForSelector('#ops[data-state="unavailable"]');
     expect(await page.textContent("#ops .note")).toBe("Operations need an admin token or the metrics token.");
     expect(await page.textContent('#ops [data-stat="nats"]')).toBe("…");
+    // Refused once, it stops asking until the token changes.
+    const asked: string[] = [];
+    page.on("request", (r) => r.url().endsWith("/v1/stats") && asked.push(r.url()));
+    await page.waitForTimeout(4_500);
+    expect(asked).toEqual([]);
     await enterToken(page, OPERATOR);
     await page.waitForSelector('#ops[data-state="ok"]');
     expect(await page.textContent("#ops .note")).toBe("");

@@ -172,7 +172,7 @@ describe("console page (headless Chromium), auth off", () => {
     await expect.poll(async () => Number(await stat("rate")), POLL).toBeGreaterThan(0);
     await expect.poll(() => stat("dead-letters"), POLL).toBe("2");
     expect(await statState("dead-letters")).toBe("bad");
-    expect(await stat("deliveries")).toBe("2 delivered · 2 failed");
+    expect(await stat("deliveries")).toBe("2 delivered · 2 failed attempts");
     // The same numbers the gateway exports.
     const stats = await (await fetch(`${url}/v1/stats`)).json();
     expect(stats.publishes.failed).toBe(0);
@@ -181,6 +181,27 @@ describe("console page (headless Chromium), auth off", () => {
     expect(metrics).toContain(`natsgate_publishes_total{kind="jetstream",outcome="ok"} ${stats.publishes.ok}`);
     expect(metrics).toContain('natsgate_dead_letters_total 2');
     for (const id of ["ops-ok", "ops-refused"]) expect((await fetch(`${url}/v1/webhooks/${id}`, { method: "DELETE" })).status).toBe(204);
+  });
+
+  it("console - the operations panel never shows old numbers as current: an error, a page that is not JSON, no answer", async () => {
+    await expect.poll(() => page.getAttribute("#ops", "data-state"), POLL).toBe("ok");
+    const answers: [string, (r: import("playwright-core").Route) => Promise<void>][] = [
+      ["Operations unavailable (HTTP 500).", (r) => r.fulfill({ status: 500, contentType: "application/problem+json", body: "{}" })],
+      ["Operations unavailable (unexpected answer).", (r) => r.fulfill({ status: 200, contentType: "text/html", body: "<html>proxy login</html>" })],
+      ["Gateway unreachable.", (r) => r.abort()],
+    ];
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    for (const [note, answer] of answers) {
+      await page.route("**/v1/stats", answer);
+      await expect.poll(() => page.textContent("#ops .note"), POLL).toBe(note);
+      expect(await page.getAttribute("#ops", "data-state")).toBe("unavailable");
+      expect(await page.locator("#ops [data-stat]").allTextContents()).toEqual(["…", "…", "…", "…", "…", "…"]);
+      expect(await statState("nats")).toBeNull();
+      await page.unroute("**/v1/stats");
+      await expect.poll(() => stat("nats"), POLL).toBe("connected");
+    }
+    expect(errors).toEqual([]);
   });
 
   it("console - after a gateway restart the page resumes without losing events published meanwhile", async () => {

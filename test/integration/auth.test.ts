@@ -153,13 +153,15 @@ describe("auth - tokens, permissions, audit", () => {
   it("audit - each batch item gets its own record", async () => {
     f.gw.audit.length = 0;
     const body = [
-      JSON.stringify({ subject: "transfer.b1", data: {}, headers: { "Idempotency-Key": "k-b1" } }),
+      JSON.stringify({ subject: "transfer.b1", data: {}, headers: { "Idempotency-Key": "k-b1", Traceparent: "00-11111111111111111111111111111111-00f067aa0ba902b7-01" } }),
       JSON.stringify({ subject: "deploy.forbidden", data: {} }),
       "not json",
     ].join("\n");
     const res = await f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...bearer(PORTAL_TOKEN), "x-request-id": "batch-9" } });
     expect(res.headers.get("x-request-id")).toBe("batch-9");
     expect(f.gw.audit.map((r) => r.requestId)).toEqual(["batch-9", "batch-9", "batch-9"]);
+    // An item with trace context of its own is recorded in its trace.
+    expect(f.gw.audit.map((r) => r.traceId)).toEqual(["11111111111111111111111111111111", undefined, undefined]);
     expect(f.gw.audit.map(({ action, outcome, status, client, subject, msgId }) => ({ action, outcome, status, client, subject, msgId }))).toEqual([
       { action: "publish", outcome: "ok", status: 202, client: "portal", subject: "transfer.b1", msgId: "k-b1" },
       { action: "publish", outcome: "denied", status: 403, client: "portal", subject: "deploy.forbidden", msgId: undefined },

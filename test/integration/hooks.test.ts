@@ -70,7 +70,11 @@ describe("inbound webhooks", () => {
     }
     await f.nc.flush();
     expect(sub.messages).toHaveLength(0);
-    expect(f.gw.audit.filter((r) => r.client === "hook:billing" && r.status === 401)).toHaveLength(5);
+    const refused = f.gw.audit.filter((r) => r.client === "hook:billing" && r.status === 401);
+    expect(refused).toHaveLength(5);
+    // Each record names the request it answered.
+    expect(new Set(refused.map((r) => r.requestId)).size).toBe(5);
+    expect(refused.every((r) => typeof r.requestId === "string")).toBe(true);
     sub.unsubscribe();
   });
 

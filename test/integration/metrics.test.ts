@@ -111,6 +111,23 @@ describe("metrics", () => {
     expect((await reader.json()).detail).toBe("client reader needs admin permission");
     expect((await stats()).status).toBe(401);
     expect((await stats("wrong-token-0123456789abcdef")).status).toBe(401);
+    // Reads through a client are audited like the other admin routes.
+    expect(gw.audit.filter((r) => r.resource === "stats").map((r) => [r.client, r.outcome, r.status])).toEqual([
+      ["svc", "ok", 200],
+      ["reader", "denied", 403],
+    ]);
+  });
+
+  it("stats - with auth off and metrics.token set only the metrics token opens it (the anonymous caller is no admin client)", async () => {
+    const open = await startGateway(server.url, { metrics: { token: METRICS_TOKEN } });
+    try {
+      expect((await open.fetch("/metrics")).status).toBe(401);
+      expect((await open.fetch("/v1/stats")).status).toBe(401);
+      expect((await open.fetch("/v1/stats", { headers: { authorization: "Bearer anything-at-all-0123" } })).status).toBe(401);
+      expect((await open.fetch("/v1/stats", { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(200);
+    } finally {
+      await open.close();
+    }
   });
 
   it("metrics - paths nothing serves share one route label, whatever they are", async () => {

@@ -181,6 +181,19 @@ describe("tracing without an SDK", () => {
     await nc.close();
   });
 
+  it("trace - a published baggage or tracestate Node will not send (non-ASCII, control characters) is left off the webhook request, which is delivered", async () => {
+    const items = [
+      { subject: "traced.euro", data: {}, headers: { traceparent: TRACEPARENT, baggage: "k=€" } },
+      { subject: "traced.ctl", data: {}, headers: { traceparent: TRACEPARENT, tracestate: "a=\u0001" } },
+    ];
+    const res = await gw.fetch("/v1/publish", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(items) });
+    expect((await res.json()).results.map((r: { status: number }) => r.status)).toEqual([201, 201]);
+    const reqs = await sink.waitFor("/plain", 5);
+    const bySubject = (subject: string) => reqs.find((r) => JSON.parse(r.body).subject === subject)!.headers;
+    expect([bySubject("traced.euro").traceparent, bySubject("traced.euro").baggage]).toEqual([TRACEPARENT, undefined]);
+    expect([bySubject("traced.ctl").traceparent, bySubject("traced.ctl").tracestate]).toEqual([TRACEPARENT, undefined]);
+  });
+
   it("trace - log lines about a message name its trace id (a dead-lettered webhook event)", async () => {
     sink.script("/refuse", () => ({ status: 400 }));
     expect((await gw.fetch("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "refuser", subjects: ["traced.refused"], url: `${sink.url}/refuse` }) })).status).toBe(201);

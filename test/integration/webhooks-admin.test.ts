@@ -139,6 +139,8 @@ describe("outbound webhooks - admin API", () => {
     [{ subjects: ["adm.x"], url: "https://x.example", secret: "not-a-secret" }, "/secret"],
     [{ subjects: ["adm.x"], url: "https://x.example", format: "xml" }, "/format"],
     [{ subjects: ["adm.x"], url: "https://x.example", headers: { "webhook-signature": "forged" } }, "/headers"],
+    [{ subjects: ["adm.x"], url: "https://x.example", headers: { "x-team": "pay€" } }, "/headers/x-team"],
+    [{ subjects: ["adm.x"], url: "https://x.example", headers: { "x-team": "a\r\nx-injected: 1" } }, "/headers/x-team"],
     [{ subjects: ["adm.x"], url: "https://x.example", template: "{{data}}" }, "/template"],
     [{ subjects: ["adm.x", "adm.y"], url: "https://x.example", ordered: true }, "/subjects"],
     [{ subjects: ["adm.x"], url: "https://x.example", timeoutMs: 600_000 }, "/timeoutMs"],

@@ -144,6 +144,7 @@ describe("config - files and environment", () => {
     expect(loadConfig(["--config", file], {}).config.log).toEqual({ level: "warn", format: "pretty" });
     expect(loadConfig(["--config", file], { LOG_LEVEL: "debug", LOG_FORMAT: "json" }).config.log).toEqual({ level: "debug", format: "json" });
     expect(loadConfig(["--config", file], { LOG_LEVEL: "", LOG_FORMAT: "" }).config.log).toEqual({ level: "warn", format: "pretty" });
+    expect(loadConfig(["--config", file], { LOG_LEVEL: "INFO", LOG_FORMAT: "JSON" }).config.log).toEqual({ level: "info", format: "json" });
     const bad = configError(() => parseConfig({ log: { level: "verbose" } }));
     expect(bad.key).toBe("log.level");
   });

@@ -25,6 +25,7 @@ describe("forwardableTraceHeaders", () => {
     ["version 00 with more fields", `${TP}-extra`],
     ["short", TP.slice(0, -1)],
     ["huge", `01-${TP.slice(3)}-${"x".repeat(10_000)}`],
+    ["carrying a non-ASCII extension", `01-${TP.slice(3)}-€`],
   ])("drops everything when traceparent is %s", (_why, traceparent) => {
     const headers: Record<string, string> = { tracestate: "a=1", baggage: "k=v" };
     if (traceparent !== undefined) headers.traceparent = traceparent;
@@ -36,7 +37,11 @@ describe("forwardableTraceHeaders", () => {
     const baggage = "k=" + "v".repeat(MAX_BAGGAGE_BYTES - 2);
     expect(forwardableTraceHeaders({ traceparent: TP, tracestate, baggage })).toEqual({ traceparent: TP, tracestate, baggage });
     expect(forwardableTraceHeaders({ traceparent: TP, tracestate: tracestate + "x", baggage: baggage + "v" })).toEqual({ traceparent: TP });
-    // Baggage is limited in bytes: 4,097 two-byte characters are over.
-    expect(forwardableTraceHeaders({ traceparent: TP, baggage: "k=" + "é".repeat(4_096) })).toEqual({ traceparent: TP });
+  });
+
+  it("drops a tracestate or baggage Node would refuse to send (control or non-ASCII characters)", () => {
+    expect(forwardableTraceHeaders({ traceparent: TP, baggage: "k=€" })).toEqual({ traceparent: TP });
+    expect(forwardableTraceHeaders({ traceparent: TP, tracestate: "a=\u0001", baggage: "k=v\r\nx: y" })).toEqual({ traceparent: TP });
+    expect(forwardableTraceHeaders({ traceparent: TP, baggage: "k=%E2%82%AC" })).toEqual({ traceparent: TP, baggage: "k=%E2%82%AC" });
   });
 });

@@ -39,6 +39,8 @@ describe("webhook outcome policy", () => {
     expect(decide({ error: "timeout", durationMs: 1 }, policy, 1, 0)).toEqual({ kind: "retry", delayMs: 1_000, reason: "timeout" });
     expect(decide({ error: "network", message: "ECONNREFUSED: connect", durationMs: 1 }, policy, 2, 0)).toEqual({ kind: "retry", delayMs: 60_000, reason: "ECONNREFUSED: connect" });
     expect(decide({ error: "refused", message: "destination x is internal", durationMs: 0 }, policy, 1, 0)).toEqual({ kind: "dead", reason: "destination x is internal" });
+    // A request Node will not make fails the same way on every retry.
+    expect(decide({ error: "invalid", message: "request cannot be sent: bad header", durationMs: 0 }, policy, 1, 0)).toEqual({ kind: "dead", reason: "request cannot be sent: bad header" });
   });
 
   it("the schedule runs out after its last entry: attempt n+1 failing is dead", () => {
