@@ -1,6 +1,6 @@
 /**
  * The configuration from plain data: the environment overrides `PORT`, `HOST`,
- * `NATS_URL`, `LOG_LEVEL` and `LOG_FORMAT` applied, then validated once. Failures are `ConfigError`s
+ * `NATS_URL`, `NATS_TOKEN`, `LOG_LEVEL` and `LOG_FORMAT` applied, then validated once. Failures are `ConfigError`s
  * naming the key. Reading files is the runtime's part (`node/config-file.ts`).
  */
 import type { z } from "zod";
@@ -77,6 +77,8 @@ function applyEnv(data: Record<string, any>, env: ConfigEnv): void {
     if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(env[name])}`);
     (data.log ??= {})[key] = value;
   }
+  // A credential belongs in a secret store (a Kubernetes Secret, a Workers secret), not the config file.
+  if (env.NATS_TOKEN) nats.token = env.NATS_TOKEN;
   if (env.NATS_URL) {
     nats.servers = env.NATS_URL.split(",").map((s) => s.trim()).filter(Boolean);
     if (nats.servers.length === 0) throw new ConfigError("NATS_URL", "names no server");

@@ -149,6 +149,12 @@ describe("config - files and environment", () => {
     expect(bad.key).toBe("log.level");
   });
 
+  it("NATS_TOKEN sets nats.token; beside another credential in the file it is refused naming nats", () => {
+    expect(loadConfig([], { NATS_TOKEN: "s3cret" }).config.nats.token).toBe("s3cret");
+    const file = write("c.yaml", "nats:\n  user: a\n  pass: b\n");
+    expect(configError(() => loadConfig(["--config", file], { NATS_TOKEN: "s3cret" })).message).toContain("choose one of token, user+pass, nkeySeed or credsFile");
+  });
+
   it("relative paths in the file resolve against the file's folder", () => {
     const file = write("c.yaml", "schemas:\n  files: [{ subject: a.b, jsonSchema: ./s.json }]\n");
     const { config } = loadConfig(["--config", file], {});
