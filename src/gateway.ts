@@ -18,7 +18,8 @@ import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { ClientSlots, TokenBuckets } from "./security/rate-limit.js";
-import { WebhookService, webhookInternalStreams, webhookInternalSubjects } from "./webhooks/service.js";
+import { WebhookService } from "./webhooks/service.js";
+import { webhookInternalStreams, webhookInternalSubjects } from "./webhooks/internal.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
