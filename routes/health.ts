@@ -1,11 +1,11 @@
 /** `GET /healthz` (process alive) and `GET /readyz` (NATS connected and answering, streams in place). */
 import { Hono } from "hono";
-import type { Gateway } from "../src/gateway.js";
+import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { problemResponse } from "../src/http/problem.js";
 
 /** Probe routes; they need no token so orchestrators can reach them. */
-export function healthRoutes(gw: Gateway): Hono<AppEnv> {
+export function healthRoutes(gw: CoreGateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {

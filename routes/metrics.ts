@@ -8,6 +8,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Hono, type Context } from "hono";
 import type { Gateway } from "../src/gateway.js";
+import type { Metrics } from "../src/telemetry/metrics.js";
 import type { AppEnv } from "../src/http/env.js";
 import { adminRequired, UnauthorizedError } from "../src/errors.js";
 import { authenticate } from "../src/security/middleware.js";
@@ -16,7 +17,7 @@ import { requestFields } from "../src/telemetry/http.js";
 import { sha256, storedDigest, tokenFrom } from "../src/security/auth.js";
 
 /** The metrics routes. */
-export function metricsRoutes(gw: Gateway): Hono<AppEnv> {
+export function metricsRoutes(gw: Gateway, metrics: Metrics): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const token = gw.config.metrics.token;
   // Compared as digests: constant time whatever the lengths, and the token may be stored hashed.
@@ -37,7 +38,7 @@ export function metricsRoutes(gw: Gateway): Hono<AppEnv> {
 
   app.get("/metrics", async (c) => {
     if (expected && !hasMetricsToken(c)) throw new UnauthorizedError("/metrics needs the metrics.token bearer token");
-    return c.body(await gw.metrics.text(), 200, { "content-type": gw.metrics.registry.contentType });
+    return c.body(await metrics.text(), 200, { "content-type": metrics.registry.contentType });
   });
   app.get(
     "/v1/stats",
@@ -48,7 +49,7 @@ export function metricsRoutes(gw: Gateway): Hono<AppEnv> {
       await admitAdmin(c);
       await next();
     },
-    async (c) => c.json(await gw.metrics.snapshot(), 200, { "cache-control": "no-store" }),
+    async (c) => c.json(await metrics.snapshot(), 200, { "cache-control": "no-store" }),
   );
   return app;
 }

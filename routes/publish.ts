@@ -1,6 +1,6 @@
 /** `POST /v1/publish/{subject}` (one event) and `POST /v1/publish` (a batch). */
 import { Hono } from "hono";
-import type { Gateway } from "../src/gateway.js";
+import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { auditBatch, parseBatch, publishBatch } from "../src/publish/batch.js";
 import { readBody } from "../src/http/body.js";
@@ -11,7 +11,7 @@ import { publishStatus } from "../src/publish/publisher.js";
 import { requestFields } from "../src/telemetry/http.js";
 
 /** Publish routes, mounted at `/v1/publish`. */
-export function publishRoutes(gw: Gateway): Hono<AppEnv> {
+export function publishRoutes(gw: CoreGateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(authenticate(gw));
 

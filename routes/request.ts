@@ -1,6 +1,6 @@
 /** `POST /v1/request/{subject}?timeout=ms`: NATS request/reply over HTTP. */
 import { Hono } from "hono";
-import type { Gateway } from "../src/gateway.js";
+import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { readBody } from "../src/http/body.js";
 import { eventFromHttp } from "../src/events/event.js";
@@ -10,7 +10,7 @@ import { auditTrail, authenticate } from "../src/security/middleware.js";
 import { requestTimeout } from "../src/publish/publisher.js";
 
 /** Request routes, mounted at `/v1/request`. */
-export function requestRoutes(gw: Gateway): Hono<AppEnv> {
+export function requestRoutes(gw: CoreGateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use(authenticate(gw));
   app.post("/:subject", auditTrail(gw, "request"), async (c) => {

@@ -1,7 +1,7 @@
 /** `GET /v1/subscribe`: Server-Sent Events over NATS subjects, with resume. */
 import { Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Gateway } from "../src/gateway.js";
+import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { parseCursor } from "../src/subscribe/cursor.js";
 import { BadRequestError, MethodNotAllowedError } from "../src/errors.js";
@@ -41,7 +41,7 @@ const noHead: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /** Subscribe routes. */
-export function subscribeRoutes(gw: Gateway): Hono<AppEnv> {
+export function subscribeRoutes(gw: CoreGateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get("/v1/subscribe", noHead, authenticate(gw, { streams: true }), async (c) => {
     const subjects = c.req.queries("subject") ?? [];

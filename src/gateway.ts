@@ -1,7 +1,9 @@
 /**
- * The gateway's engine: every piece the routes share (publisher, auth, hubs,
- * webhooks), built once from injected dependencies (`AppDeps`). Routes and
- * features depend on this file; only `app.ts` knows the routes.
+ * The gateway's engine: every piece the routes share (publisher, auth, hubs),
+ * built once from injected dependencies (`AppDeps`). This is the part every
+ * runtime has (`CoreGateway`); Node adds the webhook dispatcher (`Gateway`, put
+ * together in `app.ts`). Routes and features depend on this file; only the apps
+ * know the routes.
  */
 import type { SchemaRegistry } from "./events/registry.js";
 import { AuditLog } from "./security/audit.js";
@@ -13,12 +15,12 @@ import type { NatsClient } from "./nats/client.js";
 import { Publisher } from "./publish/publisher.js";
 import type { TracerProvider } from "@opentelemetry/api";
 import { Tracing } from "./telemetry/tracing.js";
-import { Metrics } from "./telemetry/metrics.js";
+import type { MetricsRecorder } from "./telemetry/recorder.js";
 import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { ClientSlots, TokenBuckets } from "./security/rate-limit.js";
-import { WebhookService } from "./webhooks/service.js";
+import type { WebhookService } from "./webhooks/service.js";
 import { webhookInternalStreams, webhookInternalSubjects } from "./webhooks/internal.js";
 
 /** Body limit used until the server's max_payload is known: 1 MiB, NATS's default. */
@@ -42,16 +44,16 @@ export interface AppDeps {
   tracerProvider?: TracerProvider;
 }
 
-/** The engine pieces routes share. */
-export interface Gateway {
+/** The engine pieces routes share on every runtime. */
+export interface CoreGateway {
   config: Config;
   nats: NatsClient;
   registry: SchemaRegistry;
   publisher: Publisher;
   /** Spans and W3C trace context propagation. */
   tracing: Tracing;
-  /** Prometheus metrics. */
-  metrics: Metrics;
+  /** Where the features' numbers go (Prometheus on Node). */
+  metrics: MetricsRecorder;
   rules: EventRules;
   clock: Clock;
   logger: Logger;
@@ -69,16 +71,20 @@ export interface Gateway {
   sessions: Set<SseSession>;
   /** Open WebSocket sessions (closed on shutdown). */
   wsSessions: Set<WsSession>;
-  /** Outbound webhooks: registry, delivery workers, admin operations. */
-  webhooks: WebhookService;
   /** Ends every stream (SIGTERM) so in-flight HTTP can drain. */
   endStreams(): void;
   /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
   bodyLimit(): number;
 }
 
-/** Builds the gateway's engine from its dependencies. */
-export function createGateway(deps: AppDeps): Gateway {
+/** The Node engine: the core plus outbound webhooks. */
+export interface Gateway extends CoreGateway {
+  /** Outbound webhooks: registry, delivery workers, admin operations. */
+  webhooks: WebhookService;
+}
+
+/** Builds the engine every runtime shares from its dependencies; its numbers go to `metrics`. */
+export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder): CoreGateway {
   const { config, nats, registry } = deps;
   const configured = config.server.maxBodyBytes;
   const clock = deps.clock ?? { now: () => Date.now() };
@@ -87,15 +93,6 @@ export function createGateway(deps: AppDeps): Gateway {
   const tracing = new Tracing(deps.tracerProvider);
   const sessions = new Set<SseSession>();
   const wsSessions = new Set<WsSession>();
-  const metrics = new Metrics({
-    sseConnections: () => sessions.size,
-    wsConnections: () => wsSessions.size,
-    natsConnected: () => nats.connected,
-    natsStalled: () => nats.stalled,
-    natsReconnects: () => nats.reconnects,
-  });
-  const webhooks = new WebhookService({ config, nats, clock, logger, tracing, metrics });
-  webhooks.start();
   return {
     config,
     nats,
@@ -116,7 +113,6 @@ export function createGateway(deps: AppDeps): Gateway {
     sse: new SseHub(nats, now, logger, tracing),
     sessions,
     wsSessions,
-    webhooks,
     endStreams() {
       for (const s of [...this.sessions]) s.end("shutdown");
       for (const w of [...this.wsSessions]) w.close(WS_CLOSE.goingAway, "server shutting down");

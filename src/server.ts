@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     streamPolicy: loaded.isDefault ? "suggest" : "manage",
   });
   const app = createApp({ config, nats, registry, logger, tracerProvider: tracingSdk?.provider });
-  collectProcessMetrics(app.gateway.metrics.registry);
+  collectProcessMetrics(app.metrics.registry);
   const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });
 

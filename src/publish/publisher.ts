@@ -8,7 +8,7 @@ import type { Msg } from "@nats-io/nats-core";
 import type { JetStreamPublishOptions } from "@nats-io/jetstream";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../config/schema.js";
 import { BadRequestError, GatewayError, PreconditionFailedError, StreamMismatchError } from "../errors.js";
-import type { Metrics } from "../telemetry/metrics.js";
+import type { MetricsRecorder } from "../telemetry/recorder.js";
 import type { OutboundEvent } from "../events/event.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError, type NatsOperation } from "../nats/errors.js";
@@ -50,7 +50,7 @@ export class Publisher {
   constructor(
     private readonly nats: NatsClient,
     private readonly tracing: Tracing = new Tracing(),
-    private readonly metrics?: Metrics,
+    private readonly metrics?: MetricsRecorder,
   ) {}
 
   /**

@@ -5,7 +5,7 @@
  */
 import { requestFields } from "../telemetry/http.js";
 import type { MiddlewareHandler } from "hono";
-import type { Gateway } from "../gateway.js";
+import type { CoreGateway } from "../gateway.js";
 import type { AppEnv } from "../http/env.js";
 import { remoteAddress } from "../http/remote.js";
 import { outcomeOf, who, type AuditAction } from "./audit.js";
@@ -20,7 +20,7 @@ export interface AuthenticateOptions {
 }
 
 /** Authenticates the caller, then charges its rate limit. */
-export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> =>
+export const authenticate = (gw: CoreGateway, { streams = false }: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> =>
   async function authenticate(c, next) {
     const remote = remoteAddress(c, gw.config.server.trustProxy);
     c.set("remote", remote);
@@ -55,7 +55,7 @@ export const authenticate = (gw: Gateway, { streams = false }: AuthenticateOptio
   };
 
 /** Records the request's outcome in the audit log once the response is known. */
-export const auditTrail = (gw: Gateway, action: AuditAction): MiddlewareHandler<AppEnv> =>
+export const auditTrail = (gw: CoreGateway, action: AuditAction): MiddlewareHandler<AppEnv> =>
   async function auditTrail(c, next) {
     await next();
     const note = c.get("audit");

@@ -4,7 +4,7 @@
  * the shared feed — then a session that pumps frames to the client's output.
  */
 import { who } from "../security/audit.js";
-import type { Gateway } from "../gateway.js";
+import type { CoreGateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { BadRequestError, ForbiddenError, subjectRefused } from "../errors.js";
 import type { Frame, FrameSink } from "./feed.js";
@@ -30,7 +30,7 @@ export interface SubscriptionRequest {
  * Throws unless `principal` may subscribe to every pattern: syntax (400), then
  * containment in its allows and not wholly inside its denies (403).
  */
-export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void {
+export function assertMaySubscribe(gw: CoreGateway, req: SubscriptionRequest): void {
   const rules = req.principal.permissions.subscribe;
   if (req.queue !== undefined) {
     assertQueueName(req.queue);
@@ -60,7 +60,7 @@ export function assertMaySubscribe(gw: Gateway, req: SubscriptionRequest): void 
  * Checks, claims a stream slot and joins the feed. Resolves with a function
  * that starts the session on an output; frames arriving before that are kept.
  */
-export async function openSubscription(gw: Gateway, req: SubscriptionRequest): Promise<(out: SseOutput) => SseSession> {
+export async function openSubscription(gw: CoreGateway, req: SubscriptionRequest): Promise<(out: SseOutput) => SseSession> {
   assertMaySubscribe(gw, req);
   const { principal } = req;
   const key = limitKey(principal, req.remote);

@@ -8,7 +8,7 @@
  */
 import { who } from "../security/audit.js";
 import type { WebSocket } from "ws";
-import type { Gateway } from "../gateway.js";
+import type { CoreGateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
 import { parseCursor } from "./cursor.js";
 import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } from "../errors.js";
@@ -56,7 +56,7 @@ export class WsSession {
   #inflightBytes = 0;
 
   constructor(
-    private readonly gw: Gateway,
+    private readonly gw: CoreGateway,
     private readonly ws: WebSocket,
     private readonly principal: Principal,
     private readonly remote: string | undefined,

@@ -11,7 +11,7 @@ import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROU
 import { isSpanContextValid, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { AppEnv } from "../http/env.js";
 import { SpanKind, type Tracing } from "./tracing.js";
-import type { Metrics } from "./metrics.js";
+import type { MetricsRecorder } from "./recorder.js";
 
 /** A request id taken from the caller: short, and nothing a log line or header could trip on. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,7 +33,7 @@ export function requestFields(c: Context<AppEnv>): RequestIds {
 export const UNMATCHED = "unmatched";
 
 /** The telemetry middleware. */
-export function observeRequests(tracing: Tracing, metrics: Metrics): MiddlewareHandler<AppEnv> {
+export function observeRequests(tracing: Tracing, metrics: MetricsRecorder): MiddlewareHandler<AppEnv> {
   return async function observeRequests(c, next) {
     const started = performance.now();
     const method = c.req.method;

@@ -5,6 +5,7 @@
  * connection are read when scraped, so nothing has to keep them in step.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { MetricsRecorder } from "./recorder.js";
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
@@ -28,7 +29,7 @@ export interface OperationsSnapshot {
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 
 /** The gateway's metrics in their own registry (several gateways in one process stay apart). */
-export class Metrics {
+export class Metrics implements MetricsRecorder {
   readonly registry = new Registry();
   readonly #http = new Counter({ name: "natsgate_http_requests_total", help: "HTTP requests by route template, method and status class", labelNames: ["route", "method", "status"] as const, registers: [this.registry] });
   readonly #httpSeconds = new Histogram({ name: "natsgate_http_request_duration_seconds", help: "Time to the response head, by route template", labelNames: ["route"] as const, buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });

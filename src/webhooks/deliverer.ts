@@ -11,7 +11,7 @@ import type { Envelope } from "../events/envelope.js";
 import { deliveryRequest } from "./delivery-request.js";
 import { attemptSpan, endAttemptSpan } from "./attempt-span.js";
 import { Tracing } from "../telemetry/tracing.js";
-import type { Metrics } from "../telemetry/metrics.js";
+import type { MetricsRecorder } from "../telemetry/recorder.js";
 import type { AttemptResult, HttpSender } from "./http-send.js";
 import { attemptSubject, deadLetterSubject, type AttemptRecord, type DeadLetter } from "./journal.js";
 import { DEFAULT_RETRY_SCHEDULE_MS, SLACK_REQUESTS_PER_SECOND, type WebhookSpec } from "../config/webhook.js";
@@ -47,7 +47,7 @@ export interface DelivererDeps {
   pacedHosts: readonly string[];
   /** Spans for attempts (a no-op tracer by default). */
   tracing?: Tracing;
-  metrics?: Metrics;
+  metrics?: MetricsRecorder;
 }
 
 /** An attempt and what it means. */

@@ -5,7 +5,7 @@
  * carries out the admin API's operations.
  */
 import type { Tracing } from "../telemetry/tracing.js";
-import type { Metrics } from "../telemetry/metrics.js";
+import type { MetricsRecorder } from "../telemetry/recorder.js";
 import { randomBytes } from "node:crypto";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import type { Clock } from "../gateway.js";
@@ -44,7 +44,7 @@ export interface WebhookServiceDeps {
   clock: Clock;
   logger: Logger;
   tracing?: Tracing;
-  metrics?: Metrics;
+  metrics?: MetricsRecorder;
 }
 
 /** Outbound webhooks: registry, workers and admin operations. */

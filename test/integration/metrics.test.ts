@@ -28,7 +28,7 @@ describe("metrics", () => {
       auth: { mode: "required", clients: [{ name: "svc", token: "svc-token-0123456789abcdef", publish: { allow: ["met.>"] }, subscribe: { allow: ["met.>"] }, admin: true }, { name: "reader", token: "reader-token-0123456789abcdef", subscribe: { allow: ["met.>"] } }] },
       metrics: { token: METRICS_TOKEN },
     });
-    collectProcessMetrics(gw.app.gateway.metrics.registry);
+    collectProcessMetrics(gw.app.metrics.registry);
   });
   afterAll(async () => {
     await gw?.close();

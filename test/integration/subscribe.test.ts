@@ -236,7 +236,7 @@ describe("subscribe (SSE)", () => {
       }
       expect(small.app.gateway.sessions.size).toBe(0);
       expect(small.app.gateway.sse.feeds).toBe(0);
-      expect(await small.app.gateway.metrics.text()).toContain('natsgate_slow_consumer_disconnects_total{transport="sse"} 1\n');
+      expect(await small.app.metrics.text()).toContain('natsgate_slow_consumer_disconnects_total{transport="sse"} 1\n');
       // Read again: the buffered frames, then the overflow event, then the end of the chunked body.
       const ended = new Promise<void>((resolve) => socket.on("data", () => text.endsWith("\r\n0\r\n\r\n") && resolve()));
       socket.resume();

@@ -150,7 +150,7 @@ describe("outbound webhooks - delivery", () => {
       .toEqual([[2, "no complete response within 200 ms"]]);
     const [latest] = await deliveries("slow");
     expect(latest).toMatchObject({ outcome: "dead-lettered", error: "no complete response within 200 ms" });
-    const metrics = await f.gw.app.gateway.metrics.text();
+    const metrics = await f.gw.app.metrics.text();
     expect(metrics).toMatch(/^natsgate_dead_letters_total [1-9]\d*$/m);
     expect(metrics).toMatch(/^natsgate_webhook_deliveries_total\{outcome="dead-lettered"\} [1-9]\d*$/m);
     expect(latest.durationMs).toBeGreaterThanOrEqual(190);

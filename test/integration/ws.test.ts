@@ -174,7 +174,7 @@ describe("WebSocket", () => {
       (c.ws as unknown as { _socket: { resume(): void } })._socket.resume();
       expect((await c.closed).code).toBe(1013);
       await expect.poll(() => gatewaySubjects(f.server.monitorUrl), { timeout: 5_000 }).not.toContain("ws.flood");
-      expect(await small.app.gateway.metrics.text()).toContain('natsgate_slow_consumer_disconnects_total{transport="ws"} 1\n');
+      expect(await small.app.metrics.text()).toContain('natsgate_slow_consumer_disconnects_total{transport="ws"} 1\n');
     } finally {
       await small.close();
     }

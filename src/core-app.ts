@@ -1,0 +1,58 @@
+/**
+ * `createCoreApp(gw)`: the HTTP application every runtime serves — probes,
+ * publish, request and SSE subscribe — with the request telemetry, CORS, and
+ * the one `onError` that turns the error taxonomy into problem+json. Node's
+ * `createApp` mounts its own routes (WebSocket, webhooks, console, metrics) on it.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
+import { healthRoutes } from "../routes/health.js";
+import { publishRoutes } from "../routes/publish.js";
+import { requestRoutes } from "../routes/request.js";
+import { subscribeRoutes } from "../routes/subscribe.js";
+import type { AppEnv } from "./http/env.js";
+import { NotFoundError } from "./errors.js";
+import type { CoreGateway } from "./gateway.js";
+import { errorResponse, problemResponse } from "./http/problem.js";
+import { corsFor } from "./http/security-headers.js";
+import { repeatLimited } from "./logger.js";
+import { observeRequests, requestFields } from "./telemetry/http.js";
+
+/** The application shared by Node and Workers. */
+export function createCoreApp(gw: CoreGateway): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(observeRequests(gw.tracing, gw.metrics));
+  const corsMiddleware = corsFor(gw.config.server);
+  if (corsMiddleware) app.use(corsMiddleware);
+  app.route("/", healthRoutes(gw));
+  app.route("/v1/publish", publishRoutes(gw));
+  app.route("/v1/request", requestRoutes(gw));
+  app.route("/", subscribeRoutes(gw));
+  app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
+  const logFailure = repeatLimited((msg, fields) => gw.logger.error(msg, fields), gw.clock.now);
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      return problemResponse({
+        type: "about:blank",
+        title: err.message || "HTTP error",
+        status: err.status,
+        detail: err.message || `HTTP ${err.status}`,
+      });
+    }
+    const res = errorResponse(err);
+    if (res.status >= 500) {
+      const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err), ...requestFields(c) };
+      // By route template too: one known failure must not hide another route's.
+      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err} ${routePath(c, -1)}`, "request failed", fields);
+    }
+    return res;
+  });
+  return app;
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.name}: ${err.cause.message})` : "";
+  return `${err.name}: ${err.message}${cause}`;
+}
