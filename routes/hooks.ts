@@ -25,7 +25,7 @@ export function hookRoutes(gw: Gateway): Hono<AppEnv> {
     const entry = sources.get(name);
     if (!entry) throw new NotFoundError(`no inbound webhook named ${name}`);
     const { source, principal } = entry;
-    const remote = remoteAddress(c, gw.config.server.trustProxy);
+    const remote = remoteAddress(c, gw.config.server.trustProxy, gw.peerAddress);
     const body = await readBody(c.req.raw, gw.bodyLimit());
     let delivery;
     try {

@@ -18,6 +18,7 @@ import { createCoreApp } from "./core-app.js";
 import { createCoreGateway, type AppDeps, type CoreGateway, type Gateway } from "./gateway.js";
 import { Metrics } from "./telemetry/metrics.js";
 import { WebhookService } from "./webhooks/service.js";
+import { nodePeerAddress } from "./node/peer-address.js";
 
 /** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown) and its metrics. */
 export type GatewayApp = Hono<AppEnv> & { gateway: Gateway; metrics: Metrics };
@@ -47,7 +48,7 @@ function createGateway(deps: AppDeps): Gateway & { metrics: Metrics } {
     natsStalled: () => deps.nats.stalled,
     natsReconnects: () => deps.nats.reconnects,
   });
-  core = createCoreGateway(deps, metrics);
+  core = createCoreGateway({ peerAddress: nodePeerAddress, ...deps }, metrics);
   const webhooks = new WebhookService({ config: deps.config, nats: deps.nats, clock: core.clock, logger: core.logger, tracing: core.tracing, metrics });
   webhooks.start();
   return Object.assign(core, { webhooks, metrics });

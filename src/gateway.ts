@@ -16,6 +16,7 @@ import { Publisher } from "./publish/publisher.js";
 import type { TracerProvider } from "@opentelemetry/api";
 import { Tracing } from "./telemetry/tracing.js";
 import type { MetricsRecorder } from "./telemetry/recorder.js";
+import type { PeerAddress } from "./http/remote.js";
 import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
@@ -42,6 +43,8 @@ export interface AppDeps {
   auditWrite?: (line: string) => void;
   /** Where spans go; the global provider (a no-op without an SDK) by default. */
   tracerProvider?: TracerProvider;
+  /** The connection's remote address as the runtime sees it (Node: the socket; default: none). */
+  peerAddress?: PeerAddress;
 }
 
 /** The engine pieces routes share on every runtime. */
@@ -54,6 +57,8 @@ export interface CoreGateway {
   tracing: Tracing;
   /** Where the features' numbers go (Prometheus on Node). */
   metrics: MetricsRecorder;
+  /** The connection's remote address as the runtime sees it. */
+  peerAddress: PeerAddress;
   rules: EventRules;
   clock: Clock;
   logger: Logger;
@@ -83,8 +88,27 @@ export interface Gateway extends CoreGateway {
   webhooks: WebhookService;
 }
 
+/** What outlives one NATS connection: who clients are and what they have spent. */
+export type ClientState = Pick<CoreGateway, "auth" | "limiter" | "streamSlots" | "subscriptionSlots">;
+
+/**
+ * Authentication (with its JWKS cache), rate-limit buckets and stream slots.
+ * Node builds them once with the engine; Workers, which makes an engine per
+ * request, builds them once per isolate so limits hold across requests.
+ */
+export function clientState(config: Config, logger: Logger, now: () => number): ClientState {
+  return {
+    auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
+    limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
+    // Always on, unlike the request rate: an open stream holds memory and a NATS subscription or
+    // consumer, so a client without a rate limit must not be able to open thousands.
+    streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),
+    subscriptionSlots: new ClientSlots(config.limits.maxSubscriptionsPerClient, "subscriptions"),
+  };
+}
+
 /** Builds the engine every runtime shares from its dependencies; its numbers go to `metrics`. */
-export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder): CoreGateway {
+export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder, clients?: ClientState): CoreGateway {
   const { config, nats, registry } = deps;
   const configured = config.server.maxBodyBytes;
   const clock = deps.clock ?? { now: () => Date.now() };
@@ -100,16 +124,12 @@ export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder): Core
     publisher: new Publisher(nats, tracing, metrics),
     tracing,
     metrics,
+    peerAddress: deps.peerAddress ?? (() => undefined),
     rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config), maxJsonDepth: config.server.maxJsonDepth },
     clock,
     logger,
-    auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
+    ...(clients ?? clientState(config, logger, now)),
     audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
-    limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
-    // Always on, unlike the request rate: an open stream holds memory and a NATS subscription or
-    // consumer, so a client without a rate limit must not be able to open thousands.
-    streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),
-    subscriptionSlots: new ClientSlots(config.limits.maxSubscriptionsPerClient, "subscriptions"),
     sse: new SseHub(nats, now, logger, tracing),
     sessions,
     wsSessions,

@@ -108,3 +108,12 @@ export class SchemaRegistry {
     return result.error.issues.map((i) => ({ path: jsonPointer(i.path), message: i.message }));
   }
 }
+
+/** A registry holding the built-in schemas (subject pattern -> zod schema); files are the runtime's to add. */
+export function builtinRegistry(builtins: Record<string, z.ZodType>): SchemaRegistry {
+  const registry = new SchemaRegistry();
+  for (const [subject, schema] of Object.entries(builtins)) {
+    registry.register({ subject, schema, description: schema.description, source: "builtin" });
+  }
+  return registry;
+}

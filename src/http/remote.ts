@@ -4,8 +4,10 @@
  * only the hops those proxies appended: a client can write anything at the
  * left of the header, so the address is read from the right.
  */
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context } from "hono";
+
+/** The address of the connection's other end, as the runtime knows it (undefined in-process). */
+export type PeerAddress = (c: Context) => string | undefined;
 
 /** An IPv4 or IPv6 address as proxies write it (no port, no brackets). */
 const IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|(?=.{2,45}$)[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$/;
@@ -37,13 +39,7 @@ export function trustedHops(trustProxy: boolean | number): number {
   return trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy;
 }
 
-/** The client's address (see `forwardedClient`). */
-export function remoteAddress(c: Context, trustProxy: boolean | number): string | undefined {
-  let peer: string | undefined;
-  try {
-    peer = getConnInfo(c).remote.address;
-  } catch {
-    // In-process requests (app.request) have no socket.
-  }
-  return forwardedClient(c.req.header("x-forwarded-for"), peer, trustedHops(trustProxy));
+/** The client's address (see `forwardedClient`); `peer` is the runtime's view of the connection. */
+export function remoteAddress(c: Context, trustProxy: boolean | number, peer: PeerAddress): string | undefined {
+  return forwardedClient(c.req.header("x-forwarded-for"), peer(c), trustedHops(trustProxy));
 }

@@ -28,9 +28,11 @@ export interface NatsClientOptions {
    * `manage` (default): the streams are required; create or update them, retrying
    * until it works. `suggest`: create the missing ones, never change one that
    * exists, and run without any that cannot be made (the default config file's
-   * convenience stream must not rewrite or block someone else's NATS).
+   * convenience stream must not rewrite or block someone else's NATS). `observe`:
+   * never create or change a stream, only learn which exist (an edge runtime
+   * connecting per request leaves streams to the replicas that manage them).
    */
-  streamPolicy?: "manage" | "suggest";
+  streamPolicy?: "manage" | "suggest" | "observe";
 }
 
 /** The shared NATS connection with readiness tracking. */
@@ -211,11 +213,8 @@ export class NatsClient {
 
   /** Drains subscriptions and pending publishes, then closes. */
   async drain(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#setupTimer);
-    this.#liveness?.stop();
-    const nc = this.#nc;
-    if (!nc || nc.isClosed()) return;
+    const nc = this.#stop();
+    if (!nc) return;
     try {
       await nc.drain();
     } catch {
@@ -223,7 +222,22 @@ export class NatsClient {
     }
   }
 
+  /** Closes at once: for a connection whose every publish was already confirmed (a Worker's, per request). */
+  async close(): Promise<void> {
+    await this.#stop()?.close();
+  }
+
+  #stop(): NatsConnection | undefined {
+    this.#closed = true;
+    clearTimeout(this.#setupTimer);
+    this.#liveness?.stop();
+    const nc = this.#nc;
+    return nc && !nc.isClosed() ? nc : undefined;
+  }
+
   #onFirstConnect(nc: NatsConnection): void {
+    // Closed while connecting (a Worker's request that ended first): this connection is not wanted.
+    if (this.#closed) return void nc.close();
     this.#nc = nc;
     this.#js = jetstream(nc, { timeout: this.#opts.nats.ackTimeoutMs });
     this.#watchStatus(nc);
@@ -252,7 +266,7 @@ export class NatsClient {
     try {
       const jsm = await this.#manager(nc);
       if (jsm) {
-        await ensureStreams(jsm, this.#opts.streams, this.#opts.logger, this.#opts.streamPolicy);
+        if (this.#opts.streamPolicy !== "observe") await ensureStreams(jsm, this.#opts.streams, this.#opts.logger, this.#opts.streamPolicy);
         await this.streamIndex.refresh(jsm);
       } else {
         this.#opts.logger.warn("JetStream is not enabled for this account: every publish is core NATS");
@@ -273,7 +287,7 @@ export class NatsClient {
       this.#jsm = await jetstreamManager(nc, { timeout: this.#opts.nats.ackTimeoutMs });
       return this.#jsm;
     } catch (err) {
-      const required = this.#opts.streams.length > 0 && this.#opts.streamPolicy !== "suggest";
+      const required = this.#opts.streams.length > 0 && (this.#opts.streamPolicy ?? "manage") === "manage";
       if (!isJetStreamUnavailable(err) || required) throw err;
       return undefined;
     }

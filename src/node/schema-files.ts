@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../config/errors.js";
 import type { Config } from "../config/load.js";
-import { SchemaRegistry, type SchemaEntry } from "../events/registry.js";
+import { builtinRegistry, type SchemaEntry, type SchemaRegistry } from "../events/registry.js";
 
 /** Loads one JSON Schema file as a registry entry. */
 export function loadJsonSchemaFile(subject: string, file: string, key: string, description?: string): SchemaEntry {
@@ -28,10 +28,7 @@ export function loadJsonSchemaFile(subject: string, file: string, key: string, d
 
 /** The registry: `builtins` (subject pattern -> zod schema), then `schemas.files`. */
 export function createRegistry(config: Config, builtins: Record<string, z.ZodType>): SchemaRegistry {
-  const registry = new SchemaRegistry();
-  for (const [subject, schema] of Object.entries(builtins)) {
-    registry.register({ subject, schema, description: schema.description, source: "builtin" });
-  }
+  const registry = builtinRegistry(builtins);
   config.schemas.files.forEach((f, i) => {
     const key = `schemas.files[${i}]`;
     let entry: SchemaEntry;

@@ -22,7 +22,7 @@ export interface AuthenticateOptions {
 /** Authenticates the caller, then charges its rate limit. */
 export const authenticate = (gw: CoreGateway, { streams = false }: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> =>
   async function authenticate(c, next) {
-    const remote = remoteAddress(c, gw.config.server.trustProxy);
+    const remote = remoteAddress(c, gw.config.server.trustProxy, gw.peerAddress);
     c.set("remote", remote);
     let principal;
     try {

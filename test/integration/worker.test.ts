@@ -1,0 +1,219 @@
+/**
+ * The Cloudflare Workers entry (src/worker.ts) under `wrangler dev` (workerd from
+ * npm), against a real nats-server's WebSocket listener: publish, JetStream
+ * acknowledgement, schemas, auth and SSE through the worker, no NATS connection
+ * left behind, and every 2xx in NATS when the runtime is stopped mid-stream.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NatsServer } from "../support/nats-server.js";
+import { collector, natsConnect, text } from "../support/nats.js";
+import { freePort } from "../support/process.js";
+import { rawSse } from "../support/sse.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TOKEN = "edge-token-0123456789abcdef";
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const CONFIG = {
+  auth: {
+    mode: "required",
+    clients: [{ name: "edge", token: `sha256:${createHash("sha256").update(TOKEN).digest("hex")}`, publish: { allow: ["wk.>", "transfer.>"] }, subscribe: { allow: ["wk.>"] } }],
+  },
+  jetstream: { streams: [{ name: "WK", subjects: ["wk.stored.>"] }] },
+  sse: { heartbeatMs: 1_000 },
+};
+
+describe("Workers entry under wrangler dev", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+  let wrangler: ChildProcess;
+  let output = "";
+  let url: string;
+  /** The worker's own address behind wrangler's dev proxy, and the header that proxy adds. */
+  let direct: { url: string; headers: Record<string, string> };
+  let state: string;
+  const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+  const publish = (subject: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}/v1/publish/${subject}`, { method: "POST", headers: { ...auth, ...headers }, body: JSON.stringify(body) });
+  /** Connections the worker holds open on NATS right now. */
+  const workerConnections = async () => {
+    const connz = await (await fetch(`${server.monitorUrl}/connz?limit=1000`)).json();
+    return (connz.connections as { name?: string }[]).filter((c) => c.name === "natsgate").length;
+  };
+
+  beforeAll(async () => {
+    server = await NatsServer.start({ config: "websocket { port: -1, no_tls: true }" });
+    nc = await natsConnect(server.url);
+    // The worker only observes streams (it connects per request); a Node replica or the operator makes them.
+    await (await jetstreamManager(nc)).streams.add({ name: "WK", subjects: ["wk.stored.>"] });
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    state = mkdtempSync(join(tmpdir(), "natsgate-wrangler-"));
+    wrangler = spawn(
+      join(ROOT, "node_modules/.bin/wrangler"),
+      ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", "debug", "--var", `NATS_URL:ws://127.0.0.1:${server.wsPort}`, "--var", `NATSGATE_CONFIG_JSON:${JSON.stringify(CONFIG)}`],
+      { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    wrangler.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+    wrangler.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`wrangler dev not ready in 60 s: ${output}`)), 60_000);
+      const check = () => {
+        const proxy = /"userWorkerUrl":\{[^}]*"port":"(\d+)"\}.*?"headers":\{"MF-Proxy-Shared-Secret":"([^"]+)"\}/.exec(output);
+        if (!/Ready on http/.test(output) || !proxy) return;
+        direct = { url: `http://127.0.0.1:${proxy[1]}`, headers: { "MF-Proxy-Shared-Secret": proxy[2]! } };
+        clearTimeout(timer);
+        resolve();
+      };
+      wrangler.stdout!.on("data", check);
+      wrangler.stderr!.on("data", check);
+      wrangler.once("exit", () => (clearTimeout(timer), reject(new Error(`wrangler dev exited: ${output}`))));
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    if (wrangler && wrangler.exitCode === null) {
+      wrangler.kill("SIGKILL");
+      await new Promise((r) => wrangler.once("exit", r));
+    }
+    await nc?.close();
+    await server?.cleanup();
+    if (state) rmSync(state, { recursive: true, force: true });
+  });
+
+  it("worker - /healthz and /readyz answer 200 with NATS reached over WebSocket", async () => {
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: "ready", nats: { connected: true } });
+  });
+
+  it("worker - the worker bundle (wrangler deploy --dry-run) holds no Node-only module: no src/node, prom-client, webhook dispatcher or @hono/node-server", async () => {
+    const out = mkdtempSync(join(tmpdir(), "natsgate-wbundle-"));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const p = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out, "--metafile", join(out, "meta.json")], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: "ignore" });
+        p.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler deploy --dry-run exited ${code}`))));
+      });
+      const inputs = Object.keys(JSON.parse(readFileSync(join(out, "meta.json"), "utf8")).inputs as Record<string, unknown>);
+      expect(inputs).toContain("src/worker.ts");
+      expect(inputs.filter((f) => /^src\/node\/|^src\/webhooks\/(service|http-send|ssrf)\.ts|prom-client|@hono\/node-server|@opentelemetry\/sdk-/.test(f))).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("worker - a publish reaches a NATS subscriber (core 202 with its trace context; JetStream 201); auth and schemas as on Node", async () => {
+    const sub = await collector(nc, "wk.core");
+    const core = await publish("wk.core", { n: 1 }, { traceparent: TRACEPARENT, "NatsH-Tenant": "acme" });
+    expect(core.status).toBe(202);
+    expect(await core.json()).toEqual({ subject: "wk.core" });
+    const [msg] = await sub.next(1);
+    expect(text(msg!)).toBe('{"n":1}');
+    expect([msg!.headers?.get("traceparent"), msg!.headers?.get("Tenant")]).toEqual([TRACEPARENT, "acme"]);
+
+    const stored = await publish("wk.stored.a", { n: 2 }, { "Idempotency-Key": "wk-1" });
+    expect(stored.status).toBe(201);
+    expect(await stored.json()).toEqual({ subject: "wk.stored.a", stream: "WK", seq: 1, duplicate: false });
+    const again = await publish("wk.stored.a", { n: 2 }, { "Idempotency-Key": "wk-1" });
+    expect(await again.json()).toMatchObject({ seq: 1, duplicate: true });
+
+    expect((await publish("transfer.completed", { transferId: "t-1" })).status).toBe(422);
+    expect((await fetch(`${url}/v1/publish/wk.core`, { method: "POST", body: "{}" })).status).toBe(401);
+    expect((await publish("other.subject", {})).status).toBe(403);
+    sub.unsubscribe();
+  });
+
+  it("worker - an SSE subscription receives what is published, with a cursor to resume from", async () => {
+    const sse = await rawSse(`${url}/v1/subscribe?subject=wk.stored.>&access_token=${TOKEN}`);
+    expect(sse.res.status).toBe(200);
+    expect(sse.res.headers.get("content-type")).toBe("text/event-stream");
+    await sse.until((t) => t.startsWith("retry:"));
+    await jetstream(nc).publish("wk.stored.b", JSON.stringify({ n: 3 }));
+    const got = await sse.until((t) => t.includes('"subject":"wk.stored.b"'));
+    expect(got).toMatch(/^id: WK:2$/m);
+    expect(JSON.parse(/^data: (.*"wk\.stored\.b".*)$/m.exec(got)![1]!)).toMatchObject({ subject: "wk.stored.b", data: { n: 3 }, stream: "WK", seq: 2 });
+
+    // Resumes after id WK:1 from a new request: exactly the one event after it.
+    const resumed = await rawSse(`${url}/v1/subscribe?subject=wk.stored.>&access_token=${TOKEN}`, { headers: { "last-event-id": "WK:1" } });
+    const replay = await resumed.until((t) => t.includes('"subject":"wk.stored.b"'));
+    expect(replay.match(/^id: /gm)).toHaveLength(1);
+    sse.close();
+    resumed.close();
+    // Through wrangler's dev proxy the departure shows a few heartbeats later.
+    await expect.poll(workerConnections, { timeout: 20_000 }).toBe(0);
+  });
+
+  it("worker - a client leaving its SSE stream closes the stream's NATS connection; publishes leave none", async () => {
+    // wrangler's dev proxy keeps reading a stream its client has left; the runtime's own
+    // address shows what the Worker does when the client goes.
+    const before = 0;
+    const sse = await rawSse(`${direct.url}/v1/subscribe?subject=wk.>&access_token=${TOKEN}`, { headers: direct.headers });
+    expect(sse.res.status).toBe(200);
+    await sse.until((t) => t.startsWith("retry:"));
+    expect(await workerConnections()).toBe(before + 1);
+    sse.close();
+    // The runtime learns the client is gone when a write fails: the next heartbeat or the one after.
+    await expect.poll(workerConnections, { timeout: 10_000 }).toBe(before);
+    for (let i = 0; i < 20; i++) expect((await publish("wk.core", { i })).status).toBe(202);
+    await expect.poll(workerConnections, { timeout: 10_000 }).toBe(before);
+  });
+
+  it("worker - publish latency through the worker (per-request connection), reported", async () => {
+    const times: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const started = performance.now();
+      const res = await publish("wk.latency", { i });
+      expect(res.status).toBe(202);
+      await res.arrayBuffer();
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!.toFixed(1);
+    console.log(`worker publish latency under wrangler dev, 200 sequential core publishes: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms`);
+    expect(Number(at(0.5))).toBeLessThan(500);
+    await expect.poll(workerConnections, { timeout: 10_000 }).toBe(0);
+  });
+
+  it("worker - publishing continuously while the runtime is stopped: every 2xx-acknowledged event is in NATS", async () => {
+    const seen = new Set<number>();
+    const sub = nc.subscribe("wk.drain", { callback: (_e, m) => void seen.add(JSON.parse(text(m)).n) });
+    await nc.flush();
+    const acked = { core: [] as number[], js: [] as number[] };
+    let n = 0;
+    let running = true;
+    const loop = async (subject: string, into: number[]) => {
+      while (running) {
+        const mine = n++;
+        const res = await publish(subject, { n: mine }).catch(() => null);
+        // A 2xx status line is an acknowledgement, whether or not the body arrived.
+        if (res && res.status < 300) into.push(mine);
+        await res?.arrayBuffer().catch(() => {});
+      }
+    };
+    const loops = [...Array(3)].flatMap(() => [loop("wk.drain", acked.core), loop("wk.stored.drain", acked.js)]);
+    await expect.poll(() => acked.core.length > 20 && acked.js.length > 20, { timeout: 20_000 }).toBe(true);
+    wrangler.kill("SIGTERM");
+    await new Promise((r) => wrangler.once("exit", r));
+    running = false;
+    await Promise.all(loops);
+    await nc.flush();
+    expect(acked.core.filter((i) => !seen.has(i))).toEqual([]);
+    const jsm = await jetstreamManager(nc);
+    const { state } = await jsm.streams.info("WK");
+    const stored = new Set<number>();
+    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+      const m = await jsm.streams.getMessage("WK", { seq });
+      if (m!.subject === "wk.stored.drain") stored.add(JSON.parse(m!.string()).n);
+    }
+    expect(acked.js.filter((i) => !stored.has(i))).toEqual([]);
+    sub.unsubscribe();
+  }, 60_000);
+});
