@@ -43,6 +43,8 @@ export class NatsClient {
   #jsm: JetStreamManager | undefined;
   #connected = false;
   #ready = false;
+  // Set once the configured streams have been seen in place.
+  #setUp = false;
   #downSince = Date.now();
   #closed = false;
   #setupTimer: NodeJS.Timeout | undefined;
@@ -256,6 +258,11 @@ export class NatsClient {
   #markConnected(server: string, downForMs?: number): void {
     this.#connected = true;
     this.#opts.logger.info("connected to NATS", { server, version: this.serverVersion(), ...(downForMs !== undefined ? { downForMs } : {}) });
+    // Back after an outage: the streams were in place a moment ago, so serve at once and check
+    // again behind (a cluster electing new leaders answers those checks only seconds later).
+    // Stream readers are renewed (onReady) only once that check has passed: an ordered
+    // consumer made while its stream has no leader does not come back by itself.
+    if (this.#setUp) this.#ready = true;
     void this.#setup();
   }
 
@@ -272,6 +279,7 @@ export class NatsClient {
         this.#opts.logger.warn("JetStream is not enabled for this account: every publish is core NATS");
         this.streamIndex.set([]);
       }
+      this.#setUp = true;
       this.#markReady();
     } catch (err) {
       this.#opts.logger.error("NATS setup failed; retrying", { err: String(err) });
