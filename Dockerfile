@@ -1,5 +1,8 @@
 # natsgate on the current Node LTS. Build: docker build -t natsgate .
-# Run:   docker run -p 8080:8080 -e NATS_URL=nats://nats:4222 natsgate
+# Run:   docker run -p 8080:8080 -e NATS_URL=nats://nats:4222 \
+#          -v ./config:/config:ro -e NATSGATE_CONFIG=/config/natsgate.yaml natsgate
+# No config file is shipped: without one (and so without auth) it refuses to listen on 0.0.0.0.
+# PORT and HOST below win over server.port and server.host in the file.
 # test/integration/production-image.test.ts performs these stages without Docker
 # (test/support/dockerfile.ts) and runs the result: what is written here is what is tested.
 

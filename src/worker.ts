@@ -25,6 +25,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
 import type { NatsTransport } from "./nats/connection-options.js";
 import { NO_METRICS } from "./telemetry/recorder.js";
+import { tokenFrom } from "./security/auth.js";
 import type { PeerAddress } from "./http/remote.js";
 
 /** The Worker's bindings. */
@@ -75,8 +76,13 @@ function isolateFor(env: WorkerEnv): Isolate {
   if (!env.NATS_URL) throw new ConfigError("NATS_URL", "is not set: give the ws:// or wss:// URL of NATS's WebSocket listener");
   if (!/^wss?:\/\//.test(env.NATS_URL)) throw new ConfigError("NATS_URL", `must be a ws:// or wss:// URL (NATS's WebSocket listener), got ${JSON.stringify(env.NATS_URL)}`);
   const { config } = configFromData(raw, { NATS_URL: env.NATS_URL, NATS_TOKEN: env.NATS_TOKEN, LOG_LEVEL: env.LOG_LEVEL }, "NATSGATE_CONFIG_JSON");
-  if (config.schemas.files.length > 0) {
-    throw new ConfigError("schemas.files", "JSON Schema files need a file system, which Workers does not have; validate those subjects on the Node gateway");
+  // Files need a file system, which Workers does not have.
+  if (config.schemas.files.length > 0) throw new ConfigError("schemas.files", "JSON Schema files cannot be read on Workers; validate those subjects on the Node gateway");
+  if (config.nats.credsFile) throw new ConfigError("nats.credsFile", "cannot be read on Workers; use NATS_TOKEN or nats.user/pass");
+  if (config.nats.tls) throw new ConfigError("nats.tls", "certificate files cannot be read on Workers; use a wss:// NATS_URL");
+  // A Worker is on the internet: running without auth has to be asked for.
+  if ((raw as { auth?: { mode?: unknown } }).auth?.mode === undefined) {
+    throw new ConfigError("auth.mode", "is not set: a Worker is public; set auth.mode: required (with clients or jwt), or auth.mode: none to run it open on purpose");
   }
   const write = (line: string) => console.log(line);
   const logger = createLogger(config.log.level, write, "json");
@@ -93,18 +99,24 @@ export default {
       iso = isolateFor(env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      return problemResponse({ type: "https://natsgate.dev/problems/invalid-configuration", title: "Invalid configuration", status: 500, detail: err.message });
+      // The answer is public: it names the key, never a value (a URL's password, a pasted secret).
+      console.error(`natsgate: invalid configuration: ${err.message}`);
+      return problemResponse({ type: "https://natsgate.dev/problems/invalid-configuration", title: "Invalid configuration", status: 500, detail: `invalid configuration at ${err.key}; the Worker's log has the reason` });
     }
     const { config, logger } = iso;
-    const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger: iso.natsLogger, transport: workerTransport, streamPolicy: "observe" });
-    // Liveness must not depend on NATS; everything else waits for the connection (or answers 503).
-    if (new URL(request.url).pathname !== "/healthz") await nats.whenReady(DEFAULT_WORKER_CONNECT_TIMEOUT_MS).catch(() => {});
+    // A connection only for a request that will use it: probes of the process, unknown paths and
+    // callers who fail authentication are answered without one, so a flood of them is not a
+    // flood of NATS handshakes.
+    const connect = await needsNats(request, iso);
+    const nats = NatsClient.start({ nats: config.nats, streams: config.jetstream.streams, logger: iso.natsLogger, transport: connect ? workerTransport : OFFLINE, streamPolicy: "observe" });
+    if (connect) await nats.whenReady(DEFAULT_WORKER_CONNECT_TIMEOUT_MS).catch(() => {});
     const gw = createCoreGateway({ config, nats, registry: iso.registry, logger, auditWrite: (line) => console.log(line), peerAddress: cloudflareClient }, NO_METRICS, iso.clients);
     // Closed, not drained: every publish was confirmed before its response, and a
     // drain's flush waits on a socket the runtime may no longer read once the response is done.
     let closed: Promise<void> | undefined;
     const close = () => {
       closed ??= (async () => {
+        clearInterval(watch);
         try {
           gw.endStreams();
         } finally {
@@ -113,6 +125,11 @@ export default {
       })();
       ctx.waitUntil(closed);
     };
+    // This connection never reconnects: once it is gone or stops answering, end the SSE stream so
+    // its client comes back (with Last-Event-ID) on a request that has a working one.
+    const watch = setInterval(() => {
+      if (connect && (!nats.connected || nats.stalled)) gw.endStreams();
+    }, STREAM_WATCH_MS);
     let res: Response;
     try {
       res = await createCoreApp(gw).fetch(request, env, ctx);
@@ -123,3 +140,24 @@ export default {
     return closeAfterBody(res, close);
   },
 };
+
+/** How often a streaming request checks that its NATS connection still works, in ms. */
+const STREAM_WATCH_MS = 1_000;
+
+/** A transport that never connects: for requests answered without NATS. */
+const OFFLINE: NatsTransport = { connect: () => new Promise(() => {}) };
+
+/** True when the request is for a route that talks to NATS and its caller authenticates. */
+async function needsNats(request: Request, iso: Isolate): Promise<boolean> {
+  const path = new URL(request.url).pathname;
+  if (path === "/readyz") return true;
+  const streams = path === "/v1/subscribe";
+  if (!streams && !path.startsWith("/v1/publish") && !path.startsWith("/v1/request/")) return false;
+  try {
+    await iso.clients.auth.authenticate(tokenFrom(request, streams));
+    return true;
+  } catch {
+    // The app authenticates again and answers (401, audited, the address charged).
+    return false;
+  }
+}

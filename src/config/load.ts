@@ -59,6 +59,18 @@ export function configFromData(raw: unknown, env: ConfigEnv, source: string): Om
   return { config: parseConfig(data, source), natsExplicit, natsFromEnv: Boolean(env.NATS_URL) };
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+
+/**
+ * With no configuration at all, nothing says who may publish: fine on loopback,
+ * not on an address others reach. A container started with only NATS_URL (the
+ * image sets HOST=0.0.0.0 and ships no config file) must not come up open.
+ */
+export function assertNotOpenByDefault(config: Config): void {
+  if (LOOPBACK.has(config.server.host)) return;
+  throw new ConfigError("auth.mode", `is not set (no config file) while serving on ${config.server.host}: every caller could publish; give a config file with auth.mode: required (clients or jwt), or auth.mode: none to run open on purpose`);
+}
+
 function applyEnv(data: Record<string, any>, env: ConfigEnv): void {
   const server = (data.server ??= {});
   const nats = (data.nats ??= {});

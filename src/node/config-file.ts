@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../config/errors.js";
-import { configFromData, type Config, type ConfigEnv, type LoadedConfig } from "../config/load.js";
+import { assertNotOpenByDefault, configFromData, type Config, type ConfigEnv, type LoadedConfig } from "../config/load.js";
 import { PACKAGE_ROOT } from "./package-root.js";
 
 /** The default configuration file, at the package root (the repository, or /app in the image). */
@@ -64,6 +64,7 @@ export function loadConfig(argv: readonly string[], env: ConfigEnv, defaultFile 
   const path = named ?? (existsSync(defaultFile) ? defaultFile : undefined);
   const file = path ? resolve(path) : undefined;
   const loaded = configFromData(file ? readConfigFile(file) : {}, env, file ?? "environment");
+  if (!file) assertNotOpenByDefault(loaded.config);
   resolvePaths(loaded.config, file ? dirname(file) : process.cwd());
   return { ...loaded, file, isDefault: named === undefined && file !== undefined };
 }

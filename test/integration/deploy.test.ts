@@ -62,6 +62,8 @@ describe("deploy/k8s", () => {
     const volume = pod().volumes.find((v: Doc) => v.name === "config");
     expect(volume.configMap.name).toBe(ofKind("ConfigMap").metadata.name);
     expect(env.NATSGATE_CONFIG.value).toBe(`${mount.mountPath}/natsgate.yaml`);
+    // The image's PORT wins over the file's server.port: the manifest says the same number.
+    expect(env.PORT.value).toBe(String(http.containerPort));
     expect(mount.readOnly).toBe(true);
     const ref = env.NATS_TOKEN.valueFrom.secretKeyRef;
     expect(ref.name).toBe(ofKind("Secret").metadata.name);

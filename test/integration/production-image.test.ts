@@ -6,7 +6,8 @@
  * against a real nats-server with the image's ENV.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import { collector, natsConnect } from "../support/nats.js";
 import { freePort, spawnGateway, type GatewayProcess } from "../support/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TOKEN = "image-token-0123456789abcdef";
 /** Dev tooling that must not reach the image. */
 const DEV_ONLY = ["tsx", "typescript", "vitest", "playwright-core", "@sparticuz/chromium", "autocannon", "pino", "esbuild", "@opentelemetry/sdk-trace-base/node_modules"];
 
@@ -68,11 +70,20 @@ describe("production image (Dockerfile stages performed without Docker)", () => 
     console.log(`image-equivalent size: node_modules ${megabytes(join(app(), "node_modules")).toFixed(1)} MB, dist ${megabytes(join(app(), "dist")).toFixed(1)} MB, public ${megabytes(join(app(), "public")).toFixed(1)} MB`);
   });
 
+  it("image - run with only NATS_URL (no config file) it refuses to come up open on 0.0.0.0: exit 1 naming auth.mode", async () => {
+    const env = { ...image.env, PORT: String(await freePort()), NATS_URL: server.url, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
+    const p = spawnGateway(image.cmd!, app(), env);
+    expect((await p.exited).code).toBe(1);
+    expect(p.output()).toContain("natsgate: invalid configuration: auth.mode: is not set (no config file) while serving on 0.0.0.0");
+  });
+
   it("image - its CMD serves against nats-server: /readyz 200, a 202 publish that reaches NATS, HEALTHCHECK passes, SIGTERM exits 0, nothing written to the filesystem", async () => {
     const before = listFiles(image.root);
     const port = await freePort();
-    // As `docker run -e NATS_URL=… -e PORT=…`: the image's ENV, two variables set by the operator.
-    const env = { ...image.env, PORT: String(port), NATS_URL: server.url, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
+    // As `docker run -e NATS_URL=… -e PORT=… -e NATSGATE_CONFIG=… -v config:…`: the image's ENV and the operator's.
+    const config = join(out, "config.json");
+    writeFileSync(config, JSON.stringify({ auth: { mode: "required", clients: [{ name: "svc", token: `sha256:${createHash("sha256").update(TOKEN).digest("hex")}`, publish: { allow: ["image.>"] } }] } }));
+    const env = { ...image.env, PORT: String(port), NATS_URL: server.url, NATSGATE_CONFIG: config, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
     const started = performance.now();
     gateway = spawnGateway(image.cmd!, app(), env);
     const url = `http://127.0.0.1:${port}`;
@@ -85,7 +96,7 @@ describe("production image (Dockerfile stages performed without Docker)", () => 
 
     const nc = await natsConnect(server.url);
     const sub = await collector(nc, "image.>");
-    const res = await fetch(`${url}/v1/publish/image.check`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"ok":true}' });
+    const res = await fetch(`${url}/v1/publish/image.check`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body: '{"ok":true}' });
     expect(res.status).toBe(202);
     const [msg] = await sub.next(1);
     expect(new TextDecoder().decode(msg!.data)).toBe('{"ok":true}');

@@ -28,6 +28,8 @@ const CONFIG = {
   },
   jetstream: { streams: [{ name: "WK", subjects: ["wk.stored.>"] }] },
   sse: { heartbeatMs: 1_000 },
+  // Held per isolate across requests (a test checks the third stream is refused).
+  limits: { maxStreamsPerClient: 2 },
 };
 
 describe("Workers entry under wrangler dev", () => {
@@ -49,7 +51,8 @@ describe("Workers entry under wrangler dev", () => {
   };
 
   beforeAll(async () => {
-    server = await NatsServer.start({ config: "websocket { port: -1, no_tls: true }" });
+    // A fixed WebSocket port: a test restarts the server, and the worker's NATS_URL must still hold.
+    server = await NatsServer.start({ config: `websocket { port: ${await freePort()}, no_tls: true }` });
     nc = await natsConnect(server.url);
     // The worker only observes streams (it connects per request); a Node replica or the operator makes them.
     await (await jetstreamManager(nc)).streams.add({ name: "WK", subjects: ["wk.stored.>"] });
@@ -164,6 +167,43 @@ describe("Workers entry under wrangler dev", () => {
     await expect.poll(workerConnections, { timeout: 10_000 }).toBe(before);
     for (let i = 0; i < 20; i++) expect((await publish("wk.core", { i })).status).toBe(202);
     await expect.poll(workerConnections, { timeout: 10_000 }).toBe(before);
+  });
+
+  it("worker - requests that need no NATS open no connection: /healthz, an unknown path, a caller who fails authentication", async () => {
+    const total = async () => (await (await fetch(`${server.monitorUrl}/varz`)).json()).total_connections as number;
+    const before = await total();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+    for (let i = 0; i < 5; i++) expect((await fetch(`${url}/v1/publish/wk.core`, { method: "POST", headers: { authorization: "Bearer wrong-token-0123456789" }, body: "{}" })).status).toBe(401);
+    expect((await fetch(`${url}/v1/subscribe?subject=wk.core&access_token=wrong-token-0123456789`)).status).toBe(401);
+    expect(await total()).toBe(before);
+    expect((await publish("wk.core", {})).status).toBe(202);
+    expect(await total()).toBe(before + 1);
+  });
+
+  it("worker - limits hold across requests in an isolate: a client's third SSE stream is refused while two are open", async () => {
+    const open = () => rawSse(`${url}/v1/subscribe?subject=wk.core&access_token=${TOKEN}`);
+    const held = [await open(), await open()];
+    expect(held.map((h) => h.res.status)).toEqual([200, 200]);
+    const third = await open();
+    expect(third.res.status).toBe(429);
+    for (const h of [...held, third]) h.close();
+    await expect.poll(workerConnections, { timeout: 20_000 }).toBe(0);
+  });
+
+  it("worker - an SSE stream whose NATS connection dies is ended, so its client comes back on a working one", async () => {
+    const sse = await rawSse(`${url}/v1/subscribe?subject=wk.stored.>&access_token=${TOKEN}`);
+    await sse.until((t) => t.startsWith("retry:"));
+    await server.kill();
+    try {
+      const text = await sse.until((t) => t.includes("event: shutdown"), 10_000);
+      expect(text).toContain('event: shutdown\ndata: {"reason":"shutdown"}');
+    } finally {
+      await server.restart();
+      nc = await natsConnect(server.url);
+    }
+    await expect.poll(async () => (await fetch(`${url}/readyz`)).status, { timeout: 15_000 }).toBe(200);
+    sse.close();
   });
 
   it("worker - publish latency through the worker (per-request connection), reported", async () => {

@@ -155,6 +155,15 @@ describe("config - files and environment", () => {
     expect(configError(() => loadConfig(["--config", file], { NATS_TOKEN: "s3cret" })).message).toContain("choose one of token, user+pass, nkeySeed or credsFile");
   });
 
+  it("with no config file at all it does not serve beyond loopback (the image: HOST=0.0.0.0, no file)", () => {
+    const none = "/nonexistent/natsgate.yaml";
+    expect(configError(() => loadConfig([], { HOST: "0.0.0.0" }, none)).key).toBe("auth.mode");
+    expect(configError(() => loadConfig([], { HOST: "0.0.0.0" }, none)).message).toContain("every caller could publish");
+    expect(loadConfig([], { HOST: "127.0.0.1" }, none).config.auth.mode).toBe("none");
+    // A file is a choice, with or without auth.
+    expect(loadConfig(["--config", write("any.yaml", "server:\n  host: 0.0.0.0\n")], {}).config.server.host).toBe("0.0.0.0");
+  });
+
   it("relative paths in the file resolve against the file's folder", () => {
     const file = write("c.yaml", "schemas:\n  files: [{ subject: a.b, jsonSchema: ./s.json }]\n");
     const { config } = loadConfig(["--config", file], {});
