@@ -13,6 +13,7 @@ import { meRoutes } from "../routes/me.js";
 import { schemaRoutes } from "../routes/schemas.js";
 import { webhookRoutes } from "../routes/webhooks.js";
 import { wsRoutes } from "../routes/ws.js";
+import { connectionRoutes } from "../routes/connections.js";
 import type { AppEnv } from "./http/env.js";
 import { createCoreApp } from "./core-app.js";
 import { createCoreGateway, type AppDeps, type CoreGateway, type Gateway } from "./gateway.js";
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.route("/", meRoutes(gw));
   app.route("/", consoleRoutes(gw));
   app.route("/", schemaRoutes(gw));
+  app.route("/", connectionRoutes(gw));
   return Object.assign(app, { gateway: gw, metrics: gw.metrics });
 }
 
@@ -47,6 +49,8 @@ function createGateway(deps: AppDeps): Gateway & { metrics: Metrics } {
     natsConnected: () => deps.nats.connected,
     natsStalled: () => deps.nats.stalled,
     natsReconnects: () => deps.nats.reconnects,
+    sessionMessages: (transport, outcome) => core.connections.total(transport, outcome),
+    sessionBuffered: (transport) => core.connections.buffered(transport),
   });
   core = createCoreGateway({ peerAddress: nodePeerAddress, ...deps }, metrics);
   const webhooks = new WebhookService({ config: deps.config, nats: deps.nats, clock: core.clock, logger: core.logger, tracing: core.tracing, metrics });

@@ -21,6 +21,7 @@ import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { ClientSlots, TokenBuckets } from "./security/rate-limit.js";
+import { Connections } from "./subscribe/connections.js";
 import type { WebhookService } from "./webhooks/service.js";
 import { webhookInternalStreams, webhookInternalSubjects } from "./webhooks/internal.js";
 
@@ -76,6 +77,8 @@ export interface CoreGateway {
   sessions: Set<SseSession>;
   /** Open WebSocket sessions (closed on shutdown). */
   wsSessions: Set<WsSession>;
+  /** Every live SSE and WebSocket session, for the sessions API and metrics. */
+  connections: Connections;
   /** Ends every stream (SIGTERM) so in-flight HTTP can drain. */
   endStreams(): void;
   /** Largest single event body: `server.maxBodyBytes`, never above the server's max_payload. */
@@ -133,6 +136,7 @@ export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder, clien
     sse: new SseHub(nats, now, logger, tracing),
     sessions,
     wsSessions,
+    connections: new Connections(),
     endStreams() {
       for (const s of [...this.sessions]) s.end("shutdown");
       for (const w of [...this.wsSessions]) w.close(WS_CLOSE.goingAway, "server shutting down");

@@ -130,6 +130,24 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
         },
       },
       ...Object.assign({}, ...parts.map((p) => p.paths(err))),
+      "/v1/connections": {
+        get: {
+          summary: "This replica's live SSE and WebSocket sessions (admin), in opening order",
+          parameters: [
+            { name: "client", in: "query", schema: { type: "string" } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "after", in: "query", schema: { type: "string" }, description: "The id after which the page starts (the previous page's next)" },
+          ],
+          responses: { "200": { description: "A page of sessions", content: { "application/json": { schema: { type: "object" } } } }, "400": err("Bad limit"), "401": err("No or bad token"), "403": err("Not an admin client") },
+        },
+      },
+      "/v1/connections/{id}": {
+        delete: {
+          summary: "Ends a session cleanly (SSE: event shutdown; WebSocket: 1001); its client resumes from its cursor",
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "204": { description: "Ended" }, "401": err("No or bad token"), "403": err("Not an admin client"), "404": err("No such live session here") },
+        },
+      },
       "/v1/me": {
         get: {
           summary: "The caller: name, kind, admin, and publish/subscribe rules as configured",

@@ -27,6 +27,10 @@ export interface SessionOptions {
 /** Pumps frames to one client. */
 export class SseSession {
   readonly #queue: string[] = [];
+  // Messages (not heartbeats or control frames) in the queue, and what became of the others.
+  #pending = 0;
+  #sent = 0;
+  #dropped = 0;
   #pumping = false;
   #ended = false;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -52,12 +56,14 @@ export class SseSession {
 
   /** Queues a frame from the feed; ends the stream with `event: overflow` when the client is too far behind. */
   readonly push = (frame: Frame): void => {
-    if (this.#ended) return;
+    if (this.#ended) return void this.#dropped++;
     if (this.#queue.length >= this.opts.maxBuffered) {
+      this.#dropped++;
       this.end("overflow");
       return;
     }
     this.#queue.push(frame.text);
+    this.#pending++;
     if (!this.#pumping) this.#pump();
   };
 
@@ -73,9 +79,26 @@ export class SseSession {
       // Everything queued goes out in one write: fewer chunks, fewer syscalls.
       const chunk = this.#queue.join("");
       this.#queue.length = 0;
+      this.#sent += this.#pending;
+      this.#pending = 0;
       await this.out.write(chunk);
     }
     this.#pumping = false;
+  }
+
+  /** Messages written to the client's connection. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** Messages dropped: queued when the stream ended, or arriving after. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Messages waiting to be written. */
+  buffered(): number {
+    return this.#pending;
   }
 
   /** Ends the session (idempotent); overflow and expiry say so in a final event. */
@@ -88,6 +111,8 @@ export class SseSession {
     if (reason === "closed" || this.out.gone) return this.#done();
     // Queued frames are dropped: the client resumes after the last id it received.
     this.#queue.length = 0;
+    this.#dropped += this.#pending;
+    this.#pending = 0;
     // The output queues this behind any write in flight; a client that reads nothing is cut off.
     const timer = setTimeout(() => this.out.abort(), FINAL_WRITE_TIMEOUT_MS);
     void this.out.write(sseFrame(JSON.stringify({ reason }), { event: reason })).finally(() => {

@@ -90,7 +90,17 @@ export async function openSubscription(gw: CoreGateway, req: SubscriptionRequest
   gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(principal), remote: req.remote, subject: req.subjects.join(","), ...req.ids });
 
   return (out) => {
-    const s = new SseSession(out, {
+    // Registered first: a client already gone ends the session inside its constructor.
+    let s!: SseSession;
+    const registered = gw.connections.add({
+      client: principal.name,
+      clientKind: principal.kind,
+      remote: req.remote,
+      transport: "sse",
+      connectedAt: gw.clock.now(),
+      stats: { subjects: () => req.subjects, get sent() { return s?.sent ?? 0; }, get dropped() { return s?.dropped ?? 0; }, buffered: () => s?.buffered() ?? 0, end: () => s?.end("shutdown") },
+    });
+    s = new SseSession(out, {
       heartbeatMs: gw.config.sse.heartbeatMs,
       maxBuffered: gw.config.sse.maxBufferedMessages,
       expiresAt: principal.expiresAt,
@@ -99,6 +109,7 @@ export async function openSubscription(gw: CoreGateway, req: SubscriptionRequest
         leave();
         release();
         gw.sessions.delete(s);
+        registered.remove();
         if (reason === "overflow") {
           gw.metrics.slowConsumer("sse");
           gw.logger.warn("SSE client overflowed; stream ended", { ...who(principal), subjects: req.subjects, ...req.ids });

@@ -54,6 +54,11 @@ export class WsSession {
   // so a client that sends faster than NATS takes its frames waits in TCP, not in our heap.
   #inflight = 0;
   #inflightBytes = 0;
+  // For the sessions API: subscribed subjects by sid, and what became of `msg` frames.
+  readonly #subjects = new Map<string, string>();
+  #sent = 0;
+  #dropped = 0;
+  readonly #registered: { remove: () => void };
 
   constructor(
     private readonly gw: CoreGateway,
@@ -64,6 +69,22 @@ export class WsSession {
     private readonly ids: RequestIds,
     private readonly onClose: () => void,
   ) {
+    // The stats object's getters read this session's counters.
+    const self = this;
+    this.#registered = gw.connections.add({
+      client: principal.name,
+      clientKind: principal.kind,
+      remote,
+      transport: "ws",
+      connectedAt: gw.clock.now(),
+      stats: {
+        subjects: () => [...this.#subjects.values()],
+        get sent() { return self.#sent; },
+        get dropped() { return self.#dropped; },
+        buffered: () => ws.bufferedAmount,
+        end: () => this.close(WS_CLOSE.goingAway, "closed by an operator"),
+      },
+    });
     const { pingIntervalMs, idleTimeoutMs } = gw.config.ws;
     this.#lastSeen = gw.clock.now();
     ws.on("pong", () => (this.#lastSeen = gw.clock.now()));
@@ -102,16 +123,27 @@ export class WsSession {
     for (const t of this.#timers) clearInterval(t);
     for (const leave of this.#subs.values()) leave();
     this.#subs.clear();
+    this.#subjects.clear();
+    this.#registered.remove();
     this.onClose();
   }
 
-  #send(frame: string): void {
-    if (this.#closed) return;
+  /** Sends a frame; false when it could not be (closed, or the client too far behind). */
+  #send(frame: string): boolean {
+    if (this.#closed) return false;
     if (this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes) {
       this.gw.logger.warn("WebSocket client too far behind; closing", { ...who(this.principal), ...this.ids });
-      return this.#tooFarBehind();
+      this.#tooFarBehind();
+      return false;
     }
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame);
+    if (this.ws.readyState !== this.ws.OPEN) return false;
+    this.ws.send(frame);
+    return true;
+  }
+
+  #deliver(sid: string, frame: Frame): void {
+    if (this.#send(msgFrame(sid, frame))) this.#sent++;
+    else this.#dropped++;
   }
 
   #error(err: unknown, ref: { id?: unknown; sid?: unknown }): void {
@@ -275,7 +307,7 @@ export class WsSession {
     let left: () => void;
     try {
       const held = { max: this.gw.config.sse.maxBufferedMessages, onOverflow: () => this.#tooFarBehind() };
-      left = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#send(msgFrame(key, f))), held);
+      left = await this.gw.sse.join(req.subjects, start, queue, filtered(this.principal, req.subjects, (f) => this.#deliver(key, f)), held);
     } catch (err) {
       this.#subs.delete(key);
       releaseSlot();
@@ -284,6 +316,7 @@ export class WsSession {
     const leave = () => (left(), releaseSlot());
     if (this.#closed || !this.#subs.has(key)) return leave();
     this.#subs.set(key, leave);
+    this.#subjects.set(key, subject);
     this.gw.audit.record({ action: "subscribe", outcome: "ok", status: 200, ...who(this.principal), remote: this.remote, subject, ...this.ids });
   }
 
@@ -292,6 +325,7 @@ export class WsSession {
     const leave = this.#subs.get(key);
     if (!leave) throw new BadRequestError(`no subscription with sid ${key}`);
     this.#subs.delete(key);
+    this.#subjects.delete(key);
     leave();
   }
 }

@@ -14,6 +14,10 @@ export interface MetricsSources {
   natsConnected: () => boolean;
   natsStalled: () => boolean;
   natsReconnects: () => number;
+  /** Messages sent to or dropped for SSE and WebSocket clients so far (ended sessions included). */
+  sessionMessages: (transport: "sse" | "ws", outcome: "sent" | "dropped") => number;
+  /** Messages (SSE) or bytes (WebSocket) buffered for clients now. */
+  sessionBuffered: (transport: "sse" | "ws") => number;
 }
 
 /** `GET /v1/stats`: counters since this replica started, gauges now. */
@@ -48,6 +52,26 @@ export class Metrics implements MetricsRecorder {
     gauge("natsgate_nats_connected", "1 while connected to NATS", () => Number(sources.natsConnected()));
     gauge("natsgate_nats_stalled", "1 while the connected server leaves pings unanswered", () => Number(sources.natsStalled()));
     new Counter({ name: "natsgate_nats_reconnects_total", help: "Reconnects to NATS", registers: [this.registry], collect() { this.reset(); this.inc(sources.natsReconnects()); } });
+    // Read from the sessions when scraped, like GET /v1/connections: no per-message cost on the fan-out.
+    new Counter({
+      name: "natsgate_session_messages_total",
+      help: "Messages sent to or dropped for SSE and WebSocket clients, by transport and outcome",
+      labelNames: ["transport", "outcome"] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const transport of ["sse", "ws"] as const) for (const outcome of ["sent", "dropped"] as const) this.inc({ transport, outcome }, sources.sessionMessages(transport, outcome));
+      },
+    });
+    new Gauge({
+      name: "natsgate_session_buffered",
+      help: "Messages (sse) or bytes (ws) waiting to be written to clients",
+      labelNames: ["transport"] as const,
+      registers: [this.registry],
+      collect() {
+        for (const transport of ["sse", "ws"] as const) this.set({ transport }, sources.sessionBuffered(transport));
+      },
+    });
   }
 
   /** One HTTP request answered. */

@@ -122,6 +122,8 @@ describe("schemas, docs and probes", () => {
       "/metrics",
       "/openapi.json",
       "/readyz",
+      "/v1/connections",
+      "/v1/connections/{id}",
       "/v1/dead-letters",
       "/v1/dead-letters/{id}/retry",
       "/v1/me",

@@ -14,7 +14,7 @@ const read = (path: string) => readFileSync(new URL(path, root), "utf8");
 
 /** Every series name the gateway exports: base names plus the _bucket/_sum/_count of histograms. */
 async function exported(): Promise<Set<string>> {
-  const metrics = new Metrics({ sseConnections: () => 0, wsConnections: () => 0, natsConnected: () => true, natsStalled: () => false, natsReconnects: () => 0 });
+  const metrics = new Metrics({ sseConnections: () => 0, wsConnections: () => 0, natsConnected: () => true, natsStalled: () => false, natsReconnects: () => 0, sessionMessages: () => 0, sessionBuffered: () => 0 });
   collectProcessMetrics(metrics.registry);
   const names = new Set<string>();
   for (const m of await metrics.registry.getMetricsAsJSON()) {

@@ -1,0 +1,111 @@
+/** The sessions API (issue 14, item 4): who is connected to this replica, and ending one session cleanly. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type TestGateway } from "../support/gateway.js";
+import { NatsServer } from "../support/nats-server.js";
+import { rawSse } from "../support/sse.js";
+import { wsClient } from "../support/ws.js";
+
+const OPS = "ops-token-0123456789abcdef";
+const ALICE = "alice-token-0123456789abcdef";
+const BOB = "bob-token-0123456789abcdef";
+
+describe("GET/DELETE /v1/connections", () => {
+  let server: NatsServer;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, {
+      auth: {
+        mode: "required",
+        clients: [
+          { name: "ops", token: OPS, admin: true, publish: { allow: ["conn.>"] } },
+          { name: "alice", token: ALICE, subscribe: { allow: ["conn.a.>"] } },
+          { name: "bob", token: BOB, subscribe: { allow: ["conn.b.>"] } },
+        ],
+      },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await server?.cleanup();
+  });
+  const as = (token: string) => ({ authorization: `Bearer ${token}` });
+  const list = async (query = "") => {
+    const res = await gw.fetch(`/v1/connections${query}`, { headers: as(OPS) });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { connections: Record<string, any>[]; next?: string };
+  };
+
+  it("connections - lists each live SSE and WebSocket session with its client, address, subjects, counts; pages; filters by client; admin only", async () => {
+    const before = Date.now();
+    const aliceSse = await rawSse(`${gw.url}/v1/subscribe?subject=conn.a.>&access_token=${ALICE}`);
+    const aliceWs = await wsClient(`${gw.url.replace("http", "ws")}/v1/ws`, as(ALICE));
+    aliceWs.send({ op: "sub", sid: "s1", subject: "conn.a.x" });
+    aliceWs.send({ op: "ping" });
+    await aliceWs.next((f) => f.op === "pong");
+    const bobSse = await rawSse(`${gw.url}/v1/subscribe?subject=conn.b.>&access_token=${BOB}`);
+    for (let i = 0; i < 3; i++) expect((await gw.fetch("/v1/publish/conn.a.x", { method: "POST", headers: { ...as(OPS), "content-type": "application/json" }, body: JSON.stringify({ i }) })).status).toBe(202);
+    await aliceSse.until((t) => (t.match(/^data: /gm) ?? []).length === 3);
+    for (let i = 0; i < 3; i++) await aliceWs.next((f) => f.op === "msg");
+
+    const { connections, next } = await list();
+    expect(next).toBeUndefined();
+    expect(connections.map((c) => [c.client, c.transport, c.subjects])).toEqual([
+      ["alice", "sse", ["conn.a.>"]],
+      ["alice", "ws", ["conn.a.x"]],
+      ["bob", "sse", ["conn.b.>"]],
+    ]);
+    for (const c of connections) {
+      expect(c).toMatchObject({ clientKind: "token", remote: "127.0.0.1", dropped: 0, buffered: 0 });
+      expect(c.id).toMatch(/^c\d+-[0-9a-f]{12}$/);
+      expect(Date.parse(c.connectedAt)).toBeGreaterThanOrEqual(before - 1_000);
+    }
+    expect(connections.map((c) => c.sent)).toEqual([3, 3, 0]);
+
+    // Pages of one, resumed with `after`, cover everything once; a client filter keeps its own.
+    const ids: string[] = [];
+    let after: string | undefined;
+    do {
+      const page = await list(`?limit=1${after ? `&after=${after}` : ""}`);
+      ids.push(...page.connections.map((c) => c.id));
+      after = page.next;
+    } while (after);
+    expect(ids).toEqual(connections.map((c) => c.id));
+    expect((await list("?client=alice")).connections.map((c) => c.transport)).toEqual(["sse", "ws"]);
+    expect((await gw.fetch("/v1/connections?limit=0", { headers: as(OPS) })).status).toBe(400);
+    expect((await gw.fetch("/v1/connections", { headers: as(ALICE) })).status).toBe(403);
+    expect((await gw.fetch("/v1/connections")).status).toBe(401);
+
+    // The same counts as metrics, kept once sessions end.
+    const text = await gw.app.metrics.text();
+    expect(text).toContain('natsgate_session_messages_total{transport="sse",outcome="sent"} 3');
+    expect(text).toContain('natsgate_session_messages_total{transport="ws",outcome="sent"} 3');
+    expect(text).toContain('natsgate_session_buffered{transport="sse"} 0');
+    for (const s of [aliceSse, bobSse]) s.close();
+    aliceWs.close();
+    await expect.poll(async () => (await list()).connections.length).toBe(0);
+    expect(await gw.app.metrics.text()).toContain('natsgate_session_messages_total{transport="sse",outcome="sent"} 3');
+  });
+
+  it("connections - DELETE ends a session cleanly: SSE with event: shutdown, WebSocket with 1001; the rest stay; an unknown id is 404", async () => {
+    const sse = await rawSse(`${gw.url}/v1/subscribe?subject=conn.a.>&access_token=${ALICE}`);
+    const ws = await wsClient(`${gw.url.replace("http", "ws")}/v1/ws`, as(BOB));
+    ws.send({ op: "sub", sid: "b", subject: "conn.b.x" });
+    ws.send({ op: "ping" });
+    await ws.next((f) => f.op === "pong");
+    const other = await rawSse(`${gw.url}/v1/subscribe?subject=conn.b.>&access_token=${BOB}`);
+    const [sseConn, wsConn] = (await list()).connections;
+    expect([sseConn!.transport, wsConn!.transport]).toEqual(["sse", "ws"]);
+
+    expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(ALICE) })).status).toBe(403);
+    expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(204);
+    await sse.ended;
+    expect(sse.text().endsWith('event: shutdown\ndata: {"reason":"shutdown"}\n\n')).toBe(true);
+    expect((await gw.fetch(`/v1/connections/${wsConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(204);
+    expect(await ws.closed).toEqual({ code: 1001, reason: "closed by an operator" });
+    expect((await list()).connections.map((c) => [c.client, c.transport])).toEqual([["bob", "sse"]]);
+    expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(404);
+    expect(gw.audit.filter((r) => r.resource === "connections" && r.status === 204).map((r) => r.client)).toEqual(["ops", "ops"]);
+    other.close();
+  });
+});
