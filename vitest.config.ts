@@ -14,7 +14,7 @@ export default defineConfig({
           name: "nats-server",
           include: ["test/**/*.test.ts"],
           // The fault suite runs on its own: npm run test:faults (vitest.faults.config.ts).
-          exclude: [...configDefaults.exclude, "test/faults/**"],
+          exclude: [...configDefaults.exclude, "test/faults/**", "test/cluster/**"],
           globalSetup: ["test/support/global-setup.ts"],
         },
       },
@@ -24,9 +24,25 @@ export default defineConfig({
         test: {
           ...shared,
           name: "nats-server-2.10",
-          include: ["test/integration/**/*.test.ts", "test/cluster/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts"],
           // Not about the server version: the image install and the wrangler run stay on one leg.
           exclude: [...configDefaults.exclude, "test/integration/production-image.test.ts", "test/integration/worker.test.ts"],
+          env: { NATS_SERVER_BIN: NATS_210_BIN },
+          globalSetup: ["test/support/nats-2.10-setup.ts"],
+        },
+      },
+      // Three nats-servers and up to three gateways per file, whose failover times are measured:
+      // one file at a time, after everything else (a later group), once per server version.
+      {
+        test: { ...shared, name: "cluster", include: ["test/cluster/**/*.test.ts"], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        test: {
+          ...shared,
+          name: "cluster-2.10",
+          include: ["test/cluster/**/*.test.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
           env: { NATS_SERVER_BIN: NATS_210_BIN },
           globalSetup: ["test/support/nats-2.10-setup.ts"],
         },

@@ -9,7 +9,7 @@ import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { adminRequired, BadRequestError, NotFoundError } from "../src/errors.js";
 import { auditTrail, authenticate } from "../src/security/middleware.js";
-import type { Connection } from "../src/subscribe/connections.js";
+import { CONNECTION_ID, type Connection } from "../src/subscribe/connections.js";
 
 /** Default and largest page of `GET /v1/connections`. */
 export const DEFAULT_CONNECTIONS_PAGE = 100;
@@ -51,7 +51,10 @@ export function connectionRoutes(gw: CoreGateway): Hono<AppEnv> {
     });
   }
   app.get("/v1/connections", (c) => {
-    const { page, next } = gw.connections.list({ client: c.req.query("client"), after: c.req.query("after"), limit: pageSize(c) });
+    const after = c.req.query("after");
+    if (after !== undefined && !CONNECTION_ID.test(after)) throw new BadRequestError("after must be a connection id from an earlier page (its next)");
+    // An empty client= is no filter, as an empty search box would be.
+    const { page, next } = gw.connections.list({ client: c.req.query("client") || undefined, after, limit: pageSize(c) });
     return c.json({ connections: page.map(view), ...(next ? { next } : {}) }, 200, { "cache-control": "no-store" });
   });
   app.delete("/v1/connections/:id", (c) => {

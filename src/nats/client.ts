@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connectionOptions, type NatsTransport } from "./connection-options.js";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { NatsUnavailableError } from "../errors.js";
-import { isJetStreamUnavailable } from "./errors.js";
+import { isJetStreamUnavailable, isTransientJetStreamError } from "./errors.js";
 import type { Config } from "../config/load.js";
 import type { Logger } from "../logger.js";
 import { StreamIndex } from "./stream-index.js";
@@ -18,6 +18,8 @@ import { Turns } from "./turns.js";
 
 /** Delay before retrying start-up work (stream creation) that failed, in ms. */
 const SETUP_RETRY_MS = 2_000;
+/** How long a reconnected client stays ready while its stream check only times out, in ms. */
+const ELECTION_GRACE_MS = 30_000;
 
 /** Options for `NatsClient.start`. */
 export interface NatsClientOptions {
@@ -46,6 +48,8 @@ export class NatsClient {
   #ready = false;
   // Set once the configured streams have been seen in place.
   #setUp = false;
+  // When the current run of failed stream checks began.
+  #failingSince: number | undefined;
   #downSince = Date.now();
   #closed = false;
   #setupTimer: NodeJS.Timeout | undefined;
@@ -251,8 +255,13 @@ export class NatsClient {
         this.streamIndex.set([]);
       }
       this.#setUp = true;
+      this.#failingSince = undefined;
       this.#markReady();
     } catch (err) {
+      // Ready early after a reconnect on the word of the last check: a definite failure (JetStream
+      // off, a stream that cannot be made) or an election that outlasts any real one ends that.
+      this.#failingSince ??= Date.now();
+      if (!isTransientJetStreamError(err) || Date.now() - this.#failingSince > ELECTION_GRACE_MS) this.#ready = false;
       this.#opts.logger.error("NATS setup failed; retrying", { err: String(err) });
       this.#setupTimer = setTimeout(() => void this.#setup(), SETUP_RETRY_MS);
       this.#setupTimer.unref();

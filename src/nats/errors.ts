@@ -41,6 +41,20 @@ export function isJetStreamUnavailable(err: unknown): boolean {
   return (err instanceof Error && err.name === "JetStreamNotEnabled") || (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.JetStreamNotEnabledForAccount);
 }
 
+/** JetStream's "system temporarily unavailable": a cluster without a meta leader for now. */
+const JS_CLUSTER_NOT_AVAILABLE = 10008;
+
+/**
+ * True for failures a cluster electing leaders gives for a while (no answer in
+ * time, nobody answering yet), as opposed to a definite one (JetStream off, a
+ * stream that cannot be made).
+ */
+export function isTransientJetStreamError(err: unknown): boolean {
+  if (err instanceof natsErrors.TimeoutError || err instanceof natsErrors.NoRespondersError) return true;
+  if (err instanceof natsErrors.RequestError && err.isNoResponders()) return true;
+  return err instanceof JetStreamApiError && err.code === JS_CLUSTER_NOT_AVAILABLE;
+}
+
 /** What the gateway was doing when the error happened. */
 export type NatsOperation = "publish" | "jetstream" | "request";
 

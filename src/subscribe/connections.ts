@@ -92,8 +92,11 @@ export class Connections {
   }
 }
 
+/** What a connection id looks like: its opening order, then 48 random bits. */
+export const CONNECTION_ID = /^c(\d{1,15})-[0-9a-f]{12}$/;
+
 /** The opening order an id carries (0 for anything else). */
 function order(id: string): number {
-  const m = /^c(\d+)-[0-9a-f]{12}$/.exec(id);
+  const m = CONNECTION_ID.exec(id);
   return m ? Number(m[1]) : 0;
 }

@@ -18,6 +18,9 @@ import { sseFrame } from "./sse-frame.js";
 import { subjectMatches } from "../nats/subjects.js";
 import { anyOverlap, supportsMultiFilter, type FeedPlan, type StartSpec } from "./feed-plan.js";
 
+/** How long one pull of a feed's stream consumer waits, in ms (its heartbeats come at half that). */
+const FEED_PULL_EXPIRES_MS = 10_000;
+
 /** A rendered SSE frame, with the stream position it carries (JetStream frames only). */
 export interface Frame {
   /** The NATS subject, for per-client delivery filters. */
@@ -148,7 +151,12 @@ export class Feed {
     const match = serverFilters ? undefined : patterns;
     const reader = { stream, patterns, consumer, live: true } as StreamReader;
     // A replaced consumer's buffered messages must not reach clients: its successor resends them.
-    reader.messages = await consumer.consume({ callback: (m) => void (reader.live && this.#guard(m, () => this.#stream(stream, m, match))) });
+    reader.messages = await consumer.consume({
+      // Half nats.js's 30 s default: a consumer lost to a leader election (its heartbeats stop)
+      // is re-made within ~10 s rather than ~60 s, at one pull per 10 s per feed and stream.
+      expires: FEED_PULL_EXPIRES_MS,
+      callback: (m) => void (reader.live && this.#guard(m, () => this.#stream(stream, m, match))),
+    });
     this.#consumers.push(reader);
     if (this.#stopped) Feed.#release(reader.messages, consumer);
   }

@@ -107,12 +107,13 @@ export class SseSession {
     this.#ended = true;
     clearInterval(this.#heartbeat);
     clearTimeout(this.#expiry);
-    this.opts.onEnd(reason);
-    if (reason === "closed" || this.out.gone) return this.#done();
-    // Queued frames are dropped: the client resumes after the last id it received.
-    this.#queue.length = 0;
+    // Queued messages are dropped (the client resumes after the last id it received),
+    // counted before onEnd hands the session's totals over.
     this.#dropped += this.#pending;
     this.#pending = 0;
+    this.opts.onEnd(reason);
+    if (reason === "closed" || this.out.gone) return this.#done();
+    this.#queue.length = 0;
     // The output queues this behind any write in flight; a client that reads nothing is cut off.
     const timer = setTimeout(() => this.out.abort(), FINAL_WRITE_TIMEOUT_MS);
     void this.out.write(sseFrame(JSON.stringify({ reason }), { event: reason })).finally(() => {

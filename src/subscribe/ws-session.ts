@@ -142,8 +142,11 @@ export class WsSession {
   }
 
   #deliver(sid: string, frame: Frame): void {
+    // Counted before #send's too-far-behind close hands the session's totals over.
+    const tooFar = !this.#closed && this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes;
+    if (tooFar) this.#dropped++;
     if (this.#send(msgFrame(sid, frame))) this.#sent++;
-    else this.#dropped++;
+    else if (!tooFar) this.#dropped++;
   }
 
   #error(err: unknown, ref: { id?: unknown; sid?: unknown }): void {

@@ -63,15 +63,8 @@ export class Metrics implements MetricsRecorder {
         for (const transport of ["sse", "ws"] as const) for (const outcome of ["sent", "dropped"] as const) this.inc({ transport, outcome }, sources.sessionMessages(transport, outcome));
       },
     });
-    new Gauge({
-      name: "natsgate_session_buffered",
-      help: "Messages (sse) or bytes (ws) waiting to be written to clients",
-      labelNames: ["transport"] as const,
-      registers: [this.registry],
-      collect() {
-        for (const transport of ["sse", "ws"] as const) this.set({ transport }, sources.sessionBuffered(transport));
-      },
-    });
+    gauge("natsgate_sse_buffered_messages", "Messages waiting to be written to SSE clients", () => sources.sessionBuffered("sse"));
+    gauge("natsgate_ws_buffered_bytes", "Bytes waiting to be written to WebSocket clients", () => sources.sessionBuffered("ws"));
   }
 
   /** One HTTP request answered. */

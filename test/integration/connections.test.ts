@@ -1,4 +1,5 @@
 /** The sessions API (issue 14, item 4): who is connected to this replica, and ending one session cleanly. */
+import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { NatsServer } from "../support/nats-server.js";
@@ -67,12 +68,16 @@ describe("GET/DELETE /v1/connections", () => {
     let after: string | undefined;
     do {
       const page = await list(`?limit=1${after ? `&after=${after}` : ""}`);
+      // No page is empty: a `next` is only given when there is more.
+      expect(page.connections).toHaveLength(1);
       ids.push(...page.connections.map((c) => c.id));
       after = page.next;
     } while (after);
     expect(ids).toEqual(connections.map((c) => c.id));
     expect((await list("?client=alice")).connections.map((c) => c.transport)).toEqual(["sse", "ws"]);
     expect((await gw.fetch("/v1/connections?limit=0", { headers: as(OPS) })).status).toBe(400);
+    for (const bad of ["garbage", "c1-zzzzzzzzzzzz", ""]) expect((await gw.fetch(`/v1/connections?after=${bad}`, { headers: as(OPS) })).status).toBe(400);
+    expect((await list("?client=")).connections).toHaveLength(3);
     expect((await gw.fetch("/v1/connections", { headers: as(ALICE) })).status).toBe(403);
     expect((await gw.fetch("/v1/connections")).status).toBe(401);
 
@@ -80,7 +85,8 @@ describe("GET/DELETE /v1/connections", () => {
     const text = await gw.app.metrics.text();
     expect(text).toContain('natsgate_session_messages_total{transport="sse",outcome="sent"} 3');
     expect(text).toContain('natsgate_session_messages_total{transport="ws",outcome="sent"} 3');
-    expect(text).toContain('natsgate_session_buffered{transport="sse"} 0');
+    expect(text).toContain("natsgate_sse_buffered_messages 0");
+    expect(text).toContain("natsgate_ws_buffered_bytes 0");
     for (const s of [aliceSse, bobSse]) s.close();
     aliceWs.close();
     await expect.poll(async () => (await list()).connections.length).toBe(0);
@@ -107,5 +113,54 @@ describe("GET/DELETE /v1/connections", () => {
     expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(404);
     expect(gw.audit.filter((r) => r.resource === "connections" && r.status === 204).map((r) => r.client)).toEqual(["ops", "ops"]);
     other.close();
+  });
+});
+
+describe("session counts when a client stops reading", () => {
+  let server: NatsServer;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, { sse: { maxBufferedMessages: 5, heartbeatMs: 60_000 } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await server?.cleanup();
+  });
+  const big = "x".repeat(200_000);
+  const publish = (subject: string, n: number) => gw.fetch(`/v1/publish/${subject}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ big, n }) });
+  const dropped = async () => Number(/^natsgate_session_messages_total\{transport="sse",outcome="dropped"\} (\d+)$/m.exec(await gw.app.metrics.text())![1]);
+  const listed = async () => ((await (await gw.fetch("/v1/connections")).json()) as { connections: Record<string, any>[] }).connections;
+  /** An SSE client that sends its request and then never reads. */
+  const stuck = async (subject: string) => {
+    const url = new URL(gw.url);
+    const socket = tcpConnect(Number(url.port), url.hostname);
+    socket.pause();
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(`GET /v1/subscribe?subject=${subject} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await expect.poll(() => gw.app.gateway.connections.size).toBe(1);
+    return socket;
+  };
+
+  it("connections - what an ended session still held counts as dropped: ended by an operator, and by overflow", async () => {
+    const socket = await stuck("drop.a");
+    let n = 0;
+    let held: Record<string, any> | undefined;
+    while (!held || held.buffered < 3) {
+      expect((await publish("drop.a", n++)).status).toBe(202);
+      held = (await listed())[0];
+    }
+    const before = await dropped();
+    expect((await gw.fetch(`/v1/connections/${held.id}`, { method: "DELETE" })).status).toBe(204);
+    await expect.poll(() => gw.app.gateway.connections.size).toBe(0);
+    expect((await dropped()) - before).toBe(held.buffered);
+    socket.destroy();
+
+    const overflowing = await stuck("drop.b");
+    const start = await dropped();
+    for (let i = 0; gw.app.gateway.connections.size > 0; i++) expect((await publish("drop.b", i)).status).toBe(202);
+    // Five queued when the sixth came: all six dropped (the client resumes from its last id).
+    expect((await dropped()) - start).toBe(6);
+    overflowing.destroy();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A real NATS cluster for tests: three nats-server processes on loopback, each
- * with its own client, monitor and route ports (free ones) and JetStream folder,
- * routed to each other. `start` resolves once every route is up and JetStream
+ * with its own client, monitor and route ports (chosen by the servers) and
+ * JetStream folder, routed to each other. `start` resolves once every route is up and JetStream
  * has a meta leader, so streams with three replicas can be created at once.
  */
 import { randomBytes } from "node:crypto";
@@ -21,29 +21,35 @@ export class NatsCluster {
   /** Starts `size` routed servers with JetStream and waits until they form one cluster. */
   static async start(size = 3): Promise<NatsCluster> {
     const name = `natsgate-${randomBytes(4).toString("hex")}`;
-    const routePorts: number[] = [];
-    for (let i = 0; i < size; i++) routePorts.push(await freePort());
-    const nodes = await Promise.all(
-      routePorts.map((port, i) =>
-        NatsServer.start({
-          config: [
-            `server_name: ${name}-n${i + 1}`,
-            `cluster { name: ${name}, listen: "127.0.0.1:${port}", routes: [${routePorts
-              .filter((_, j) => j !== i)
-              .map((p) => `"nats-route://127.0.0.1:${p}"`)
-              .join(", ")}] }`,
-          ].join("\n"),
-        }),
-      ),
-    );
-    const cluster = new NatsCluster(name, nodes);
+    // The other nodes pick their own route ports and learn each other from the first (gossip),
+    // so only one port is chosen ahead; the first node routes to itself (JetStream wants a
+    // configured route), and is tried again on another port if that one was taken meanwhile.
+    const node = (i: number, listen: number | "-1", seed: number) =>
+      NatsServer.start({
+        config: [`server_name: ${name}-n${i + 1}`, `cluster { name: ${name}, listen: "127.0.0.1:${listen}", routes: ["nats-route://127.0.0.1:${seed}"] }`].join("\n"),
+      });
+    let first: NatsServer | undefined;
+    for (let attempt = 1; !first; attempt++) {
+      const port = await freePort();
+      const started = await node(0, port, port).catch((err) => {
+        if (attempt >= 5) throw err;
+        return undefined;
+      });
+      // Bound where asked (a taken port can still let 2.10 print "Server is ready" before it exits).
+      if (started && started.routePort === port) first = started;
+      else await started?.cleanup();
+      if (!first && attempt >= 5) throw new Error("no free route port for the cluster's first node");
+    }
+    const nodes = [first];
     try {
+      nodes.push(...(await Promise.all(Array.from({ length: size - 1 }, (_, i) => node(i + 1, "-1", first.routePort)))));
+      const cluster = new NatsCluster(name, nodes);
       await cluster.formed();
+      return cluster;
     } catch (err) {
-      await cluster.cleanup();
+      await Promise.all(nodes.map((n) => n.cleanup()));
       throw err;
     }
-    return cluster;
   }
 
   /** Every node's client URL. */

@@ -34,6 +34,8 @@ export function natsServerBinary(): string {
 export class NatsServer {
   port = 0;
   monitorPort = 0;
+  /** Route (cluster) listener port, when the config enables one. */
+  routePort = 0;
   /** WebSocket listener port, when the config enables one. */
   wsPort = 0;
   #child: ChildProcess | undefined;
@@ -76,6 +78,8 @@ export class NatsServer {
         const monitor = /Starting http monitor on [\d.]+:(\d+)/.exec(log);
         if (client) this.port = Number(client[1]);
         if (monitor) this.monitorPort = Number(monitor[1]);
+        const route = /Listening for route connections on [\d.]+:(\d+)/.exec(log);
+        if (route) this.routePort = Number(route[1]);
         const ws = /Listening for websocket clients on ws:\/\/[\d.]+:(\d+)/.exec(log);
         if (ws) this.wsPort = Number(ws[1]);
         if (log.includes("Server is ready")) {
