@@ -57,7 +57,11 @@ export class NatsCluster {
     return this.nodes.map((n) => n.url);
   }
 
-  /** Resolves once every running node has routes to all the others and JetStream agrees on a meta leader. */
+  /**
+   * Resolves once every running node has routes to all the others, JetStream agrees on a meta
+   * leader, and that leader counts every other node as a current peer (before that, a stream
+   * with as many replicas as nodes finds "no suitable peers for placement").
+   */
   async formed(running: NatsServer[] = this.nodes.filter((n) => n.pid !== undefined)): Promise<string> {
     const deadline = Date.now() + FORM_TIMEOUT_MS;
     for (;;) {
@@ -65,7 +69,8 @@ export class NatsCluster {
       const leaders = new Set(states.map((s) => s?.leader));
       const routed = states.every((s) => s && s.routes >= running.length - 1);
       const leader = states[0]?.leader;
-      if (routed && leader && leaders.size === 1) return leader;
+      const peered = states.some((s) => s?.currentPeers === running.length - 1);
+      if (routed && leader && leaders.size === 1 && peered) return leader;
       if (Date.now() > deadline) throw new Error(`cluster ${this.name} did not form in ${FORM_TIMEOUT_MS} ms: ${JSON.stringify(states)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -77,10 +82,11 @@ export class NatsCluster {
   }
 }
 
-/** A node's view: how many routes it has and which server it takes for the JetStream meta leader. */
-async function nodeState(node: NatsServer): Promise<{ routes: number; leader: string | undefined }> {
+/** A node's view: its routes, the JetStream meta leader it knows, and (on the leader) its current peers. */
+async function nodeState(node: NatsServer): Promise<{ routes: number; leader: string | undefined; currentPeers: number }> {
   const [routez, jsz] = await Promise.all(
     [`${node.monitorUrl}/routez`, `${node.monitorUrl}/jsz`].map(async (u) => (await fetch(u, { signal: AbortSignal.timeout(1_000) })).json() as Promise<Record<string, any>>),
   );
-  return { routes: routez!.num_routes as number, leader: jsz!.meta_cluster?.leader as string | undefined };
+  const replicas = (jsz!.meta_cluster?.replicas ?? []) as { current?: boolean }[];
+  return { routes: routez!.num_routes as number, leader: jsz!.meta_cluster?.leader as string | undefined, currentPeers: replicas.filter((r) => r.current).length };
 }
