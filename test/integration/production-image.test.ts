@@ -34,7 +34,7 @@ describe("production image (Dockerfile stages performed without Docker)", () => 
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), "natsgate-image-"));
     // The build stage's full install is this repository's own (same lockfile, checked).
-    const stages = buildStages(join(ROOT, "Dockerfile"), ROOT, out, { "npm ci --no-audit --no-fund": reuseInstalledModules(ROOT) });
+    const stages = buildStages(join(ROOT, "Dockerfile"), ROOT, out, { "npm ci --ignore-scripts --no-audit --no-fund": reuseInstalledModules(ROOT) });
     image = [...stages.values()].at(-1)!;
     server = await NatsServer.start();
   }, 180_000);

@@ -1,0 +1,76 @@
+/**
+ * Start to /readyz and idle memory of the gateway process, side by side in one
+ * run: through tsx (`node --import tsx src/server.ts`) and from the built output
+ * (`node dist/src/server.js`, what `npm start` and the image run). Alternating
+ * rounds against one nats-server; RSS read from /proc 2 s after ready.
+ *
+ *   npm run build && npx tsx bench/startup.ts [--rounds 5]
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import { NatsServer } from "../test/support/nats-server.js";
+import { benchArgs } from "./support.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROUNDS = Number(benchArgs().get("rounds") ?? 5);
+const VARIANTS = {
+  "tsx src/server.ts": ["--import", "tsx", "src/server.ts"],
+  "node dist/src/server.js": ["dist/src/server.js"],
+} as const;
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+
+async function once(args: readonly string[], natsUrl: string): Promise<{ readyMs: number; rss: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NATS_URL: natsUrl, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] });
+  let out = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
+  });
+  while ((await fetch(`${url}/readyz`).catch(() => undefined))?.status !== 200) await new Promise((r) => setTimeout(r, 5));
+  const readyMs = performance.now() - started;
+  await new Promise((r) => setTimeout(r, 2_000));
+  const rss = rssMb(child.pid!);
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+  return { readyMs, rss };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(`${ROOT}/dist/src/server.js`)) throw new Error("run npm run build first");
+  const nats = await NatsServer.start();
+  const results = new Map<string, { readyMs: number; rss: number }[]>();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, args] of Object.entries(VARIANTS)) {
+        const r = await once(args, nats.url);
+        results.set(name, [...(results.get(name) ?? []), r]);
+      }
+    }
+  } finally {
+    await nats.cleanup();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const lines = [
+    `# startup ${new Date().toISOString()}`,
+    `machine: ${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; ${ROUNDS} alternating rounds, NATS running`,
+    "",
+    "| process | start to /readyz, median (min-max) ms | RSS 2 s after ready, median (min-max) MB |",
+    "|---|---:|---:|",
+    ...[...results].map(([name, rs]) => {
+      const ms = rs.map((r) => r.readyMs);
+      const mb = rs.map((r) => r.rss);
+      return `| ${name} | ${median(ms).toFixed(0)} (${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)}) | ${median(mb).toFixed(1)} (${Math.min(...mb).toFixed(1)}-${Math.max(...mb).toFixed(1)}) |`;
+    }),
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+await main();
