@@ -5,9 +5,10 @@
  * the client sees exactly its subjects, in stream order, and resumes from its cursor.
  */
 import { jetstream } from "@nats-io/jetstream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { supportsMultiFilter } from "../../src/subscribe/feed-plan.js";
 import { useGateway } from "../support/fixture.js";
-import { sseClient, type SseClient } from "../support/sse.js";
+import { useSseClients } from "../support/sse.js";
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
@@ -15,16 +16,8 @@ describe("subscribe - several subjects of one stream", () => {
   const f = useGateway({}, async ({ jsm }) => {
     await jsm.streams.add({ name: "MF", subjects: ["mf.>"] });
   });
-  const clients: SseClient[] = [];
-  const open = (query: string, headers: Record<string, string> = {}) => {
-    const c = sseClient(`${f.gw.url}/v1/subscribe?${query}`, headers);
-    clients.push(c);
-    return c;
-  };
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
-  });
-  const multiFilter = () => /^2\.(1\d|[2-9]\d)\.|^[3-9]\./.test(f.gw.nats.serverVersion() ?? "");
+  const open = useSseClients(() => f.gw.url);
+  const multiFilter = () => supportsMultiFilter(f.gw.nats.serverVersion());
   /** The filters of the gateway's consumers on MF, as the server reports them. */
   const serverFilters = async () => {
     const filters: string[][] = [];

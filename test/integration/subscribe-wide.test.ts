@@ -5,9 +5,9 @@
  * under an open subscription loses nothing.
  */
 import { jetstream } from "@nats-io/jetstream";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useGateway } from "../support/fixture.js";
-import { sseClient, type SseClient } from "../support/sse.js";
+import { useSseClients } from "../support/sse.js";
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 
@@ -15,15 +15,7 @@ describe("subscribe - wildcards that partly overlap a stream", () => {
   const f = useGateway({}, async ({ jsm }) => {
     await jsm.streams.add({ name: "ORDERS", subjects: ["orders.>"] });
   });
-  const clients: SseClient[] = [];
-  const open = (query: string, headers: Record<string, string> = {}) => {
-    const c = sseClient(`${f.gw.url}/v1/subscribe?${query}`, headers);
-    clients.push(c);
-    return c;
-  };
-  afterEach(() => {
-    for (const c of clients.splice(0)) c.close();
-  });
+  const open = useSseClients(() => f.gw.url);
   const js = () => jetstream(f.nc);
 
   it("sse - *.created with deliver=all replays orders.created, then core events flow at once (not held behind the replay)", async () => {

@@ -4,6 +4,7 @@
  * `rawSse` reads the byte stream itself, to check exact framing.
  */
 import { EventSource } from "eventsource";
+import { afterEach } from "vitest";
 
 /** A received event. */
 export interface SseEvent {
@@ -100,5 +101,18 @@ export async function rawSse(url: string, init: RequestInit = {}) {
       });
     },
     close: () => controller.abort(),
+  };
+}
+
+/** Opens SSE subscriptions on the gateway at `gatewayUrl()` (query after `/v1/subscribe?`), each closed after its test. */
+export function useSseClients(gatewayUrl: () => string): (query: string, headers?: Record<string, string>) => SseClient {
+  const clients: SseClient[] = [];
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  return (query, headers = {}) => {
+    const c = sseClient(`${gatewayUrl()}/v1/subscribe?${query}`, headers);
+    clients.push(c);
+    return c;
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NatsClient } from "../../src/nats/client.js";
 import { StreamIndex } from "../../src/nats/stream-index.js";
-import { planFeed } from "../../src/subscribe/feed-plan.js";
+import { planFeed, supportsMultiFilter } from "../../src/subscribe/feed-plan.js";
 
 const index = new StreamIndex();
 index.set([
@@ -54,5 +54,20 @@ describe("feed plan - which patterns read streams and which core NATS", () => {
   it("a queue group stays on core NATS alone: an ordered consumer cannot share work", () => {
     expect(planFeed([">"], nats, "workers")).toEqual({ core: [">"], streams: new Map(), partial: new Map() });
     expect(planFeed(["transfer.>"], nats, "workers")).toEqual({ core: ["transfer.>"], streams: new Map(), partial: new Map() });
+  });
+});
+
+describe("supportsMultiFilter - several filter_subjects on one consumer from nats-server 2.10", () => {
+  it.each([
+    ["2.9.10", false],
+    ["2.9.25", false],
+    ["2.10.0", true],
+    ["2.10.27", true],
+    ["2.11.4", true],
+    ["3.0.0", true],
+    ["1.4.1", false],
+    [undefined, false],
+  ])("%s -> %s", (version, expected) => {
+    expect(supportsMultiFilter(version)).toBe(expected);
   });
 });
