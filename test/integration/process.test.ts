@@ -5,9 +5,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { answers, findOnPath } from "../../src/node/embedded-nats.js";
 import { NatsServer } from "../support/nats-server.js";
-import { natsConnect } from "../support/nats.js";
+import { natsConnect, storedMessages } from "../support/nats.js";
 import { jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
 import { freePort, runGateway, type GatewayProcess } from "../support/process.js";
 import { rawSse } from "../support/sse.js";
 import { wsClient } from "../support/ws.js";
@@ -29,15 +28,6 @@ function tempFile(name: string, content: string): string {
   const file = join(dir, name);
   writeFileSync(file, content);
   return file;
-}
-
-/** The `n` of every event stored in `stream`. */
-async function storedValues(nc: NatsConnection, stream: string): Promise<Set<number>> {
-  const jsm = await jetstreamManager(nc);
-  const { state } = await jsm.streams.info(stream);
-  const values = new Set<number>();
-  for (let seq = state.first_seq; seq <= state.last_seq; seq++) values.add(JSON.parse((await jsm.streams.getMessage(stream, { seq }))!.string()).n);
-  return values;
 }
 
 function gateway(args: string[], env: Record<string, string>): GatewayProcess {
@@ -209,7 +199,7 @@ describe("process (npm start)", () => {
     // Every 2xx was published before the process exited; clients saw refusals, never a silent loss.
     await nc.flush();
     expect(acked.core.filter((i) => !coreSeen.has(i))).toEqual([]);
-    const stored = await storedValues(nc, "DRAIN");
+    const stored = new Set((await storedMessages(await jetstreamManager(nc), "DRAIN")).map((m) => m.json.n));
     expect(acked.js.filter((i) => !stored.has(i))).toEqual([]);
     expect([...outcomes.keys()].every((k) => ["201", "202", "503", "no connection"].includes(k)), JSON.stringify([...outcomes])).toBe(true);
     await nc.close();

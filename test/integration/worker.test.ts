@@ -14,7 +14,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NatsServer } from "../support/nats-server.js";
-import { collector, natsConnect, text } from "../support/nats.js";
+import { collector, natsConnect, storedMessages, text } from "../support/nats.js";
 import { freePort } from "../support/process.js";
 import { rawSse } from "../support/sse.js";
 
@@ -246,13 +246,7 @@ describe("Workers entry under wrangler dev", () => {
     await Promise.all(loops);
     await nc.flush();
     expect(acked.core.filter((i) => !seen.has(i))).toEqual([]);
-    const jsm = await jetstreamManager(nc);
-    const { state } = await jsm.streams.info("WK");
-    const stored = new Set<number>();
-    for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage("WK", { seq });
-      if (m!.subject === "wk.stored.drain") stored.add(JSON.parse(m!.string()).n);
-    }
+    const stored = new Set((await storedMessages(await jetstreamManager(nc), "WK")).filter((m) => m.subject === "wk.stored.drain").map((m) => m.json.n));
     expect(acked.js.filter((i) => !stored.has(i))).toEqual([]);
     sub.unsubscribe();
   }, 60_000);

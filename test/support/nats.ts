@@ -1,5 +1,6 @@
 /** NATS-side helpers for tests: a plain nats.js client to observe what the gateway published. */
 import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { JetStreamManager } from "@nats-io/jetstream";
 
 /** Connects a test client. */
 export function natsConnect(url: string): Promise<NatsConnection> {
@@ -52,4 +53,15 @@ export async function gatewaySubjects(monitorUrl: string): Promise<string[]> {
     .filter((c) => c.name === "natsgate")
     .flatMap((c) => c.subscriptions_list ?? [])
     .filter((s) => !s.startsWith("_INBOX.") && !s.startsWith("$JS.EVENT."));
+}
+
+/** Every message a stream holds, in order, with its JSON body: to check what acknowledged publishes left there. */
+export async function storedMessages(jsm: JetStreamManager, stream: string): Promise<{ seq: number; subject: string; json: any }[]> {
+  const { state } = await jsm.streams.info(stream);
+  const out: { seq: number; subject: string; json: any }[] = [];
+  for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+    const m = (await jsm.streams.getMessage(stream, { seq }))!;
+    out.push({ seq, subject: m.subject, json: JSON.parse(m.string()) });
+  }
+  return out;
 }
