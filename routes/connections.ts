@@ -7,8 +7,8 @@
 import { Hono, type Context } from "hono";
 import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
-import { adminRequired, BadRequestError, NotFoundError } from "../src/errors.js";
-import { auditTrail, authenticate } from "../src/security/middleware.js";
+import { BadRequestError, NotFoundError } from "../src/errors.js";
+import { adminOnly } from "../src/security/middleware.js";
 import { CONNECTION_ID, type Connection } from "../src/subscribe/connections.js";
 
 /** Default and largest page of `GET /v1/connections`. */
@@ -44,11 +44,7 @@ function view(c: Connection) {
 export function connectionRoutes(gw: CoreGateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   for (const path of ["/v1/connections", "/v1/connections/*"]) {
-    app.use(path, authenticate(gw), auditTrail(gw, "admin"), async (c, next) => {
-      c.set("audit", { resource: "connections" });
-      if (!c.var.principal.permissions.admin) throw adminRequired(c.var.principal.name);
-      await next();
-    });
+    app.use(path, ...adminOnly(gw, () => "connections"));
   }
   app.get("/v1/connections", (c) => {
     const after = c.req.query("after");

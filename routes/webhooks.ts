@@ -6,8 +6,8 @@ import { Hono, type Context } from "hono";
 import type { Gateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
 import { parseJson, readBody } from "../src/http/body.js";
-import { adminRequired, BadRequestError } from "../src/errors.js";
-import { auditTrail, authenticate } from "../src/security/middleware.js";
+import { BadRequestError } from "../src/errors.js";
+import { adminOnly } from "../src/security/middleware.js";
 import { MAX_LIST_LIMIT, WebhookAdmin } from "../src/webhooks/admin.js";
 import { WEBHOOK_ID } from "../src/config/webhook.js";
 
@@ -39,12 +39,13 @@ export function webhookRoutes(gw: Gateway): Hono<AppEnv> {
   const admin = new WebhookAdmin(gw.webhooks, () => gw.clock.now());
   // "/x/*" also matches "/x" in Hono: listing both ran authentication and the audit twice.
   for (const path of ["/v1/webhooks/*", "/v1/dead-letters/*"]) {
-    app.use(path, authenticate(gw), auditTrail(gw, "admin"), async (c, next) => {
-      const [, , kind, id] = c.req.path.split("/");
-      c.set("audit", { resource: kind === "dead-letters" ? "dead-letters" : id ? `webhook:${id}` : "webhooks" });
-      if (!c.var.principal.permissions.admin) throw adminRequired(c.var.principal.name);
-      await next();
-    });
+    app.use(
+      path,
+      ...adminOnly(gw, (c) => {
+        const [, , kind, id] = c.req.path.split("/");
+        return kind === "dead-letters" ? "dead-letters" : id ? `webhook:${id}` : "webhooks";
+      }),
+    );
   }
 
   app.get("/v1/webhooks", (c) => c.json({ webhooks: admin.list() }));

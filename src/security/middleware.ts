@@ -4,13 +4,13 @@
  * (`auditTrail`). Routes add these; the checks live here once.
  */
 import { requestFields } from "../telemetry/http.js";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { CoreGateway } from "../gateway.js";
 import type { AppEnv } from "../http/env.js";
 import { remoteAddress } from "../http/remote.js";
 import { outcomeOf, who, type AuditAction } from "./audit.js";
 import { tokenFrom } from "./auth.js";
-import { UnauthorizedError } from "../errors.js";
+import { adminRequired, UnauthorizedError } from "../errors.js";
 import { chargeRequest, limitKey } from "./rate-limit.js";
 
 /** Options for `authenticate`. */
@@ -53,6 +53,20 @@ export const authenticate = (gw: CoreGateway, { streams = false }: AuthenticateO
     }
     await next();
   };
+
+/**
+ * The admin API's guard: authentication, the audit record of the `resource` the
+ * request acts on, and 403 for a client without admin permission.
+ */
+export const adminOnly = (gw: CoreGateway, resource: (c: Context<AppEnv>) => string): MiddlewareHandler<AppEnv>[] => [
+  authenticate(gw),
+  auditTrail(gw, "admin"),
+  async function adminOnly(c, next) {
+    c.set("audit", { resource: resource(c) });
+    if (!c.var.principal.permissions.admin) throw adminRequired(c.var.principal.name);
+    await next();
+  },
+];
 
 /** Records the request's outcome in the audit log once the response is known. */
 export const auditTrail = (gw: CoreGateway, action: AuditAction): MiddlewareHandler<AppEnv> =>

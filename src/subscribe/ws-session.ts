@@ -22,6 +22,7 @@ import { payloadValue } from "../events/envelope.js";
 import { parseJsonText } from "../http/body.js";
 import { assertMaySubscribe, filtered } from "./subscription.js";
 import type { RequestIds } from "../telemetry/http.js";
+import type { SessionStats } from "./connections.js";
 import { traceFields } from "../telemetry/tracing.js";
 
 /** WebSocket close codes the gateway uses. */
@@ -39,7 +40,7 @@ export function msgFrame(sid: string, frame: Frame): string {
 }
 
 /** Serves one socket. */
-export class WsSession {
+export class WsSession implements SessionStats {
   readonly #subs = new Map<string, () => void>();
   #lastSeen: number;
   #timers: NodeJS.Timeout[] = [];
@@ -69,22 +70,7 @@ export class WsSession {
     private readonly ids: RequestIds,
     private readonly onClose: () => void,
   ) {
-    // The stats object's getters read this session's counters.
-    const self = this;
-    this.#registered = gw.connections.add({
-      client: principal.name,
-      clientKind: principal.kind,
-      remote,
-      transport: "ws",
-      connectedAt: gw.clock.now(),
-      stats: {
-        subjects: () => [...this.#subjects.values()],
-        get sent() { return self.#sent; },
-        get dropped() { return self.#dropped; },
-        buffered: () => ws.bufferedAmount,
-        end: () => this.close(WS_CLOSE.goingAway, "closed by an operator"),
-      },
-    });
+    this.#registered = gw.connections.add({ client: principal.name, clientKind: principal.kind, remote, transport: "ws", connectedAt: gw.clock.now(), stats: this });
     const { pingIntervalMs, idleTimeoutMs } = gw.config.ws;
     this.#lastSeen = gw.clock.now();
     ws.on("pong", () => (this.#lastSeen = gw.clock.now()));
@@ -100,6 +86,31 @@ export class WsSession {
       const ms = Math.min(Math.max(0, principal.expiresAt - gw.clock.now()), 2 ** 31 - 1);
       this.#timers.push(setTimeout(() => this.close(WS_CLOSE.policy, "token expired"), ms));
     }
+  }
+
+  /** Subjects subscribed to now (the sessions API). */
+  subjects(): string[] {
+    return [...this.#subjects.values()];
+  }
+
+  /** `msg` frames handed to the socket. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** `msg` frames not sent: the socket closed, or the client too far behind. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Bytes the socket holds unsent. */
+  buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Ends the session for an operator; the client resubscribes from its cursor. */
+  end(): void {
+    this.close(WS_CLOSE.goingAway, "closed by an operator");
   }
 
   /** Closes the socket (idempotent); a client that stopped reading is cut off. */
