@@ -8,7 +8,7 @@ describe("NatsCluster", () => {
   let cluster: NatsCluster;
   beforeAll(async () => {
     cluster = await NatsCluster.start(3);
-  }, 30_000);
+  }, 60_000);
   afterAll(async () => {
     await cluster?.cleanup();
   });

@@ -50,7 +50,12 @@ export class NatsServer {
   /** Starts a server on random ports. */
   static async start(opts: NatsServerOptions = {}): Promise<NatsServer> {
     const s = new NatsServer(opts);
-    await s.#spawn(opts.port ?? -1, -1);
+    try {
+      await s.#spawn(opts.port ?? -1, -1);
+    } catch (err) {
+      await s.cleanup();
+      throw err;
+    }
     return s;
   }
 
@@ -70,6 +75,9 @@ export class NatsServer {
     const child = spawn(natsServerBinary(), ["-c", this.#confFile], { stdio: ["ignore", "ignore", "pipe"] });
     this.#child = child;
     let log = "";
+    // "Server is ready" can come before the route or WebSocket listener says where it listens.
+    const wantsRoute = /\bcluster\s*\{/.test(this.opts.config ?? "");
+    const wantsWs = /\bwebsocket\s*\{/.test(this.opts.config ?? "");
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server not ready:\n${log}`)), READY_TIMEOUT_MS);
       child.stderr!.on("data", (chunk: Buffer) => {
@@ -82,7 +90,7 @@ export class NatsServer {
         if (route) this.routePort = Number(route[1]);
         const ws = /Listening for websocket clients on ws:\/\/[\d.]+:(\d+)/.exec(log);
         if (ws) this.wsPort = Number(ws[1]);
-        if (log.includes("Server is ready")) {
+        if (log.includes("Server is ready") && (!wantsRoute || route) && (!wantsWs || ws)) {
           clearTimeout(timer);
           resolve();
         }
