@@ -3,10 +3,12 @@
  * for a typical "request failed" line (method, path, status, error, request and trace
  * ids), formatting only (a write that drops the line) and writing to /dev/null
  * (ours: one synchronous write per line, as process.stderr to a file; pino: its
- * sonic-boom destination, synchronous and asynchronous). Alternating
- * rounds; the best of each is reported.
+ * sonic-boom destination, synchronous and asynchronous), and through the
+ * default write the gateway runs with, process.stderr.write, beside pino on
+ * fd 2. Alternating rounds; the best of each is reported. Point stderr at
+ * /dev/null for the stderr rows to mean the same as the others:
  *
- *   npx tsx bench/logger.ts [--lines 200000] [--rounds 5]
+ *   npx tsx bench/logger.ts [--lines 200000] [--rounds 5] 2>/dev/null
  */
 import { openSync, writeSync } from "node:fs";
 import { cpus } from "node:os";
@@ -51,6 +53,15 @@ const rows: Record<string, () => Log> = {
     const l = pino({ base: undefined }, pino.destination({ fd: devNull, sync: false }));
     return (m, f) => l.error(f, m);
   },
+  // The production path: createLogger's default write.
+  "natsgate → process.stderr": () => {
+    const l = createLogger("info");
+    return (m, f) => l.error(m, f);
+  },
+  "pino → fd 2 (async)": () => {
+    const l = pino({ base: undefined }, pino.destination({ fd: 2, sync: false }));
+    return (m, f) => l.error(f, m);
+  },
 };
 
 async function run(log: Log): Promise<number> {
@@ -67,4 +78,4 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 console.log(`logger: ${LINES.toLocaleString("en-US")} lines, best of ${ROUNDS} alternating rounds; ${cpus().length} × ${cpus()[0]?.model}, Node ${process.version}`);
 const pinoFormat = best.get("pino, format only")!;
-for (const [name, rate] of best) console.log(`${name.padEnd(28)} ${Math.round(rate).toLocaleString("en-US").padStart(11)} lines/s  ${(rate / pinoFormat).toFixed(2)}× pino format`);
+for (const [name, rate] of best) console.log(`${name.padEnd(30)} ${Math.round(rate).toLocaleString("en-US").padStart(11)} lines/s  ${(rate / pinoFormat).toFixed(2)}× pino format`);

@@ -38,7 +38,7 @@ export function hookRoutes(gw: Gateway): Hono<AppEnv> {
     }
     const event = eventFromHttp(gw.rules, principal, source.subject, c.req.raw.headers, body);
     event.headers.set(MSG_ID_HEADER, delivery.id);
-    const result = await gw.publisher.publish(event, c.var.trace);
+    const result = await gw.publisher.publish(event, c.get("trace"));
     gw.audit.record({ action: "publish", outcome: result.duplicate ? "failed" : "ok", status: result.duplicate ? 409 : publishStatus(result), ...who(principal), remote, subject: source.subject, msgId: delivery.id, stream: result.stream, seq: result.seq, ...requestFields(c) });
     if (result.duplicate) throw new ConflictError(`delivery ${delivery.id} was already received (seq ${result.seq})`);
     return c.json(result, publishStatus(result));

@@ -30,9 +30,9 @@ export function metricsRoutes(gw: Gateway, metrics: Metrics): Hono<AppEnv> {
   /** An admin client's read of /v1/stats, audited like the other admin routes. */
   const admitAdmin = async (c: Context<AppEnv>) => {
     await admitClient(c, async () => {});
-    const p = c.var.principal;
+    const p = c.get("principal");
     const admin = p.permissions.admin;
-    gw.audit.record({ action: "admin", outcome: admin ? "ok" : "denied", status: admin ? 200 : 403, ...who(p), remote: c.var.remote, resource: "stats", ...requestFields(c) });
+    gw.audit.record({ action: "admin", outcome: admin ? "ok" : "denied", status: admin ? 200 : 403, ...who(p), remote: c.get("remote"), resource: "stats", ...requestFields(c) });
     if (!admin) throw adminRequired(p.name);
   };
 

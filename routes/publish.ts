@@ -19,8 +19,8 @@ export function publishRoutes(gw: CoreGateway): Hono<AppEnv> {
     const subject = subjectParam(c, "/v1/publish/");
     c.set("audit", { subject, msgId: c.req.header("idempotency-key") });
     const body = await readBody(c.req.raw, gw.bodyLimit());
-    const result = await gw.publisher.publish(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body), c.var.trace);
-    c.set("audit", { ...c.var.audit, stream: result.stream, seq: result.seq });
+    const result = await gw.publisher.publish(eventFromHttp(gw.rules, c.get("principal"), subject, c.req.raw.headers, body), c.get("trace"));
+    c.set("audit", { ...c.get("audit"), stream: result.stream, seq: result.seq });
     return c.json(result, publishStatus(result));
   });
 
@@ -29,8 +29,8 @@ export function publishRoutes(gw: CoreGateway): Hono<AppEnv> {
     const body = await readBody(c.req.raw, maxBatchBytes);
     const items = parseBatch(body, c.req.header("content-type"), maxBatchItems, gw.config.server.maxJsonDepth);
     gw.metrics.batch(items.length);
-    const results = await publishBatch(items, gw.rules, c.var.principal, gw.publisher, gw.bodyLimit(), c.var.trace);
-    auditBatch(gw.audit, items, results, c.var.principal, c.var.remote, requestFields(c));
+    const results = await publishBatch(items, gw.rules, c.get("principal"), gw.publisher, gw.bodyLimit(), c.get("trace"));
+    auditBatch(gw.audit, items, results, c.get("principal"), c.get("remote"), requestFields(c));
     return c.json({ results });
   });
 

@@ -18,7 +18,7 @@ export function requestRoutes(gw: CoreGateway): Hono<AppEnv> {
     c.set("audit", { subject });
     const timeout = requestTimeout(c.req.query("timeout"));
     const body = await readBody(c.req.raw, gw.bodyLimit());
-    const reply = await gw.publisher.request(eventFromHttp(gw.rules, c.var.principal, subject, c.req.raw.headers, body), timeout, c.var.trace);
+    const reply = await gw.publisher.request(eventFromHttp(gw.rules, c.get("principal"), subject, c.req.raw.headers, body), timeout, c.get("trace"));
     const headers = new Headers(httpHeadersFromNats(reply.headers));
     if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
     return new Response(reply.data as Uint8Array<ArrayBuffer>, { status: 200, headers });

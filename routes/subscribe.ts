@@ -52,7 +52,7 @@ export function subscribeRoutes(gw: CoreGateway): Hono<AppEnv> {
     const start = startSpec(c.req.header("last-event-id") || c.req.query("lastEventId") || undefined, c.req.query("deliver"), c.req.query("since"));
 
     // Every refusal (400/403/429/503) happens here, before the response becomes a stream.
-    const begin = await openSubscription(gw, { principal: c.var.principal, remote: c.var.remote, subjects, queue, start, ids: requestFields(c) });
+    const begin = await openSubscription(gw, { principal: c.get("principal"), remote: c.get("remote"), subjects, queue, start, ids: requestFields(c) });
     c.header("X-Accel-Buffering", "no");
     return streamSSE(c, async (stream) => {
       const session = begin(honoOutput(stream));

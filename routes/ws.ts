@@ -26,8 +26,8 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
     },
     authenticate(gw, { streams: true }),
     upgradeWebSocket((c) => {
-      const principal = c.var.principal;
-      const remote = c.var.remote;
+      const principal = c.get("principal");
+      const remote = c.get("remote");
       const ids = requestFields(c);
       // A socket is one stream against the client's cap; refusing here answers the upgrade with 429.
       const release = claimSlot(gw.streamSlots, limitKey(principal, remote));

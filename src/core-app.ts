@@ -16,7 +16,6 @@ import { NotFoundError } from "./errors.js";
 import type { CoreGateway } from "./gateway.js";
 import { errorResponse, problemResponse } from "./http/problem.js";
 import { corsFor } from "./http/security-headers.js";
-import { repeatLimited } from "./logger.js";
 import { observeRequests, requestFields } from "./telemetry/http.js";
 
 /** The application shared by Node and Workers. */
@@ -30,7 +29,6 @@ export function createCoreApp(gw: CoreGateway): Hono<AppEnv> {
   app.route("/v1/request", requestRoutes(gw));
   app.route("/", subscribeRoutes(gw));
   app.notFound((c) => errorResponse(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
-  const logFailure = repeatLimited((msg, fields) => gw.logger.error(msg, fields), gw.clock.now);
   app.onError((err, c) => {
     if (err instanceof HTTPException) {
       return problemResponse({
@@ -44,7 +42,7 @@ export function createCoreApp(gw: CoreGateway): Hono<AppEnv> {
     if (res.status >= 500) {
       const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err), ...requestFields(c) };
       // By route template too: one known failure must not hide another route's.
-      logFailure(`${res.status} ${err instanceof Error ? err.name : typeof err} ${routePath(c, -1)}`, "request failed", fields);
+      gw.limitedLog.error(`${res.status} ${err instanceof Error ? err.name : typeof err} ${routePath(c, -1)}`, "request failed", fields);
     }
     return res;
   });

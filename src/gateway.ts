@@ -10,7 +10,7 @@ import { AuditLog } from "./security/audit.js";
 import { Authenticator } from "./security/auth.js";
 import type { Config } from "./config/load.js";
 import type { EventRules } from "./events/event.js";
-import { silentLogger, type Logger } from "./logger.js";
+import { repeatLimitedLogger, silentLogger, type Logger, type RepeatLimitedLogger } from "./logger.js";
 import type { NatsClient } from "./nats/client.js";
 import { Publisher } from "./publish/publisher.js";
 import type { TracerProvider } from "@opentelemetry/api";
@@ -63,6 +63,8 @@ export interface CoreGateway {
   rules: EventRules;
   clock: Clock;
   logger: Logger;
+  /** For lines a client can repeat at will (failed requests, failed frames): one per kind per window. */
+  limitedLog: RepeatLimitedLogger;
   auth: Authenticator;
   audit: AuditLog;
   /** Per-client request rate, when `rateLimit` is set. */
@@ -117,7 +119,7 @@ export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder, clien
   const clock = deps.clock ?? { now: () => Date.now() };
   const logger = deps.logger ?? silentLogger;
   const now = () => clock.now();
-  const tracing = new Tracing(deps.tracerProvider);
+  const tracing = new Tracing(deps.tracerProvider, { natsServer: () => nats.server() });
   const sessions = new Set<SseSession>();
   const wsSessions = new Set<WsSession>();
   return {
@@ -131,6 +133,7 @@ export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder, clien
     rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config), maxJsonDepth: config.server.maxJsonDepth },
     clock,
     logger,
+    limitedLog: repeatLimitedLogger(logger, now),
     ...(clients ?? clientState(config, logger, now)),
     audit: new AuditLog(config.audit, nats, deps.auditWrite, now),
     sse: new SseHub(nats, now, logger, tracing),

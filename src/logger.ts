@@ -86,3 +86,17 @@ export function repeatLimited(
     log(msg, last?.repeats ? { ...fields, repeatsNotLogged: last.repeats } : fields);
   };
 }
+
+/** Log lines that an event or a client can repeat at will: one line per kind per window at each level. */
+export interface RepeatLimitedLogger {
+  warn(kind: string, msg: string, fields: Record<string, unknown>): void;
+  error(kind: string, msg: string, fields: Record<string, unknown>): void;
+}
+
+/** Wraps `logger` so a flood of one failure (a sink down, a poison message on a busy subject) reads as one line. */
+export function repeatLimitedLogger(logger: Logger, now: () => number = Date.now, windowMs = DEFAULT_REPEAT_WINDOW_MS): RepeatLimitedLogger {
+  return {
+    warn: repeatLimited((msg, fields) => logger.warn(msg, fields), now, windowMs),
+    error: repeatLimited((msg, fields) => logger.error(msg, fields), now, windowMs),
+  };
+}

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     logger = createLogger(loaded.config.log.level, undefined, loaded.config.log.format);
     registry = createRegistry(loaded.config, builtinSchemas);
     // Before anything starts: a bad OTEL_* variable is a configuration error like any other.
-    tracingSdk = await startTracingSdk(process.env, logger);
+    tracingSdk = await startTracingSdk(process.env, loaded.config.tracing, logger);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`natsgate: invalid configuration: ${err.message}\n`);

@@ -324,6 +324,16 @@ export const configSchema = z.strictObject({
       format: z.enum(LOG_FORMATS).default("json"),
     })
     .prefault({}),
+  tracing: z
+    .strictObject({
+      /** OTLP/HTTP collector (http://collector:4318) that turns the OpenTelemetry SDK on; `OTEL_EXPORTER_OTLP_ENDPOINT` wins. */
+      otlpEndpoint: z
+        .url({ protocol: /^https?$/, error: "an http:// or https:// URL such as http://collector:4318" })
+        .optional(),
+      /** `service.name` of the spans; `OTEL_SERVICE_NAME` wins. */
+      serviceName: z.string().min(1).max(200).default("natsgate"),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -183,6 +183,11 @@ export class NatsClient {
     return this.#nc?.info?.max_payload;
   }
 
+  /** `host:port` of the server connected to, while connected. */
+  server(): string | undefined {
+    return this.#connected ? this.#nc?.getServer() || undefined : undefined;
+  }
+
   /** Version string of the connected server, once known. */
   serverVersion(): string | undefined {
     return this.#nc?.info?.version;

@@ -77,9 +77,7 @@ export class Publisher {
 
   #span(operation: "publish" | "request", kind: SpanKind, ev: OutboundEvent, parent: TraceContext | undefined): Span {
     const msgId = ev.headers.has(MSG_ID_HEADER) ? ev.headers.get(MSG_ID_HEADER) : undefined;
-    const span = this.tracing.start(`${operation} ${ev.subject}`, kind, parent ?? this.tracing.extract(ev.headers), {
-      [ATTR.system]: "nats",
-      [ATTR.destination]: ev.subject,
+    const span = this.tracing.startMessaging(`${operation} ${ev.subject}`, kind, parent ?? this.tracing.extract(ev.headers), ev.subject, {
       [ATTR.operationName]: operation,
       [ATTR.operationType]: "send",
       [ATTR.bodySize]: ev.payload.byteLength,

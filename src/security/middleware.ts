@@ -63,7 +63,7 @@ export const adminOnly = (gw: CoreGateway, resource: (c: Context<AppEnv>) => str
   auditTrail(gw, "admin"),
   async function adminOnly(c, next) {
     c.set("audit", { resource: resource(c) });
-    if (!c.var.principal.permissions.admin) throw adminRequired(c.var.principal.name);
+    if (!c.get("principal").permissions.admin) throw adminRequired(c.get("principal").name);
     await next();
   },
 ];

@@ -8,7 +8,7 @@
 import { CatchUp } from "./catch-up.js";
 import { Feed, type Frame, type FrameSink } from "./feed.js";
 import { planFeed, type FeedPlan, type StartSpec } from "./feed-plan.js";
-import { silentLogger, type Logger } from "../logger.js";
+import { repeatLimitedLogger, silentLogger, type Logger, type RepeatLimitedLogger } from "../logger.js";
 import { traceFields } from "../telemetry/tracing.js";
 import type { NatsClient } from "../nats/client.js";
 import { fromNatsError } from "../nats/errors.js";
@@ -35,6 +35,7 @@ export class SseHub {
   readonly #shared = new Map<string, SharedFeed>();
   readonly #open = new Set<Feed>();
   #queueMembers = 0;
+  readonly #limited: RepeatLimitedLogger;
 
   constructor(
     private readonly nats: NatsClient,
@@ -42,6 +43,7 @@ export class SseHub {
     private readonly logger: Logger = silentLogger,
     private readonly tracing: Tracing = new Tracing(),
   ) {
+    this.#limited = repeatLimitedLogger(logger, now);
     // After a reconnect (streams in place again), every stream consumer starts afresh from
     // where it was: a restarted server lost them. Core subscriptions nats.js restores itself.
     nats.onReady(() => {
@@ -63,7 +65,9 @@ export class SseHub {
   /** Opens a feed that reports, rather than throws, a message it cannot handle. */
   #feed(plan: FeedPlan, start: StartSpec, queue: string | undefined): Feed {
     const feed = new Feed(this.nats, plan, start, queue, this.now, this.tracing);
-    feed.onError = (subject, err, headers) => this.logger.warn("message skipped: it could not be delivered", { subject, err: String(err), ...traceFields(headers) });
+    // By error kind, not subject: a poison message on a busy subject must not write a line per copy.
+    feed.onError = (subject, err, headers) =>
+      this.#limited.warn(`skip ${err instanceof Error ? err.name : typeof err}`, "message skipped: it could not be delivered", { subject, err: String(err), ...traceFields(headers) });
     return feed;
   }
 

@@ -162,7 +162,7 @@ export class WsSession implements SessionStats {
 
   #error(err: unknown, ref: { id?: unknown; sid?: unknown }): void {
     const problem = err instanceof GatewayError ? err.toProblem() : internalProblem();
-    if (!(err instanceof GatewayError)) this.gw.logger.error("websocket frame failed", { err: String(err), ...this.ids });
+    if (!(err instanceof GatewayError)) this.gw.limitedLog.error(`ws ${err instanceof Error ? err.name : typeof err}`, "websocket frame failed", { err: String(err), ...this.ids });
     this.#send(JSON.stringify({ op: "err", ...ref, status: problem.status, title: problem.title, detail: problem.detail, ...(problem.errors ? { errors: problem.errors } : {}) }));
   }
 

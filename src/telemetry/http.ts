@@ -1,7 +1,7 @@
 /**
  * Per-request telemetry: an HTTP SERVER span named by route template (`POST
  * /v1/publish/:subject`, never the raw path), child of the caller's
- * `traceparent`, whose context is handed to the handlers (`c.var.trace`) so the
+ * `traceparent`, whose context is handed to the handlers (`c.get("trace")`) so the
  * publish they make is its child; and the request counted in the metrics by
  * the same template.
  */
@@ -25,8 +25,8 @@ export interface RequestIds {
 
 /** The fields that tie a log line or audit record to its request: the request id and, where there is one, the trace id. */
 export function requestFields(c: Context<AppEnv>): RequestIds {
-  const span = c.var.trace ? trace.getSpanContext(c.var.trace) : undefined;
-  return { requestId: c.var.requestId, ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}) };
+  const span = c.get("trace") ? trace.getSpanContext(c.get("trace")) : undefined;
+  return { requestId: c.get("requestId"), ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}) };
 }
 
 /** The route label of requests no route served (404s of unknown paths). */
@@ -63,7 +63,7 @@ export function observeRequests(tracing: Tracing, metrics: MetricsRecorder): Mid
       span.end();
       metrics.request(route, method, c.res.status, (performance.now() - started) / 1000);
       try {
-        c.res.headers.set("X-Request-Id", c.var.requestId);
+        c.res.headers.set("X-Request-Id", c.get("requestId"));
       } catch {
         // Some responses (an upgrade's) have immutable headers; the id is in the logs all the same.
       }

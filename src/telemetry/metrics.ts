@@ -89,8 +89,12 @@ export class Metrics implements MetricsRecorder {
   /** One webhook attempt; `latencyMs` from publish to delivery when it was delivered. */
   webhookAttempt(outcome: string, latencyMs?: number): void {
     this.#webhookAttempts.inc({ outcome });
-    if (outcome === "dead-lettered") this.#deadLetters.inc();
     if (latencyMs !== undefined) this.#webhookLatency.observe(Math.max(0, latencyMs) / 1000);
+  }
+
+  /** A dead letter stored. */
+  deadLettered(): void {
+    this.#deadLetters.inc();
   }
 
   /** The numbers the console's operations panel shows, read from the same metrics `/metrics` exports. */

@@ -16,6 +16,8 @@ export interface MetricsRecorder {
   slowConsumer(transport: "sse" | "ws"): void;
   /** One webhook attempt; `latencyMs` from publish to delivery when it was delivered. */
   webhookAttempt(outcome: string, latencyMs?: number): void;
+  /** A dead letter stored (counted once stored: one that failed to store comes back and is counted then). */
+  deadLettered(): void;
 }
 
 /** Records nothing: for runtimes without a metrics endpoint. */
@@ -25,4 +27,5 @@ export const NO_METRICS: MetricsRecorder = {
   batch() {},
   slowConsumer() {},
   webhookAttempt() {},
+  deadLettered() {},
 };

@@ -4,13 +4,15 @@
  * clients, a CLIENT span per webhook attempt, each the child of the context
  * the message carries, and each re-injected into what leaves the gateway.
  *
- * W3C trace context is read and written by the gateway's own propagator, not
- * the global one: without an SDK the global propagator is a no-op and would
- * drop `traceparent`, while ours, through the API's non-recording spans,
- * passes the caller's context on unchanged. Contexts are passed explicitly,
- * so no global context manager is needed (Workers has none).
+ * Trace context goes through `@opentelemetry/api`'s propagation once an SDK has
+ * registered a global propagator (it honours OTEL_PROPAGATORS; W3C trace context and
+ * baggage by default). Without one the global propagator is a no-op and would drop
+ * `traceparent`, so the gateway's own W3C propagator stands in: through the API's
+ * non-recording spans it passes the caller's context on unchanged. Contexts are
+ * passed explicitly, so no global context manager is needed (Workers has none).
  */
-import { isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapPropagator, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Match, type MsgHdrs } from "@nats-io/nats-core";
 import { VERSION } from "../version.js";
@@ -26,7 +28,7 @@ export const ATTR = {
   consumerGroup: "messaging.consumer.group.name",
 } as const;
 
-const propagator = new W3CTraceContextPropagator();
+const w3c = new W3CTraceContextPropagator();
 
 /** Longest attribute value taken from client input (a message id): spans wait in the SDK's queue. */
 export const MAX_ATTRIBUTE_CHARS = 256;
@@ -52,18 +54,29 @@ const setter: TextMapSetter<Carrier> = {
   },
 };
 
+/** Options for `Tracing`. */
+export interface TracingOptions {
+  /** `host:port` of the NATS server the gateway is connected to, for `server.address`/`server.port`. */
+  natsServer?: () => string | undefined;
+}
+
 /** The tracer and the propagation the gateway's features share. */
 export class Tracing {
   readonly tracer: Tracer;
+  readonly #propagator: TextMapPropagator;
+  readonly #natsServer: () => string | undefined;
 
   /** `provider`: where spans go; the global one (a no-op without an SDK) by default. */
-  constructor(provider: TracerProvider = trace.getTracerProvider()) {
+  constructor(provider: TracerProvider = trace.getTracerProvider(), { natsServer = () => undefined }: TracingOptions = {}) {
     this.tracer = provider.getTracer("natsgate", VERSION);
+    // Decided once: an SDK registers its propagator before the gateway is built.
+    this.#propagator = propagation.fields().length > 0 ? propagation : w3c;
+    this.#natsServer = natsServer;
   }
 
   /** The trace context a carrier holds (ROOT when it holds none). */
   extract(carrier: Carrier | undefined, base: Context = ROOT_CONTEXT): Context {
-    return carrier ? propagator.extract(base, carrier, getter) : base;
+    return carrier ? this.#propagator.extract(base, carrier, getter) : base;
   }
 
   /**
@@ -73,12 +86,27 @@ export class Tracing {
    */
   inject(span: Span, carrier: Carrier): void {
     if (!span.isRecording()) return;
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, setter);
+    this.#propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, setter);
   }
 
   /** Starts a span of `kind` under `parent`. Attribute values a client controls are capped at MAX_ATTRIBUTE_CHARS. */
   start(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span {
     return this.tracer.startSpan(name, { kind, attributes }, parent);
+  }
+
+  /**
+   * Starts a messaging span (`messaging.system=nats` and the destination) of `kind`;
+   * a recorded one also gets the NATS server's `server.address`/`server.port`
+   * (only then: a no-op span should cost nothing more).
+   */
+  startMessaging(name: string, kind: SpanKind, parent: Context, destination: string, attributes: Attributes): Span {
+    const span = this.start(name, kind, parent, { [ATTR.system]: "nats", [ATTR.destination]: destination, ...attributes });
+    if (span.isRecording()) {
+      const server = this.#natsServer();
+      const colon = server ? server.lastIndexOf(":") : -1;
+      if (server && colon > 0) span.setAttributes({ [ATTR_SERVER_ADDRESS]: server.slice(0, colon).replace(/^\[|\]$/g, ""), [ATTR_SERVER_PORT]: Number(server.slice(colon + 1)) });
+    }
+    return span;
   }
 }
 
@@ -113,13 +141,15 @@ const sendable = (value: string, max: number) => value.length <= max && /^[\x20-
 /** `{ traceId }` from a carrier's `traceparent`, for a log line about that message; `{}` when it has none. */
 export function traceFields(carrier: Carrier | undefined): { traceId?: string } {
   if (!carrier) return {};
-  const span = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, carrier, getter));
+  const span = trace.getSpanContext(w3c.extract(ROOT_CONTEXT, carrier, getter));
   return span && isSpanContextValid(span) ? { traceId: span.traceId } : {};
 }
 
 /** Ends `span`, marking it failed when `err` is given. */
 export function endSpan(span: Span, err?: unknown): void {
   if (err !== undefined) {
+    // The error's class: few values, as error.type asks (e.g. SchemaViolationError, AckTimeoutError).
+    span.setAttribute(ATTR_ERROR_TYPE, err instanceof Error ? err.name : typeof err);
     span.recordException(err instanceof Error ? err : String(err));
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
   }

@@ -163,6 +163,7 @@ export class Deliverer {
   /** Stores a dead letter, acknowledged by JetStream (throws if it could not be stored). */
   async deadLetter(hookId: string, letter: DeadLetter): Promise<void> {
     await this.#deps.nats.jetstream().publish(deadLetterSubject(hookId), encoder.encode(JSON.stringify(letter)));
+    this.#deps.metrics?.deadLettered();
   }
 }
 

@@ -7,7 +7,7 @@
  * killed at any moment leaves every unfinished event to the others.
  */
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import type { Logger } from "../logger.js";
+import { repeatLimitedLogger, type Logger, type RepeatLimitedLogger } from "../logger.js";
 import type { NatsClient } from "../nats/client.js";
 import { envelope } from "../events/envelope.js";
 import { traceFields } from "../telemetry/tracing.js";
@@ -41,6 +41,8 @@ export class WebhookWorker {
   readonly #concurrency: number;
   #stopped = false;
   #waiters: (() => void)[] = [];
+  /** A sink that is down dead-letters every event: one line per window, the dead-letter stream keeps each. */
+  readonly #limited: RepeatLimitedLogger;
 
   constructor(
     readonly hook: StoredWebhook,
@@ -49,6 +51,7 @@ export class WebhookWorker {
   ) {
     // Slack's pace allows one request a second: more in flight would only wait for slots.
     this.#concurrency = hook.ordered || deps.deliverer.slackPaced(hook) ? 1 : hook.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY;
+    this.#limited = repeatLimitedLogger(deps.logger, deps.now);
   }
 
   /** Starts pulling from every consumer. */
@@ -79,7 +82,7 @@ export class WebhookWorker {
           }
           await this.#slot();
           const task = this.#handle(m, b).catch((err) =>
-            this.deps.logger.error("webhook delivery failed unexpectedly", { webhook: this.hook.id, webhookId: webhookMessageId(m.info.stream, m.seq), err: String(err), ...traceFields(m.headers) }),
+            this.#limited.error("unexpected", "webhook delivery failed unexpectedly", { webhook: this.hook.id, webhookId: webhookMessageId(m.info.stream, m.seq), err: String(err), ...traceFields(m.headers) }),
           );
           this.#inflight.add(task);
           void task.finally(() => {
@@ -157,10 +160,10 @@ export class WebhookWorker {
         try {
           await this.deps.deliverer.deadLetter(hook.id, deadLetterOf(hook.id, env, id, attempt, attempted, outcome.reason, this.deps.now()));
           await this.#ack(m, b);
-          this.deps.logger.warn("webhook event dead-lettered", { webhook: hook.id, webhookId: id, reason: outcome.reason, ...traceFields(m.headers) });
+          this.#limited.warn("dead", "webhook event dead-lettered", { webhook: hook.id, webhookId: id, reason: outcome.reason, ...traceFields(m.headers) });
         } catch (err) {
           // Not stored, so not acknowledged: it comes back and is dead-lettered then.
-          this.deps.logger.error("dead letter not stored; will retry", { webhook: hook.id, webhookId: id, err: String(err), ...traceFields(m.headers) });
+          this.#limited.error("dead-letter-failed", "dead letter not stored; will retry", { webhook: hook.id, webhookId: id, err: String(err), ...traceFields(m.headers) });
           m.nak(HELD_BACK_DELAY_MS);
         }
         return;

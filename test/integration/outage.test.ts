@@ -165,7 +165,8 @@ describe("NATS frozen (SIGSTOP)", () => {
     await f.server.freeze();
     const frozenAt = Date.now();
     // Sent before the gateway can know: handed to the socket, never confirmed.
-    const unconfirmed = await publish("frozen.core", '{"n":1}');
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const unconfirmed = await publish("frozen.core", '{"n":1}', { traceparent });
     expect(unconfirmed.status).toBe(504);
     expect(await unconfirmed.json()).toEqual({
       type: "https://natsgate.dev/problems/not-confirmed",
@@ -198,6 +199,8 @@ describe("NATS frozen (SIGSTOP)", () => {
     // Each carries its request's id, as the response's X-Request-Id did.
     const [timedOut, unavailable] = logs.filter((l) => l.msg === "request failed").map((l) => l.requestId);
     expect(timedOut).toBe(unconfirmed.headers.get("x-request-id"));
+    // And the caller's trace id, so the line is found from the trace (and the trace from the line).
+    expect(logs.find((l) => l.msg === "request failed")!.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
     expect(refused.map((r) => r.headers.get("x-request-id"))).toContain(unavailable);
     await nc.close();
   }, 20_000);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,7 @@ describe("process (npm start)", () => {
     ["jetstream.streams[0].name:", "config.json", JSON.stringify({ jetstream: { streams: [{ name: "bad name", subjects: ["a.>"] }] } })],
     ["jetstream.streams[0].maxAge: expected a duration", "config.yaml", "jetstream:\n  streams:\n    - name: A\n      subjects: [a.>]\n      maxAge: forever\n"],
     ["is not valid YAML", "config.yaml", "server: [1, 2\n"],
+    ["tracing.otlpEndpoint: an http:// or https:// URL such as http://collector:4318", "config.yaml", "tracing:\n  otlpEndpoint: collector:4318\n"],
   ])("config - a bad file exits 1 with one line: %s", async (expected, name, content) => {
     // PORT would override (and so hide) a bad server.port; leave it unset here.
     const p = gateway(["--config", tempFile(name, content)], { PORT: "" });
@@ -264,7 +265,7 @@ describe("process (npm start)", () => {
 });
 
 describe("process - OpenTelemetry SDK (issue 12, item 3)", () => {
-  it("otel - with OTEL_EXPORTER_OTLP_ENDPOINT the SDK exports spans over OTLP/HTTP (flushed on SIGTERM); without it nothing is sent", async () => {
+  it("otel - OTEL_EXPORTER_OTLP_ENDPOINT or tracing.otlpEndpoint starts the SDK (flushed on SIGTERM); without either no SDK module is even loaded", async () => {
     const received: { path: string; type: string | undefined; body: string }[] = [];
     const { createServer } = await import("node:http");
     const collector = createServer((req, res) => {
@@ -277,32 +278,52 @@ describe("process - OpenTelemetry SDK (issue 12, item 3)", () => {
     });
     await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
     const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+    const recorder = fileURLToPath(new URL("../support/record-imports.mjs", import.meta.url));
+    const sdkModules = (log: string) =>
+      [...new Set(readFileSync(log, "utf8").split("\n").flatMap((u) => /node_modules\/@opentelemetry\/([a-z-]+)\//.exec(u)?.[1] ?? []))].sort();
     try {
       const server = await NatsServer.start();
       servers.push(server);
-      const runs: Record<string, string>[] = [{ NATS_URL: server.url }, { NATS_URL: server.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }];
-      for (const env of runs) {
-        const p = gateway([], env);
+      const config = tempFile("c.yaml", `tracing:\n  otlpEndpoint: ${endpoint}\n  serviceName: edge-ingest\n`);
+      const runs: { args: string[]; env: Record<string, string>; service?: string }[] = [
+        { args: [], env: {} },
+        { args: [], env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, service: "natsgate" },
+        { args: ["--config", config], env: {}, service: "edge-ingest" },
+      ];
+      for (const run of runs) {
+        received.length = 0;
+        const log = tempFile("imports.log", "");
+        const p = gateway(run.args, { NATS_URL: server.url, NODE_OPTIONS: `--import ${recorder}`, NATSGATE_IMPORT_LOG: log, ...run.env });
         const { url } = (await p.waitForLog("natsgate listening")) as { url: string };
         await p.waitForLog("connected to NATS");
         const res = await fetch(`${url}/v1/publish/otel.check`, { method: "POST", body: "{}", headers: { "content-type": "application/json", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } });
         expect(res.status).toBe(202);
         p.child.kill("SIGTERM");
         expect((await p.exited).code).toBe(0);
-        if (env.OTEL_EXPORTER_OTLP_ENDPOINT) expect(p.output()).toContain(`"msg":"OpenTelemetry tracing on","otlp":"${endpoint}"`);
-        else expect(received).toEqual([]);
+        if (!run.service) {
+          // The API, its W3C propagator (core) and attribute names are what the gateway traces through;
+          // nothing of the SDK or the exporter is resolved, so nothing is sent.
+          expect(sdkModules(log)).toEqual(["api", "core", "semantic-conventions"]);
+          expect(received).toEqual([]);
+          continue;
+        }
+        expect(sdkModules(log)).toEqual(expect.arrayContaining(["api", "exporter-trace-otlp-http", "resources", "sdk-trace-node"]));
+        expect(p.output()).toContain(`"msg":"OpenTelemetry tracing on","otlp":"${endpoint}"`);
+        // The batch was flushed by the shutdown: the SERVER and PRODUCER spans of the caller's trace, as OTLP/HTTP JSON.
+        expect(received.map((r) => [r.path, r.type])).toEqual([["/v1/traces", "application/json"]]);
+        const body = JSON.parse(received[0]!.body);
+        const service = body.resourceSpans[0].resource.attributes.find((a: any) => a.key === "service.name");
+        expect(service.value).toEqual({ stringValue: run.service });
+        const spans = body.resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans));
+        expect(spans.map((s: any) => [s.name, s.traceId]).sort()).toEqual([
+          ["POST /v1/publish/:subject", "4bf92f3577b34da6a3ce929d0e0e4736"],
+          ["publish otel.check", "4bf92f3577b34da6a3ce929d0e0e4736"],
+        ]);
       }
-      // The batch was flushed by the shutdown: the SERVER and PRODUCER spans of the caller's trace, as OTLP/HTTP JSON.
-      expect(received.map((r) => [r.path, r.type])).toEqual([["/v1/traces", "application/json"]]);
-      const spans = JSON.parse(received[0]!.body).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans));
-      expect(spans.map((s: any) => [s.name, s.traceId]).sort()).toEqual([
-        ["POST /v1/publish/:subject", "4bf92f3577b34da6a3ce929d0e0e4736"],
-        ["publish otel.check", "4bf92f3577b34da6a3ce929d0e0e4736"],
-      ]);
     } finally {
       collector.close();
     }
-  }, 30_000);
+  }, 45_000);
 
   it("otel - an endpoint that is not an http(s) URL exits 1 naming the variable; a collector that is down does not fail the shutdown", async () => {
     const bad = gateway([], { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" });

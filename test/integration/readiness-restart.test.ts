@@ -18,10 +18,15 @@ describe("readiness when the server comes back unable to hold the streams", () =
     let next: NatsServer | undefined;
     try {
       expect((await gw.fetch("/readyz")).status).toBe(200);
+      const metric = async (name: string) => new RegExp(`^${name} (\\d+)$`, "m").exec(await gw.app.metrics.text())?.[1];
+      expect([await metric("natsgate_nats_connected"), await metric("natsgate_nats_reconnects_total")]).toEqual(["1", "0"]);
       await server.cleanup();
       await expect.poll(async () => (await gw.fetch("/readyz")).status).toBe(503);
+      expect(await metric("natsgate_nats_connected")).toBe("0");
       next = await NatsServer.start({ port, ...restart });
       await expect.poll(() => gw.nats.connected, { timeout: 10_000 }).toBe(true);
+      // What the "NATS disconnected" and "reconnect storm" alerts read.
+      expect([await metric("natsgate_nats_connected"), await metric("natsgate_nats_reconnects_total")]).toEqual(["1", "1"]);
       await expect.poll(async () => (await gw.fetch("/readyz")).status, { timeout: 10_000 }).toBe(503);
       const ready = await (await gw.fetch("/readyz")).json();
       expect(ready.detail).toBe("configured JetStream streams are not in place yet");

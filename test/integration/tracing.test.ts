@@ -2,9 +2,10 @@
  * Traces end to end (issue 12): with the real OpenTelemetry SDK (in-memory
  * exporter), one trace spans the HTTP publish, the NATS message, the SSE push
  * and the webhook delivery; without an SDK the caller's context passes through
- * unchanged.
+ * unchanged, SSE, WebSocket and webhooks alike.
  */
-import { SpanKind } from "@opentelemetry/api";
+import { propagation, SpanKind, type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter } from "@opentelemetry/api";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../support/gateway.js";
@@ -13,6 +14,7 @@ import { collector, natsConnect } from "../support/nats.js";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { startSink, type Sink } from "../support/sink.js";
 import { rawSse } from "../support/sse.js";
+import { wsClient } from "../support/ws.js";
 import { createLogger } from "../../src/logger.js";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -68,18 +70,18 @@ describe("tracing with the OpenTelemetry SDK", () => {
       return found[0]!;
     };
     const id = (s: ReadableSpan) => s.spanContext().spanId;
-    const server = one(SpanKind.SERVER);
+    const serverSpan = one(SpanKind.SERVER);
     const producer = one(SpanKind.PRODUCER);
     const consumer = one(SpanKind.CONSUMER);
     const client = one(SpanKind.CLIENT);
-    for (const s of [server, producer, consumer, client]) expect(s.spanContext().traceId).toBe(TRACE_ID);
+    for (const s of [serverSpan, producer, consumer, client]) expect(s.spanContext().traceId).toBe(TRACE_ID);
 
-    expect(server.name).toBe("POST /v1/publish/:subject");
-    expect(server.parentSpanContext?.spanId).toBe(CALLER_SPAN);
-    expect(server.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/v1/publish/:subject", "http.response.status_code": 201, "url.path": "/v1/publish/traced.order" });
+    expect(serverSpan.name).toBe("POST /v1/publish/:subject");
+    expect(serverSpan.parentSpanContext?.spanId).toBe(CALLER_SPAN);
+    expect(serverSpan.attributes).toMatchObject({ "http.request.method": "POST", "http.route": "/v1/publish/:subject", "http.response.status_code": 201, "url.path": "/v1/publish/traced.order" });
 
     expect(producer.name).toBe("publish traced.order");
-    expect(producer.parentSpanContext?.spanId).toBe(id(server));
+    expect(producer.parentSpanContext?.spanId).toBe(id(serverSpan));
     expect(producer.attributes).toEqual({
       "messaging.system": "nats",
       "messaging.destination.name": "traced.order",
@@ -87,6 +89,8 @@ describe("tracing with the OpenTelemetry SDK", () => {
       "messaging.operation.type": "send",
       "messaging.message.body.size": 7,
       "messaging.message.id": "trace-1",
+      "server.address": "127.0.0.1",
+      "server.port": server.port,
       "natsgate.stream": "TRACED",
       "natsgate.stream.seq": 1,
     });
@@ -94,7 +98,15 @@ describe("tracing with the OpenTelemetry SDK", () => {
     // The message carried the PRODUCER's context; the fan-out and the webhook continue from it.
     expect(consumer.name).toBe("process traced.order");
     expect(consumer.parentSpanContext?.spanId).toBe(id(producer));
-    expect(consumer.attributes).toMatchObject({ "messaging.system": "nats", "messaging.operation.type": "process", "natsgate.subscribers": 1, "natsgate.stream.seq": 1 });
+    expect(consumer.attributes).toMatchObject({
+      "messaging.system": "nats",
+      "messaging.operation.type": "process",
+      "messaging.message.id": "trace-1",
+      "server.address": "127.0.0.1",
+      "server.port": server.port,
+      "natsgate.subscribers": 1,
+      "natsgate.stream.seq": 1,
+    });
     const envelope = JSON.parse(/^data: (.*)$/m.exec(text)![1]!);
     expect(parentOf(envelope.headers.traceparent)).toBe(id(consumer));
     expect(envelope.headers.tracestate).toBe(TRACESTATE);
@@ -127,6 +139,99 @@ describe("tracing with the OpenTelemetry SDK", () => {
   });
 });
 
+describe("tracing with the OpenTelemetry SDK: WebSocket frames, baggage, failed publishes", () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  let server: NatsServer;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, CONFIG, { tracerProvider: provider });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await server?.cleanup();
+    await provider.shutdown();
+  });
+
+  it("trace - a WebSocket msg frame carries the CONSUMER span's traceparent, and the caller's tracestate and baggage", async () => {
+    const ws = await wsClient(`${gw.url.replace("http", "ws")}/v1/ws`);
+    ws.send({ op: "sub", sid: "t", subject: "traced.ws" });
+    ws.send({ op: "ping" });
+    await ws.next((f) => f.op === "pong");
+    exporter.reset();
+    const baggage = "userId=alice";
+    const res = await gw.fetch("/v1/publish/traced.ws", { method: "POST", headers: { "content-type": "application/json", traceparent: TRACEPARENT, tracestate: TRACESTATE, baggage }, body: "{}" });
+    expect(res.status).toBe(201);
+    const msg = await ws.next((f) => f.op === "msg");
+    ws.close();
+    const consumer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.CONSUMER)!;
+    expect(consumer.spanContext().traceId).toBe(TRACE_ID);
+    expect(msg.headers).toEqual({ "Content-Type": "application/json", traceparent: `00-${TRACE_ID}-${consumer.spanContext().spanId}-01`, tracestate: TRACESTATE, baggage });
+  });
+
+  it("trace - a publish JetStream refuses ends its PRODUCER span as an error with error.type", async () => {
+    exporter.reset();
+    const res = await gw.fetch("/v1/publish/traced.expect", { method: "POST", headers: { "content-type": "application/json", "expect-last-sequence": "999" }, body: "{}" });
+    expect(res.status).toBe(412);
+    const producer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)!;
+    expect(producer.status.code).toBe(2); // ERROR
+    expect(producer.attributes["error.type"]).toBe("PreconditionFailedError");
+  });
+});
+
+/** A propagator that counts its calls and hands them to W3C trace context and baggage. */
+class CountingPropagator implements TextMapPropagator {
+  readonly #inner = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+  injected = 0;
+  extracted = 0;
+  inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    this.injected++;
+    this.#inner.inject(context, carrier, setter);
+  }
+  extract(context: Context, carrier: unknown, getter: TextMapGetter): Context {
+    this.extracted++;
+    return this.#inner.extract(context, carrier, getter);
+  }
+  fields(): string[] {
+    return this.#inner.fields();
+  }
+}
+
+describe("tracing through a global propagator (as the SDK registers, honouring OTEL_PROPAGATORS)", () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const counting = new CountingPropagator();
+  let server: NatsServer;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    propagation.setGlobalPropagator(counting);
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, CONFIG, { tracerProvider: provider });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await server?.cleanup();
+    await provider.shutdown();
+    propagation.disable();
+  });
+
+  it("trace - extraction and injection go through @opentelemetry/api's propagation, and the trace still continues", async () => {
+    const nc = await natsConnect(server.url);
+    const sub = await collector(nc, "traced.global");
+    exporter.reset();
+    const [injected, extracted] = [counting.injected, counting.extracted];
+    const res = await gw.fetch("/v1/publish/traced.global", { method: "POST", headers: { "content-type": "application/json", traceparent: TRACEPARENT }, body: "{}" });
+    expect(res.status).toBe(201);
+    const [msg] = await sub.next(1);
+    await nc.close();
+    const producer = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.PRODUCER)!;
+    expect(msg!.headers!.get("traceparent")).toBe(`00-${TRACE_ID}-${producer.spanContext().spanId}-01`);
+    expect(counting.extracted).toBeGreaterThan(extracted);
+    expect(counting.injected).toBeGreaterThan(injected);
+  });
+});
+
 describe("tracing without an SDK", () => {
   const logs: Record<string, unknown>[] = [];
   let server: NatsServer;
@@ -148,6 +253,10 @@ describe("tracing without an SDK", () => {
     const nc = await natsConnect(server.url);
     const sub = await collector(nc, "traced.>");
     const sse = await rawSse(`${gw.url}/v1/subscribe?subject=traced.>`);
+    const ws = await wsClient(`${gw.url.replace("http", "ws")}/v1/ws`);
+    ws.send({ op: "sub", sid: "p", subject: "traced.plain" });
+    ws.send({ op: "ping" });
+    await ws.next((f) => f.op === "pong");
     const baggage = "userId=alice,  tenant=acme";
     // Not in canonical form (spaces, flags ff): it must not be re-serialised on the way (review).
     const traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-ff`;
@@ -159,6 +268,9 @@ describe("tracing without an SDK", () => {
     expect(JSON.parse(/^data: (.*)$/m.exec(text)![1]!).headers).toEqual({ "Content-Type": "application/json", traceparent, tracestate, baggage });
     const [req] = await sink.waitFor("/plain", 1);
     expect([req!.headers.traceparent, req!.headers.tracestate, req!.headers.baggage]).toEqual([traceparent, tracestate, baggage]);
+    const frame = await ws.next((f) => f.op === "msg");
+    expect(frame.headers).toEqual({ "Content-Type": "application/json", traceparent, tracestate, baggage });
+    ws.close();
     sse.close();
     await nc.close();
   });
@@ -194,10 +306,14 @@ describe("tracing without an SDK", () => {
     expect([bySubject("traced.ctl").traceparent, bySubject("traced.ctl").tracestate]).toEqual([TRACEPARENT, undefined]);
   });
 
-  it("trace - log lines about a message name its trace id (a dead-lettered webhook event)", async () => {
+  it("trace - log lines about a message name its trace id (a dead-lettered webhook event); a sink refusing everything writes one line, not one per event", async () => {
     sink.script("/refuse", () => ({ status: 400 }));
     expect((await gw.fetch("/v1/webhooks", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: "refuser", subjects: ["traced.refused"], url: `${sink.url}/refuse` }) })).status).toBe(201);
-    expect((await gw.fetch("/v1/publish/traced.refused", { method: "POST", headers: { "content-type": "application/json", traceparent: TRACEPARENT }, body: "{}" })).status).toBe(201);
-    await expect.poll(() => logs.find((l) => l.msg === "webhook event dead-lettered")).toMatchObject({ level: "warn", webhook: "refuser", traceId: TRACE_ID });
+    for (let i = 0; i < 3; i++) {
+      expect((await gw.fetch("/v1/publish/traced.refused", { method: "POST", headers: { "content-type": "application/json", traceparent: TRACEPARENT }, body: `{"n":${i}}` })).status).toBe(201);
+    }
+    // Every event is kept where operators look for it; the log says it once.
+    await expect.poll(async () => (await (await gw.fetch("/v1/dead-letters?webhook=refuser")).json()).deadLetters.length).toBe(3);
+    expect(logs.filter((l) => l.msg === "webhook event dead-lettered")).toEqual([expect.objectContaining({ level: "warn", webhook: "refuser", traceId: TRACE_ID })]);
   });
 });
