@@ -1,8 +1,9 @@
 /**
  * The Cloudflare Workers entry (src/worker.ts) under `wrangler dev` (workerd from
  * npm), against a real nats-server's WebSocket listener: publish, JetStream
- * acknowledgement, schemas, auth and SSE through the worker, no NATS connection
- * left behind, and every 2xx in NATS when the runtime is stopped mid-stream.
+ * acknowledgement, schemas, auth, request/reply, batches and SSE through the
+ * worker, the NATS_TOKEN binding, no NATS connection left behind, and every 2xx
+ * in NATS when the runtime is stopped mid-stream.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NatsServer } from "../support/nats-server.js";
 import { collector, natsConnect, storedMessages, text } from "../support/nats.js";
@@ -32,11 +33,42 @@ const CONFIG = {
   limits: { maxStreamsPerClient: 2 },
 };
 
+/** A `wrangler dev` of the worker on `port` with `vars` as bindings; resolves once it serves. */
+async function startWrangler(port: number, state: string, vars: Record<string, string>): Promise<{ child: ChildProcess; output: () => string; direct: { url: string; headers: Record<string, string> } }> {
+  let output = "";
+  const child = spawn(
+    join(ROOT, "node_modules/.bin/wrangler"),
+    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", "debug", ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
+    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  const direct = await new Promise<{ url: string; headers: Record<string, string> }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wrangler dev not ready in 60 s: ${output}`)), 60_000);
+    const check = () => {
+      const proxy = /"userWorkerUrl":\{[^}]*"port":"(\d+)"\}.*?"headers":\{"MF-Proxy-Shared-Secret":"([^"]+)"\}/.exec(output);
+      if (!/Ready on http/.test(output) || !proxy) return;
+      clearTimeout(timer);
+      resolve({ url: `http://127.0.0.1:${proxy[1]}`, headers: { "MF-Proxy-Shared-Secret": proxy[2]! } });
+    };
+    child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
+    child.once("exit", () => (clearTimeout(timer), reject(new Error(`wrangler dev exited: ${output}`))));
+  });
+  return { child, output: () => output, direct };
+}
+
+/** Stops a wrangler dev at once. */
+async function killWrangler(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+}
+
 describe("Workers entry under wrangler dev", () => {
   let server: NatsServer;
   let nc: NatsConnection;
   let wrangler: ChildProcess;
-  let output = "";
   let url: string;
   /** The worker's own address behind wrangler's dev proxy, and the header that proxy adds. */
   let direct: { url: string; headers: Record<string, string> };
@@ -59,33 +91,11 @@ describe("Workers entry under wrangler dev", () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     state = mkdtempSync(join(tmpdir(), "natsgate-wrangler-"));
-    wrangler = spawn(
-      join(ROOT, "node_modules/.bin/wrangler"),
-      ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--log-level", "debug", "--var", `NATS_URL:ws://127.0.0.1:${server.wsPort}`, "--var", `NATSGATE_CONFIG_JSON:${JSON.stringify(CONFIG)}`],
-      { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    wrangler.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-    wrangler.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`wrangler dev not ready in 60 s: ${output}`)), 60_000);
-      const check = () => {
-        const proxy = /"userWorkerUrl":\{[^}]*"port":"(\d+)"\}.*?"headers":\{"MF-Proxy-Shared-Secret":"([^"]+)"\}/.exec(output);
-        if (!/Ready on http/.test(output) || !proxy) return;
-        direct = { url: `http://127.0.0.1:${proxy[1]}`, headers: { "MF-Proxy-Shared-Secret": proxy[2]! } };
-        clearTimeout(timer);
-        resolve();
-      };
-      wrangler.stdout!.on("data", check);
-      wrangler.stderr!.on("data", check);
-      wrangler.once("exit", () => (clearTimeout(timer), reject(new Error(`wrangler dev exited: ${output}`))));
-    });
+    ({ child: wrangler, direct } = await startWrangler(port, state, { NATS_URL: `ws://127.0.0.1:${server.wsPort}`, NATSGATE_CONFIG_JSON: JSON.stringify(CONFIG) }));
   }, 90_000);
 
   afterAll(async () => {
-    if (wrangler && wrangler.exitCode === null) {
-      wrangler.kill("SIGKILL");
-      await new Promise((r) => wrangler.once("exit", r));
-    }
+    await killWrangler(wrangler);
     await nc?.close();
     await server?.cleanup();
     if (state) rmSync(state, { recursive: true, force: true });
@@ -139,7 +149,8 @@ describe("Workers entry under wrangler dev", () => {
     expect(sse.res.status).toBe(200);
     expect(sse.res.headers.get("content-type")).toBe("text/event-stream");
     await sse.until((t) => t.startsWith("retry:"));
-    await jetstream(nc).publish("wk.stored.b", JSON.stringify({ n: 3 }));
+    // Published through the worker too: both ends of the edge are the worker.
+    expect((await publish("wk.stored.b", { n: 3 })).status).toBe(201);
     const got = await sse.until((t) => t.includes('"subject":"wk.stored.b"'));
     expect(got).toMatch(/^id: WK:2$/m);
     expect(JSON.parse(/^data: (.*"wk\.stored\.b".*)$/m.exec(got)![1]!)).toMatchObject({ subject: "wk.stored.b", data: { n: 3 }, stream: "WK", seq: 2 });
@@ -152,6 +163,32 @@ describe("Workers entry under wrangler dev", () => {
     resumed.close();
     // Through wrangler's dev proxy the departure shows a few heartbeats later.
     await expect.poll(workerConnections, { timeout: 20_000 }).toBe(0);
+  });
+
+  it("worker - request/reply and a batch go through the worker as on Node", async () => {
+    const responder = nc.subscribe("wk.rpc", {
+      callback: (_e, m) => {
+        const h = natsHeaders();
+        h.set("Answered-By", "responder");
+        m.respond(`echo:${text(m)}`, { headers: h });
+      },
+    });
+    await nc.flush();
+    const reply = await fetch(`${url}/v1/request/wk.rpc?timeout=2000`, { method: "POST", headers: auth, body: '{"q":1}' });
+    expect(reply.status).toBe(200);
+    expect(await reply.text()).toBe('echo:{"q":1}');
+    expect(reply.headers.get("natsh-answered-by")).toBe("responder");
+    responder.unsubscribe();
+    const nobody = await fetch(`${url}/v1/request/wk.nobody`, { method: "POST", headers: auth, body: "{}" });
+    expect([nobody.status, nobody.headers.get("retry-after")]).toEqual([503, expect.stringMatching(/^\d+$/)]);
+
+    const sub = await collector(nc, "wk.batch.*");
+    const ndjson = ['{"subject":"wk.batch.a","data":{"i":0}}', '{"subject":"other.x","data":{}}', '{"subject":"wk.batch.b","data":{"i":2}}'].join("\n");
+    const batch = await fetch(`${url}/v1/publish`, { method: "POST", headers: { ...auth, "content-type": "application/x-ndjson" }, body: ndjson });
+    expect(batch.status).toBe(200);
+    expect((await batch.json()).results.map((r: { index: number; status: number }) => [r.index, r.status])).toEqual([[0, 202], [1, 403], [2, 202]]);
+    expect((await sub.next(2)).map((m) => [m.subject, text(m)])).toEqual([["wk.batch.a", '{"i":0}'], ["wk.batch.b", '{"i":2}']]);
+    sub.unsubscribe();
   });
 
   it("worker - a client leaving its SSE stream closes the stream's NATS connection; publishes leave none", async () => {
@@ -227,6 +264,8 @@ describe("Workers entry under wrangler dev", () => {
     const sub = nc.subscribe("wk.drain", { callback: (_e, m) => void seen.add(JSON.parse(text(m)).n) });
     await nc.flush();
     const acked = { core: [] as number[], js: [] as number[] };
+    /** How the requests that were not acknowledged ended: refused with a status, or the connection broke. */
+    const others = { refused: 0, broken: 0 };
     let n = 0;
     let running = true;
     const loop = async (subject: string, into: number[]) => {
@@ -235,6 +274,8 @@ describe("Workers entry under wrangler dev", () => {
         const res = await publish(subject, { n: mine }).catch(() => null);
         // A 2xx status line is an acknowledgement, whether or not the body arrived.
         if (res && res.status < 300) into.push(mine);
+        else if (res) others.refused++;
+        else others.broken++;
         await res?.arrayBuffer().catch(() => {});
       }
     };
@@ -248,6 +289,41 @@ describe("Workers entry under wrangler dev", () => {
     expect(acked.core.filter((i) => !seen.has(i))).toEqual([]);
     const stored = new Set((await storedMessages(await jetstreamManager(nc), "WK")).filter((m) => m.subject === "wk.stored.drain").map((m) => m.json.n));
     expect(acked.js.filter((i) => !stored.has(i))).toEqual([]);
+    console.log(`worker SIGTERM: ${acked.core.length} core and ${acked.js.length} JetStream publishes acknowledged, all in NATS; ${others.refused} refused with a status, ${others.broken} broken off or refused a connection (the runtime gone)`);
+    // Six loops were mid-request: each ended one way or another, none hung.
+    expect(acked.core.length + acked.js.length + others.refused + others.broken).toBe(n);
     sub.unsubscribe();
   }, 60_000);
+});
+
+describe("Workers entry: the NATS_TOKEN binding", () => {
+  it("worker - against a token-protected nats-server, NATS_TOKEN is what lets the worker publish", async () => {
+    const natsToken = "nats-secret-0123456789";
+    const server = await NatsServer.start({ config: `authorization { token: "${natsToken}" }\nwebsocket { port: ${await freePort()}, no_tls: true }` });
+    const nc = await natsConnect(server.url, { token: natsToken });
+    const state = mkdtempSync(join(tmpdir(), "natsgate-wrangler-"));
+    const open = { auth: { mode: "none" } };
+    let child: ChildProcess | undefined;
+    try {
+      const sub = await collector(nc, "wk.token");
+      const port = await freePort();
+      ({ child } = await startWrangler(port, state, { NATS_URL: `ws://127.0.0.1:${server.wsPort}`, NATS_TOKEN: natsToken, NATSGATE_CONFIG_JSON: JSON.stringify(open) }));
+      const res = await fetch(`http://127.0.0.1:${port}/v1/publish/wk.token`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"t":1}' });
+      expect(res.status).toBe(202);
+      expect((await sub.next(1)).map(text)).toEqual(['{"t":1}']);
+      await killWrangler(child);
+      // The same worker without the binding is refused by the server: 503, nothing published.
+      const port2 = await freePort();
+      ({ child } = await startWrangler(port2, state, { NATS_URL: `ws://127.0.0.1:${server.wsPort}`, NATSGATE_CONFIG_JSON: JSON.stringify(open) }));
+      const refused = await fetch(`http://127.0.0.1:${port2}/v1/publish/wk.token`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"t":2}' });
+      expect(refused.status).toBe(503);
+      expect((await refused.json()).type).toBe("https://natsgate.dev/problems/nats-unavailable");
+      sub.unsubscribe();
+    } finally {
+      await killWrangler(child);
+      await nc.close();
+      await server.cleanup();
+      rmSync(state, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

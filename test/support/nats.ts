@@ -3,8 +3,8 @@ import { connect, type Msg, type NatsConnection, type Subscription } from "@nats
 import type { JetStreamManager } from "@nats-io/jetstream";
 
 /** Connects a test client. */
-export function natsConnect(url: string): Promise<NatsConnection> {
-  return connect({ servers: url, name: "natsgate-test" });
+export function natsConnect(url: string, opts: { token?: string } = {}): Promise<NatsConnection> {
+  return connect({ servers: url, name: "natsgate-test", ...opts });
 }
 
 /** Subscribes and collects messages; `next(n)` resolves when n messages in total have arrived. */
