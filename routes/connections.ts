@@ -44,7 +44,8 @@ function view(c: Connection) {
 export function connectionRoutes(gw: CoreGateway): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   for (const path of ["/v1/connections", "/v1/connections/*"]) {
-    app.use(path, ...adminOnly(gw, () => "connections"));
+    // The record of a DELETE names the session it ended.
+    app.use(path, ...adminOnly(gw, (c) => (c.req.path.split("/")[3] ? `connection:${c.req.path.split("/")[3]}` : "connections")));
   }
   app.get("/v1/connections", (c) => {
     const after = c.req.query("after");

@@ -252,6 +252,8 @@ export const configSchema = z.strictObject({
       attemptStream: streamName.default(DEFAULT_ATTEMPT_STREAM),
       deadLetterMaxAge: duration.default(DEFAULT_DEAD_LETTER_MAX_AGE_MS),
       attemptsPerWebhook: z.number().int().min(1).max(10_000).default(DEFAULT_ATTEMPTS_PER_WEBHOOK),
+      /** Copies of the registry, pace, dead-letter and attempt state; unset: the most any configured stream has (else 1). */
+      replicas: z.number().int().min(1).max(5).optional(),
       pacedHosts: z
         .array(z.string().regex(/^[A-Za-z0-9.-]+$/, "a host name such as hooks.slack.com").transform((h) => h.toLowerCase()))
         .default(DEFAULT_PACED_HOSTS),

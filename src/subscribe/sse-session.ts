@@ -21,8 +21,14 @@ export interface SessionOptions {
   expiresAt?: number;
   now: () => number;
   /** Called once when the session ends, with the reason. */
-  onEnd: (reason: "closed" | "overflow" | "expired" | "shutdown") => void;
+  onEnd: (reason: SseEndReason) => void;
 }
+
+/**
+ * Why a stream ended: the client left, fell too far behind, its credentials expired, the
+ * gateway is stopping, or an operator ended it (DELETE /v1/connections/{id}).
+ */
+export type SseEndReason = "closed" | "overflow" | "expired" | "shutdown" | "operator";
 
 /** Pumps frames to one client. */
 export class SseSession {
@@ -102,7 +108,7 @@ export class SseSession {
   }
 
   /** Ends the session (idempotent); overflow and expiry say so in a final event. */
-  end(reason: "closed" | "overflow" | "expired" | "shutdown"): void {
+  end(reason: SseEndReason): void {
     if (this.#ended) return;
     this.#ended = true;
     clearInterval(this.#heartbeat);
@@ -116,7 +122,8 @@ export class SseSession {
     this.#queue.length = 0;
     // The output queues this behind any write in flight; a client that reads nothing is cut off.
     const timer = setTimeout(() => this.out.abort(), FINAL_WRITE_TIMEOUT_MS);
-    void this.out.write(sseFrame(JSON.stringify({ reason }), { event: reason })).finally(() => {
+    // An operator's end reads as a shutdown to clients (reconnect and resume), with its own reason.
+    void this.out.write(sseFrame(JSON.stringify({ reason }), { event: reason === "operator" ? "shutdown" : reason })).finally(() => {
       clearTimeout(timer);
       this.out.end();
       this.#done();

@@ -98,7 +98,7 @@ export async function openSubscription(gw: CoreGateway, req: SubscriptionRequest
       remote: req.remote,
       transport: "sse",
       connectedAt: gw.clock.now(),
-      stats: { subjects: () => req.subjects, get sent() { return s?.sent ?? 0; }, get dropped() { return s?.dropped ?? 0; }, buffered: () => s?.buffered() ?? 0, end: () => s?.end("shutdown") },
+      stats: { subjects: () => req.subjects, get sent() { return s?.sent ?? 0; }, get dropped() { return s?.dropped ?? 0; }, buffered: () => s?.buffered() ?? 0, end: () => s?.end("operator") },
     });
     s = new SseSession(out, {
       heartbeatMs: gw.config.sse.heartbeatMs,

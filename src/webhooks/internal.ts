@@ -9,6 +9,15 @@ import { GATEWAY_INTERNAL } from "../security/permissions.js";
 /** The KV bucket of shared pace slots, beside the registry bucket. */
 export const paceBucket = (config: Config) => `${config.webhooks.bucket}_pace`;
 
+/**
+ * Copies JetStream keeps of the webhook state. Unset, it follows the most replicated
+ * configured stream: a cluster that keeps its events three times keeps the registry,
+ * dead letters and journal three times too.
+ */
+export function webhookReplicas(config: Config): number {
+  return config.webhooks.replicas ?? Math.max(1, ...config.jetstream.streams.map((s) => s.replicas));
+}
+
 /** The streams behind the webhook feature: its KV buckets (secrets live there) and journal. */
 export function webhookInternalStreams(config: Config): string[] {
   const w = config.webhooks;

@@ -22,6 +22,8 @@ export interface JournalOptions {
   deadLetterMaxAgeMs: number;
   /** Attempt records kept per webhook. */
   attemptsPerWebhook: number;
+  /** Copies JetStream keeps of both streams. */
+  replicas: number;
 }
 
 /** The dead-letter stream's configuration. */
@@ -32,6 +34,7 @@ export function deadLetterStreamConfig(o: JournalOptions): Partial<StreamConfig>
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     max_age: nanos(o.deadLetterMaxAgeMs),
+    num_replicas: o.replicas,
   };
 }
 
@@ -43,6 +46,7 @@ export function attemptStreamConfig(o: JournalOptions): Partial<StreamConfig> & 
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     max_msgs_per_subject: o.attemptsPerWebhook,
+    num_replicas: o.replicas,
   };
 }
 

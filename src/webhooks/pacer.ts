@@ -6,9 +6,10 @@
  * take the same one. Used for Slack URLs, whose limit is about 1 request/s.
  */
 import { createHash } from "node:crypto";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
-import { openBucket } from "./store.js";
+import type { Logger } from "../logger.js";
+import { openBucket, type BucketPlace } from "./store.js";
 
 /** Pace entries are dropped after this long without use, in ms. */
 const PACE_TTL_MS = 60_000;
@@ -22,8 +23,8 @@ export class SharedPacer {
   ) {}
 
   /** Opens (creating if needed) the pace bucket. */
-  static async open(js: JetStreamClient, bucket: string, now: () => number): Promise<SharedPacer> {
-    return new SharedPacer(await openBucket(js, bucket, { history: 1, ttl: PACE_TTL_MS }), now);
+  static async open(js: JetStreamClient, jsm: JetStreamManager, place: BucketPlace, logger: Logger, now: () => number): Promise<SharedPacer> {
+    return new SharedPacer(await openBucket(js, jsm, place, { history: 1, ttl: PACE_TTL_MS }, logger), now);
   }
 
   /**

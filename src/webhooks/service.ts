@@ -25,7 +25,7 @@ import { seedConfigWebhook } from "./seed.js";
 import { SsrfGuard } from "./ssrf.js";
 import { WebhookStore, type Versioned } from "./store.js";
 import { WebhookWorker } from "./worker.js";
-import { paceBucket, webhookInternalStreams } from "./internal.js";
+import { paceBucket, webhookInternalStreams, webhookReplicas } from "./internal.js";
 
 
 /** The consumers of a webhook's replays in progress. */
@@ -74,6 +74,7 @@ export class WebhookService {
       attemptStream: w.attemptStream,
       deadLetterMaxAgeMs: w.deadLetterMaxAge,
       attemptsPerWebhook: w.attemptsPerWebhook,
+      replicas: webhookReplicas(deps.config),
     };
     this.#startedPromise = new Promise((resolve) => (this.#started = resolve));
   }
@@ -122,8 +123,9 @@ export class WebhookService {
     const jsm = nats.manager();
     await ensureStream(jsm, deadLetterStreamConfig(this.journal), logger);
     await ensureStream(jsm, attemptStreamConfig(this.journal), logger);
-    this.deliverer.shared = await SharedPacer.open(nats.jetstream(), paceBucket(config), () => this.#deps.clock.now());
-    const store = await WebhookStore.open(nats.jetstream(), config.webhooks.bucket);
+    const replicas = this.journal.replicas;
+    this.deliverer.shared = await SharedPacer.open(nats.jetstream(), jsm, { bucket: paceBucket(config), replicas }, logger, () => this.#deps.clock.now());
+    const store = await WebhookStore.open(nats.jetstream(), jsm, { bucket: config.webhooks.bucket, replicas }, logger);
     const seeding = { prepare: (spec: WebhookSpec) => this.prepare(spec), logger, now: () => this.#deps.clock.now() };
     for (const endpoint of config.webhooks.endpoints) await seedConfigWebhook(store, endpoint as WebhookSpec, seeding);
     await store.watch((id, entry) => this.#apply(id, entry));

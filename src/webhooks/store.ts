@@ -4,16 +4,34 @@
  * set so two admins (or two replicas disabling after a 410) cannot overwrite
  * each other silently.
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/nats-core";
 import { ConflictError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import type { StoredWebhook } from "./model.js";
 
-/** Creates a KV bucket, or opens it as it is when it exists with other settings (history, replicas). */
-export async function openBucket(js: JetStreamClient, bucket: string, opts: Partial<KvOptions>): Promise<KV> {
+/** Creates a KV bucket, or opens it as it is when it exists with other settings (history), bringing its replicas to `place.replicas`. */
+export async function openBucket(js: JetStreamClient, jsm: JetStreamManager, place: BucketPlace, opts: Partial<KvOptions>, logger: Logger): Promise<KV> {
   const kvm = new Kvm(js);
-  return kvm.create(bucket, opts).catch(() => kvm.open(bucket));
+  const kv = await kvm.create(place.bucket, { ...opts, replicas: place.replicas }).catch(() => kvm.open(place.bucket));
+  // create() leaves an existing bucket as it is: one made before the cluster grew keeps one copy unless told.
+  const stream = `KV_${place.bucket}`;
+  const { config } = await jsm.streams.info(stream);
+  if (config.num_replicas !== place.replicas) {
+    // A cluster short of peers refuses the change; the bucket still works with the copies it has.
+    await jsm.streams.update(stream, { ...config, num_replicas: place.replicas }).then(
+      () => logger.info("updated bucket replicas", { bucket: place.bucket, from: config.num_replicas, replicas: place.replicas }),
+      (err: unknown) => logger.warn("bucket replicas unchanged", { bucket: place.bucket, replicas: config.num_replicas, wanted: place.replicas, err }),
+    );
+  }
+  return kv;
+}
+
+/** Where a bucket lives: its name and the copies JetStream keeps. */
+export interface BucketPlace {
+  bucket: string;
+  replicas: number;
 }
 
 /** One entry of the live copy. */
@@ -38,8 +56,8 @@ export class WebhookStore {
   }
 
   /** Opens (creating if needed) the bucket. */
-  static async open(js: JetStreamClient, bucket: string): Promise<WebhookStore> {
-    return new WebhookStore(await openBucket(js, bucket, { history: 1 }));
+  static async open(js: JetStreamClient, jsm: JetStreamManager, place: BucketPlace, logger: Logger): Promise<WebhookStore> {
+    return new WebhookStore(await openBucket(js, jsm, place, { history: 1 }, logger));
   }
 
   /** Every webhook this replica knows of, by id. */

@@ -1,4 +1,4 @@
-/** The cluster harness itself: three routed nodes, JetStream with a meta leader, an R3 stream, a node lost and back. */
+/** The cluster harness itself: three routed nodes, JetStream with a meta leader and an R3 stream read across nodes. */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NatsCluster } from "../support/nats-cluster.js";

@@ -10,7 +10,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsCluster } from "../support/nats-cluster.js";
+import { natsConnect } from "../support/nats.js";
 import { portOwners, runGateway, type GatewayProcess } from "../support/process.js";
 import { startSink, type Sink } from "../support/sink.js";
 import { rawSse, sseClient } from "../support/sse.js";
@@ -59,12 +61,14 @@ describe("gateway replicas on a NATS cluster", () => {
   const publish = (replica: number, subject: string, body: unknown) =>
     fetch(`${replicas[replica]!.url}/v1/publish/${subject}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
-  it("fleet - a publish through any replica reaches SSE clients on every replica and a WebSocket client on another", async () => {
+  it("fleet - a publish through any replica reaches SSE and WebSocket clients on every replica", async () => {
     const sse = replicas.map((r) => sseClient(`${r.url}/v1/subscribe?subject=fleet.live.>`));
-    const ws = await wsClient(`${replicas[1]!.url.replace("http", "ws")}/v1/ws`);
-    ws.send({ op: "sub", sid: "f", subject: "fleet.live.>" });
-    ws.send({ op: "ping" });
-    await ws.next((f) => f.op === "pong");
+    const sockets = await Promise.all(replicas.map((r) => wsClient(`${r.url.replace("http", "ws")}/v1/ws`)));
+    for (const ws of sockets) {
+      ws.send({ op: "sub", sid: "f", subject: "fleet.live.>" });
+      ws.send({ op: "ping" });
+      await ws.next((f) => f.op === "pong");
+    }
     await Promise.all(sse.map((c) => c.opened));
     for (let i = 0; i < 3; i++) expect((await publish(i, `fleet.live.r${i}`, { from: i })).status).toBe(201);
     for (const c of sse) {
@@ -75,10 +79,28 @@ describe("gateway replicas on a NATS cluster", () => {
         ["fleet.live.r2", 2],
       ]);
     }
-    const frames = [await ws.next((f) => f.op === "msg"), await ws.next((f) => f.op === "msg"), await ws.next((f) => f.op === "msg")];
-    expect(frames.map((f) => f.subject)).toEqual(["fleet.live.r0", "fleet.live.r1", "fleet.live.r2"]);
+    for (const ws of sockets) {
+      const frames = [await ws.next((f) => f.op === "msg"), await ws.next((f) => f.op === "msg"), await ws.next((f) => f.op === "msg")];
+      expect(frames.map((f) => [f.sid, f.subject])).toEqual([
+        ["f", "fleet.live.r0"],
+        ["f", "fleet.live.r1"],
+        ["f", "fleet.live.r2"],
+      ]);
+    }
     for (const c of sse) c.close();
-    ws.close();
+    for (const ws of sockets) ws.close();
+  });
+
+  it("fleet - the gateway's own state (webhook registry, pace slots, dead letters, attempts) has as many copies as the configured stream", async () => {
+    const nc = await natsConnect(cluster.nodes[0]!.url);
+    try {
+      const jsm = await jetstreamManager(nc);
+      const internal = ["KV_natsgate_webhooks", "KV_natsgate_webhooks_pace", "NATSGATE_DEAD_LETTERS", "NATSGATE_WEBHOOK_ATTEMPTS"];
+      const copies = await Promise.all([...internal, "FLEET"].map(async (name) => [name, (await jsm.streams.info(name)).config.num_replicas]));
+      expect(copies).toEqual([...internal, "FLEET"].map((name) => [name, 3]));
+    } finally {
+      await nc.close();
+    }
   });
 
   it("fleet - an SSE client that comes back on another replica with its last id gets every event it missed, once", async () => {

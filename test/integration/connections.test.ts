@@ -3,7 +3,7 @@ import { connect as tcpConnect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { NatsServer } from "../support/nats-server.js";
-import { rawSse } from "../support/sse.js";
+import { rawSse, sseClient } from "../support/sse.js";
 import { wsClient } from "../support/ws.js";
 
 const OPS = "ops-token-0123456789abcdef";
@@ -106,13 +106,47 @@ describe("GET/DELETE /v1/connections", () => {
     expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(ALICE) })).status).toBe(403);
     expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(204);
     await sse.ended;
-    expect(sse.text().endsWith('event: shutdown\ndata: {"reason":"shutdown"}\n\n')).toBe(true);
+    // The event clients already resume on, with a reason that says an operator did it.
+    expect(sse.text().endsWith('event: shutdown\ndata: {"reason":"operator"}\n\n')).toBe(true);
     expect((await gw.fetch(`/v1/connections/${wsConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(204);
     expect(await ws.closed).toEqual({ code: 1001, reason: "closed by an operator" });
     expect((await list()).connections.map((c) => [c.client, c.transport])).toEqual([["bob", "sse"]]);
     expect((await gw.fetch(`/v1/connections/${sseConn!.id}`, { method: "DELETE", headers: as(OPS) })).status).toBe(404);
-    expect(gw.audit.filter((r) => r.resource === "connections" && r.status === 204).map((r) => r.client)).toEqual(["ops", "ops"]);
+    expect(gw.audit.filter((r) => r.action === "admin" && r.status === 204).map((r) => [r.client, r.resource])).toEqual([
+      ["ops", `connection:${sseConn!.id}`],
+      ["ops", `connection:${wsConn!.id}`],
+    ]);
     other.close();
+  });
+});
+
+describe("a session an operator ends resumes where it was", () => {
+  let server: NatsServer;
+  let gw: TestGateway;
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    gw = await startGateway(server.url, { jetstream: { streams: [{ name: "OPS", subjects: ["ops.>"] }] } });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await server?.cleanup();
+  });
+
+  it("connections - an EventSource ended by DELETE reconnects with its Last-Event-ID and gets what was published meanwhile, once", async () => {
+    const publish = (i: number) => gw.fetch("/v1/publish/ops.e", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ i }) });
+    const client = sseClient(`${gw.url}/v1/subscribe?subject=ops.>`);
+    await client.opened;
+    for (let i = 0; i < 3; i++) expect((await publish(i)).status).toBe(201);
+    await client.next(3);
+    const [session] = (await (await gw.fetch("/v1/connections")).json()).connections;
+    expect((await gw.fetch(`/v1/connections/${session.id}`, { method: "DELETE" })).status).toBe(204);
+    // Published while the client is away (the EventSource waits its retry: before it reconnects).
+    for (let i = 3; i < 6; i++) expect((await publish(i)).status).toBe(201);
+    // Six messages and the shutdown event between them.
+    await client.next(7);
+    expect(client.envelopes().map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(client.events.filter((e) => e.type === "shutdown").map((e) => e.data)).toEqual(['{"reason":"operator"}']);
+    client.close();
   });
 });
 
