@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { wsconnect } from "@nats-io/nats-core";
 import type { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs, natsServerWithWebSocket, startProcess } from "./support.js";
+import { benchArgs, natsServerWithWebSocket, startProcess, fanOutConfig } from "./support.js";
 
 const args = benchArgs();
 const SIZES = (args.get("clients") ?? "1000,10000").split(",").map(Number);
@@ -112,7 +112,7 @@ async function wsRun(server: NatsServer, pub: NatsConnection, n: number) {
 
 async function main() {
   const server = await natsServerWithWebSocket();
-  const { child: gw, url: gatewayUrl } = await startProcess({ NATS_URL: server.url });
+  const { child: gw, url: gatewayUrl } = await startProcess({ NATS_URL: server.url, NATSGATE_CONFIG: fanOutConfig() });
   const pub = await connect({ servers: server.url });
   const idle = rssMb(gw.pid!);
   const rows: string[] = [];

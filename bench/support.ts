@@ -1,5 +1,8 @@
 /** Shared by the benchmarks: arguments, a gateway child process, and a nats-server with WebSocket. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { NatsServer } from "../test/support/nats-server.js";
@@ -46,4 +49,15 @@ export function startProcess(env: Record<string, string>, script = "src/server.t
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
   });
+}
+
+/**
+ * A config file for a fan-out benchmark: every bench client is one anonymous client from
+ * one address, so the per-client stream and subscription caps (there to stop one client
+ * from taking a replica) are raised past the benchmark's client count.
+ */
+export function fanOutConfig(clients = 100_000, extra: Record<string, unknown> = {}): string {
+  const file = join(mkdtempSync(join(tmpdir(), "natsgate-bench-")), "config.json");
+  writeFileSync(file, JSON.stringify({ limits: { maxStreamsPerClient: clients, maxSubscriptionsPerClient: clients }, ...extra }));
+  return file;
 }

@@ -43,7 +43,7 @@ export function wsRoutes(gw: Gateway): Hono<AppEnv> {
           const s = new WsSession(gw, ws.raw as WebSocket, principal, remote, ids, () => {
             release();
             gw.wsSessions.delete(s);
-          });
+          }, socket);
           session = s;
           gw.wsSessions.add(s);
         },

@@ -24,6 +24,7 @@ import { assertMaySubscribe, filtered } from "./subscription.js";
 import type { RequestIds } from "../telemetry/http.js";
 import type { SessionStats } from "./connections.js";
 import { traceFields } from "../telemetry/tracing.js";
+import { msgFrameBytes, TurnCork, type Corkable } from "./ws-output.js";
 
 /** WebSocket close codes the gateway uses. */
 export const WS_CLOSE = { goingAway: 1001, policy: 1008, tooBig: 1009, tryAgainLater: 1013 } as const;
@@ -31,13 +32,6 @@ export const WS_CLOSE = { goingAway: 1001, policy: 1008, tooBig: 1009, tryAgainL
 type Incoming = Record<string, unknown>;
 /** A frame's reply once it is ready: the text to send, or nothing. */
 type Reply = Promise<string | undefined>;
-
-/** Renders a feed frame as a `msg` frame for one subscription id. */
-export function msgFrame(sid: string, frame: Frame): string {
-  const cursor = frame.cursor === undefined ? "" : `,"cursor":${JSON.stringify(frame.cursor)}`;
-  // The envelope is a JSON object: splice the op and sid in front, the cursor at the end.
-  return `{"op":"msg","sid":${JSON.stringify(sid)},${frame.env.slice(1, -1)}${cursor}}`;
-}
 
 /** Serves one socket. */
 export class WsSession implements SessionStats {
@@ -60,6 +54,7 @@ export class WsSession implements SessionStats {
   #sent = 0;
   #dropped = 0;
   readonly #registered: { remove: () => void };
+  readonly #cork: TurnCork | undefined;
 
   constructor(
     private readonly gw: CoreGateway,
@@ -69,7 +64,10 @@ export class WsSession implements SessionStats {
     /** The upgrade request's ids: every audit record and log line of the socket carries them. */
     private readonly ids: RequestIds,
     private readonly onClose: () => void,
+    /** The upgraded TCP socket, corked per turn so a turn's frames leave in one write. */
+    socket?: Corkable,
   ) {
+    this.#cork = socket && new TurnCork(socket);
     this.#registered = gw.connections.add({ client: principal.name, clientKind: principal.kind, remote, transport: "ws", connectedAt: gw.clock.now(), stats: this });
     const { pingIntervalMs, idleTimeoutMs } = gw.config.ws;
     this.#lastSeen = gw.clock.now();
@@ -140,7 +138,7 @@ export class WsSession implements SessionStats {
   }
 
   /** Sends a frame; false when it could not be (closed, or the client too far behind). */
-  #send(frame: string): boolean {
+  #send(frame: string | Buffer): boolean {
     if (this.#closed) return false;
     if (this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes) {
       this.gw.logger.warn("WebSocket client too far behind; closing", { ...who(this.principal), ...this.ids });
@@ -148,7 +146,8 @@ export class WsSession implements SessionStats {
       return false;
     }
     if (this.ws.readyState !== this.ws.OPEN) return false;
-    this.ws.send(frame);
+    this.#cork?.hold();
+    this.ws.send(frame, { binary: false });
     return true;
   }
 
@@ -156,7 +155,7 @@ export class WsSession implements SessionStats {
     // Counted before #send's too-far-behind close hands the session's totals over.
     const tooFar = !this.#closed && this.ws.bufferedAmount > this.gw.config.ws.maxBufferedBytes;
     if (tooFar) this.#dropped++;
-    if (this.#send(msgFrame(sid, frame))) this.#sent++;
+    if (this.#send(msgFrameBytes(sid, frame))) this.#sent++;
     else if (!tooFar) this.#dropped++;
   }
 
