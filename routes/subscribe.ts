@@ -54,6 +54,12 @@ export function subscribeRoutes(gw: CoreGateway): Hono<AppEnv> {
     // Every refusal (400/403/429/503) happens here, before the response becomes a stream.
     const begin = await openSubscription(gw, { principal: c.get("principal"), remote: c.get("remote"), subjects, queue, start, ids: requestFields(c) });
     c.header("X-Accel-Buffering", "no");
+    const direct = gw.sseOutput(c);
+    if (direct) {
+      // The runtime writes the frames; this bodiless 200 becomes the head, with every middleware's headers.
+      begin(direct);
+      return c.body(null, 200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+    }
     return streamSSE(c, async (stream) => {
       const session = begin(honoOutput(stream));
       c.req.raw.signal.addEventListener("abort", () => session.end("closed"), { once: true });

@@ -20,6 +20,7 @@ import { createCoreGateway, type AppDeps, type CoreGateway, type Gateway } from 
 import { Metrics } from "./telemetry/metrics.js";
 import { WebhookService } from "./webhooks/service.js";
 import { nodePeerAddress } from "./node/peer-address.js";
+import { nodeSseOutput } from "./node/sse-output.js";
 
 /** The Hono app plus the engine behind it (for lifecycle: ending streams on shutdown) and its metrics. */
 export type GatewayApp = Hono<AppEnv> & { gateway: Gateway; metrics: Metrics };
@@ -52,7 +53,7 @@ function createGateway(deps: AppDeps): Gateway & { metrics: Metrics } {
     sessionMessages: (transport, outcome) => core.connections.total(transport, outcome),
     sessionBuffered: (transport) => core.connections.buffered(transport),
   });
-  core = createCoreGateway({ peerAddress: nodePeerAddress, ...deps }, metrics);
+  core = createCoreGateway({ peerAddress: nodePeerAddress, sseOutput: nodeSseOutput, ...deps }, metrics);
   const webhooks = new WebhookService({ config: deps.config, nats: deps.nats, clock: core.clock, logger: core.logger, tracing: core.tracing, metrics });
   webhooks.start();
   return Object.assign(core, { webhooks, metrics });

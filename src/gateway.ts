@@ -19,6 +19,7 @@ import type { MetricsRecorder } from "./telemetry/recorder.js";
 import type { PeerAddress } from "./http/remote.js";
 import { SseHub } from "./subscribe/hub.js";
 import type { SseSession } from "./subscribe/sse-session.js";
+import type { SseOutputFor } from "./subscribe/sse-output.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { ClientSlots, TokenBuckets } from "./security/rate-limit.js";
 import { Connections } from "./subscribe/connections.js";
@@ -46,6 +47,8 @@ export interface AppDeps {
   tracerProvider?: TracerProvider;
   /** The connection's remote address as the runtime sees it (Node: the socket; default: none). */
   peerAddress?: PeerAddress;
+  /** Where an SSE response's frames are written when the runtime can take them directly (Node); default: Hono's stream. */
+  sseOutput?: SseOutputFor;
 }
 
 /** The engine pieces routes share on every runtime. */
@@ -60,6 +63,8 @@ export interface CoreGateway {
   metrics: MetricsRecorder;
   /** The connection's remote address as the runtime sees it. */
   peerAddress: PeerAddress;
+  /** The runtime's direct SSE output for a request, if it has one. */
+  sseOutput: SseOutputFor;
   rules: EventRules;
   clock: Clock;
   logger: Logger;
@@ -130,6 +135,7 @@ export function createCoreGateway(deps: AppDeps, metrics: MetricsRecorder, clien
     tracing,
     metrics,
     peerAddress: deps.peerAddress ?? (() => undefined),
+    sseOutput: deps.sseOutput ?? (() => undefined),
     rules: { registry, strict: config.schemas.strict, internalStreams: webhookInternalStreams(config), internalSubjects: webhookInternalSubjects(config), maxJsonDepth: config.server.maxJsonDepth },
     clock,
     logger,

@@ -8,6 +8,7 @@ import { serve } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config/load.js";
 import { securityHeaderListener } from "../http/security-headers.js";
+import { takeOverResponse } from "./sse-output.js";
 
 /** A listening server and its base URL. */
 export interface Listening {
@@ -45,7 +46,7 @@ export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]
   return new Promise((resolve, reject) => {
     // WebSocket upgrades (routes/ws.ts); the ws package closes oversized frames with 1009 itself.
     const websocket = { server: new WebSocketServer({ noServer: true, maxPayload: ws.maxFrameBytes }) };
-    const s = serve({ fetch: app.fetch, port: server.port, hostname: server.host, createServer, websocket }, (info: AddressInfo) => {
+    const s = serve({ fetch: takeOverResponse(app.fetch), port: server.port, hostname: server.host, createServer, websocket }, (info: AddressInfo) => {
       const host = info.family === "IPv6" ? `[${info.address}]` : info.address;
       resolve({ server: s as Server, port: info.port, url: `${server.tls ? "https" : "http"}://${host}:${info.port}` });
     });

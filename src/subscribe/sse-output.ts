@@ -1,10 +1,9 @@
 /**
  * Where an SSE session writes, so the session logic does not depend on one
- * runtime's streaming API. Today every runtime goes through Hono's streaming
- * helper. (Writing straight to Node's ServerResponse would skip two web
- * streams per client, but @hono/node-server's cached-response path ignores
- * x-hono-already-sent once middleware has touched c.res, e.g. CORS.)
+ * runtime's streaming API: Hono's streaming helper everywhere, or a runtime's
+ * own direct output where it has one (Node: src/node/sse-output.ts).
  */
+import type { Context } from "hono";
 import type { SSEStreamingApi } from "hono/streaming";
 
 /** A byte sink for one SSE client. */
@@ -33,3 +32,6 @@ export function honoOutput(stream: SSEStreamingApi): SseOutput {
     abort: () => stream.abort(),
   };
 }
+
+/** A runtime's direct output for this request's response, or undefined to stream through Hono. */
+export type SseOutputFor = (c: Context) => SseOutput | undefined;
