@@ -200,8 +200,7 @@ export function eventFromItem(rules: EventRules, principal: Principal, item: unk
   validateEvent(rules, subject, data);
   const payload = guardInternalCopy(rules, subject, encoder.encode(JSON.stringify(data)));
   if (payload.byteLength > limit) throw new PayloadTooLargeError(limit);
-  const lookup = new Map(pairs.map(([k, v]) => [k.toLowerCase(), v]));
-  const expect = parseExpectations((n) => lookup.get(n));
+  const expect = pairs.length === 0 ? undefined : parseExpectations((n) => pairs.findLast(([k]) => k.toLowerCase() === n)?.[1]);
   return { subject, payload, headers: natsHeadersFromHttp(pairs, "application/json"), expect };
 }
 

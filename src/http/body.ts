@@ -92,7 +92,20 @@ export function walkJson(text: Uint8Array | string, visit: (c: number, depth: nu
 
 /** True when JSON text nests objects and arrays deeper than `max` (brackets inside strings do not count). */
 export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean {
+  // Text with at most `max` opening brackets cannot nest deeper: counting them is a native
+  // search, where the walk below looks at every character (most events have a handful).
+  if (openingBracketsAtMost(text, max)) return false;
   return walkJson(text, (_c, depth) => depth > max);
+}
+
+function openingBracketsAtMost(text: Uint8Array | string, max: number): boolean {
+  const [brace, bracket]: [string | number, string | number] = typeof text === "string" ? ["{", "["] : [0x7b, 0x5b];
+  const find = (c: string | number, from: number) => (text as { indexOf(c: string | number, from: number): number }).indexOf(c, from);
+  let n = 0;
+  for (const c of [brace, bracket]) {
+    for (let i = find(c, 0); i !== -1; i = find(c, i + 1)) if (++n > max) return false;
+  }
+  return true;
 }
 
 /**

@@ -82,7 +82,7 @@ function nonBlankLines(text: string, max: number): string[] | undefined {
     let end = text.indexOf("\n", start);
     if (end === -1) end = text.length;
     const line = text.slice(start, end);
-    if (line.trim() !== "") {
+    if (/\S/.test(line)) {
       if (lines.length === max) return undefined;
       lines.push(line);
     }
@@ -108,7 +108,25 @@ export async function publishBatch(
   window = DEFAULT_BATCH_WINDOW,
 ): Promise<BatchItemResult[]> {
   const results = new Array<BatchItemResult>(items.length);
-  const inFlight = new Set<Promise<void>>();
+  // A count and one waiter rather than a set of promises raced: no promise or race reactions per item.
+  let inFlight = 0;
+  let wakeBelow = window;
+  let wake: (() => void) | undefined;
+  const settled = () => {
+    inFlight--;
+    if (wake !== undefined && inFlight < wakeBelow) {
+      wake();
+      wake = undefined;
+    }
+  };
+  const ok = (index: number) => (r: PublishResult) => {
+    results[index] = { index, status: publishStatus(r), ...r };
+    settled();
+  };
+  const failed = (index: number) => (err: unknown) => {
+    results[index] = failure(index, err);
+    settled();
+  };
   for (let index = 0; index < items.length; index++) {
     const item = items[index]!;
     if ("error" in item) {
@@ -123,44 +141,38 @@ export async function publishBatch(
       results[index] = failure(index, err);
       continue;
     }
-    const p = pending.then(
-      (r) => {
-        results[index] = { index, status: publishStatus(r), ...r };
-      },
-      (err) => {
-        results[index] = failure(index, err);
-      },
-    );
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-    if (inFlight.size >= window) await Promise.race(inFlight);
+    inFlight++;
+    pending.then(ok(index), failed(index));
+    if (inFlight >= window) await new Promise<void>((resolve) => (wake = resolve));
   }
-  await Promise.all(inFlight);
+  // The last waiter: woken once everything in flight has settled.
+  wakeBelow = 1;
+  if (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
   return results;
 }
 
 /** One audit record per batch item, with the subject and idempotency key it named. */
 export function auditBatch(audit: AuditLog, items: ParsedItem[], results: BatchItemResult[], principal: Principal, remote: string | undefined, ids: RequestIds): void {
   if (!audit.enabled) return;
-  results.forEach((r, i) => {
-    const item = items[i]!;
-    const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
-    const headers = value?.headers && typeof value.headers === "object" ? Object.entries(value.headers) : [];
-    const key = headers.find(([name]) => name.toLowerCase() === "idempotency-key")?.[1];
-    const traceparent = headers.find(([name]) => name.toLowerCase() === "traceparent")?.[1];
-    const stored = "seq" in r ? (r as PublishResult) : undefined;
-    audit.record({
-      action: "publish",
-      outcome: outcomeOf(r.status),
-      status: r.status,
-      ...who(principal),
-      remote,
-      subject: typeof value?.subject === "string" ? value.subject : undefined,
-      msgId: typeof key === "string" ? key : undefined,
-      ...(stored ? { stream: stored.stream, seq: stored.seq } : {}),
-      ...ids,
-      // An item with its own trace context is published in that trace, not the request's.
-      ...(typeof traceparent === "string" ? traceFields({ traceparent }) : {}),
-    });
-  });
+  const { traceId, ...requestIds } = ids;
+  audit.recordEach(
+    { action: "publish", ...who(principal), remote, ...requestIds },
+    results.map((r, i) => {
+      const item = items[i]!;
+      const value = "value" in item ? (item.value as { subject?: unknown; headers?: Record<string, unknown> } | null) : null;
+      const headers = value?.headers && typeof value.headers === "object" ? Object.entries(value.headers) : [];
+      const key = headers.find(([name]) => name.toLowerCase() === "idempotency-key")?.[1];
+      const traceparent = headers.find(([name]) => name.toLowerCase() === "traceparent")?.[1];
+      const stored = "seq" in r ? (r as PublishResult) : undefined;
+      return {
+        outcome: outcomeOf(r.status),
+        status: r.status,
+        subject: typeof value?.subject === "string" ? value.subject : undefined,
+        msgId: typeof key === "string" ? key : undefined,
+        ...(stored ? { stream: stored.stream, seq: stored.seq } : {}),
+        // An item with its own trace context is published in that trace, not the request's.
+        traceId: (typeof traceparent === "string" ? traceFields({ traceparent }).traceId : undefined) ?? traceId,
+      };
+    }),
+  );
 }

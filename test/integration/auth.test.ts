@@ -157,11 +157,26 @@ describe("auth - tokens, permissions, audit", () => {
       JSON.stringify({ subject: "deploy.forbidden", data: {} }),
       "not json",
     ].join("\n");
-    const res = await f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...bearer(PORTAL_TOKEN), "x-request-id": "batch-9" } });
+    const res = await f.gw.fetch("/v1/publish", { method: "POST", body, headers: { "content-type": "application/x-ndjson", ...bearer(PORTAL_TOKEN), "x-request-id": "batch-9", traceparent: "00-22222222222222222222222222222222-00f067aa0ba902b7-01" } });
     expect(res.headers.get("x-request-id")).toBe("batch-9");
     expect(f.gw.audit.map((r) => r.requestId)).toEqual(["batch-9", "batch-9", "batch-9"]);
-    // An item with trace context of its own is recorded in its trace.
-    expect(f.gw.audit.map((r) => r.traceId)).toEqual(["11111111111111111111111111111111", undefined, undefined]);
+    // An item with trace context of its own is recorded in its trace; the others in the request's.
+    expect(f.gw.audit.map((r) => r.traceId)).toEqual(["11111111111111111111111111111111", "22222222222222222222222222222222", "22222222222222222222222222222222"]);
+    const { time, ...first } = f.gw.audit[0]!;
+    expect(new Date(time as string).toISOString()).toBe(time);
+    expect(first).toEqual({
+      audit: true,
+      action: "publish",
+      outcome: "ok",
+      status: 202,
+      client: "portal",
+      clientKind: "token",
+      remote: "127.0.0.1",
+      requestId: "batch-9",
+      subject: "transfer.b1",
+      msgId: "k-b1",
+      traceId: "11111111111111111111111111111111",
+    });
     expect(f.gw.audit.map(({ action, outcome, status, client, subject, msgId }) => ({ action, outcome, status, client, subject, msgId }))).toEqual([
       { action: "publish", outcome: "ok", status: 202, client: "portal", subject: "transfer.b1", msgId: "k-b1" },
       { action: "publish", outcome: "denied", status: 403, client: "portal", subject: "deploy.forbidden", msgId: undefined },

@@ -1,0 +1,111 @@
+/**
+ * NDJSON batch ingest, side by side in one run:
+ *   raw      a nats.js publish loop of the same events (pre-encoded), one flush per batch:
+ *            the ceiling for getting these events into NATS from Node
+ *   core     the gateway: POST /v1/publish with an NDJSON body of `--batch` validated
+ *            deployment.status events, core NATS (every item 202, confirmed by the server)
+ *   js       the same batch on transfer.completed, stored by a file stream (every item 201)
+ * Rows alternate (`--rounds`), each `--duration` seconds with `--concurrency` batches in flight.
+ * The gateway is the built output, as `npm start` runs it (`npm run build` first; `--script src/server.ts` for tsx).
+ * Usage: npx tsx bench/batch.ts [--batch 1000 --concurrency 4 --duration 5 --rounds 2 --rows raw,core,js]
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect } from "@nats-io/transport-node";
+import { NatsServer } from "../test/support/nats-server.js";
+import { benchArgs, startProcess } from "./support.js";
+
+const args = benchArgs();
+const BATCH = Number(args.get("batch") ?? 1000);
+const CONCURRENCY = Number(args.get("concurrency") ?? 4);
+const DURATION_S = Number(args.get("duration") ?? 5);
+const ROUNDS = Number(args.get("rounds") ?? 2);
+const ROWS = new Set((args.get("rows") ?? "raw,core,js").split(","));
+
+const now = new Date().toISOString();
+const data = {
+  core: (i: number) => ({ deploymentId: `dep-${i}`, cluster: "prod-eu", status: "succeeded", updatedAt: now }),
+  js: (i: number) => ({ transferId: `tr-${i}`, imageId: "img-1", source: "s3://a/b", destination: "registry/x", sizeBytes: 1024, durationMs: 10, completedAt: now }),
+};
+const subjects = { core: "deployment.status", js: "transfer.completed" };
+type Kind = keyof typeof subjects;
+
+function ndjson(kind: Kind): string {
+  return Array.from({ length: BATCH }, (_, i) => JSON.stringify({ subject: subjects[kind], data: data[kind](i) })).join("\n") + "\n";
+}
+
+/** Runs `one` with CONCURRENCY in flight for DURATION_S; events per second. */
+async function drive(one: () => Promise<number>): Promise<number> {
+  const end = performance.now() + DURATION_S * 1000;
+  let events = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        // Not `events += await one()`: that reads `events` before the await and loses the other loops' counts.
+        const n = await one();
+        events += n;
+      }
+    }),
+  );
+  return events / ((performance.now() - start) / 1000);
+}
+
+async function main() {
+  const nats = await NatsServer.start();
+  const dir = mkdtempSync(join(tmpdir(), "natsgate-bench-"));
+  const config = join(dir, "config.json");
+  writeFileSync(config, JSON.stringify({ jetstream: { streams: [{ name: "EVENTS", subjects: ["transfer.>"], storage: "file" }] } }));
+  const gw = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config }, args.get("script") ?? "dist/src/server.js");
+  const nc = await connect({ servers: nats.url });
+  const bodies = { core: ndjson("core"), js: ndjson("js") };
+  const encoder = new TextEncoder();
+  const rawPayloads = Array.from({ length: BATCH }, (_, i) => encoder.encode(JSON.stringify(data.core(i))));
+
+  const raw = () => {
+    for (const p of rawPayloads) nc.publish(subjects.core, p);
+    return nc.flush().then(() => BATCH);
+  };
+  const gateway = (kind: Kind) => async () => {
+    const res = await fetch(`${gw.url}/v1/publish`, { method: "POST", headers: { "content-type": "application/x-ndjson" }, body: bodies[kind] });
+    const body = (await res.json()) as { results: { status: number }[] };
+    const want = kind === "core" ? 202 : 201;
+    const ok = body.results.filter((r) => r.status === want).length;
+    if (res.status !== 200 || ok !== BATCH) throw new Error(`${kind}: ${res.status}, ${ok}/${BATCH} items ${want}: ${JSON.stringify(body).slice(0, 300)}`);
+    return ok;
+  };
+
+  try {
+    // Warm up JIT and connections.
+    const row = (name: string, one: () => Promise<number>) => (ROWS.has(name) ? drive(one) : Promise.resolve(Number.NaN));
+    await row("raw", raw);
+    await row("core", gateway("core"));
+    await row("js", gateway("js"));
+    const rows: { round: number; raw: number; core: number; js: number }[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      rows.push({ round, raw: await row("raw", raw), core: await row("core", gateway("core")), js: await row("js", gateway("js")) });
+    }
+    const machine = `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, nats-server ${nc.info?.version}`;
+    const k = (n: number) => `${Math.round(n).toLocaleString("en-US")}`;
+    process.stdout.write(
+      [
+        `# NDJSON batch ingest ${new Date().toISOString()}`,
+        `machine: ${machine}; ${BATCH} events per batch, ${CONCURRENCY} batches in flight, ${DURATION_S} s per row`,
+        "",
+        "| round | raw nats.js loop events/s | gateway core events/s | ratio | gateway JetStream events/s | ratio |",
+        "|---:|---:|---:|---:|---:|---:|",
+        ...rows.map((r) => `| ${r.round} | ${k(r.raw)} | ${k(r.core)} | ${(r.core / r.raw).toFixed(2)} | ${k(r.js)} | ${(r.js / r.raw).toFixed(2)} |`),
+      ].join("\n") + "\n",
+    );
+  } finally {
+    await nc.close();
+    gw.child.kill("SIGTERM");
+    await nats.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
