@@ -148,6 +148,10 @@ export class Feed {
     }
     if (this.#stopped) return;
     const consumer = await js.consumers.get(stream, opts);
+    // nats-server 2.10 in a cluster answers the create before the consumer's leader takes pulls
+    // now and then (~2 % here): the first pull is dropped and nothing arrives until two missed
+    // heartbeats re-pull, 10 s later. Only the leader answers an info, so after one it is ready.
+    if (nc.info?.cluster !== undefined) await consumer.info();
     const match = serverFilters ? undefined : patterns;
     const reader = { stream, patterns, consumer, live: true } as StreamReader;
     // A replaced consumer's buffered messages must not reach clients: its successor resends them.
