@@ -15,6 +15,7 @@ import { StreamIndex } from "./stream-index.js";
 import { ensureStreams } from "./streams.js";
 import { Liveness } from "./liveness.js";
 import { Turns } from "./turns.js";
+import { JetStreamAcks } from "./acks.js";
 
 /** Delay before retrying start-up work (stream creation) that failed, in ms. */
 const SETUP_RETRY_MS = 2_000;
@@ -43,6 +44,7 @@ export class NatsClient {
   readonly streamIndex = new StreamIndex();
   #nc: NatsConnection | undefined;
   #js: JetStreamClient | undefined;
+  #acks: JetStreamAcks | undefined;
   #jsm: JetStreamManager | undefined;
   #connected = false;
   #ready = false;
@@ -142,6 +144,12 @@ export class NatsClient {
     return this.#turns.confirmed();
   }
 
+  /** JetStream publishes and their acknowledgements on the live connection (503 while disconnected). */
+  acks(): JetStreamAcks {
+    this.connection();
+    return this.#acks!;
+  }
+
   /** The JetStream client for the live connection. */
   jetstream(): JetStreamClient {
     this.connection();
@@ -222,6 +230,7 @@ export class NatsClient {
     if (this.#closed) return void nc.close();
     this.#nc = nc;
     this.#js = jetstream(nc, { timeout: this.#opts.nats.ackTimeoutMs });
+    this.#acks = new JetStreamAcks(nc, this.#opts.nats.ackTimeoutMs);
     this.#watchStatus(nc);
     this.#liveness = new Liveness({
       ping: () => (this.#connected && !nc.isClosed() ? nc.flush() : undefined),

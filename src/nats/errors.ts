@@ -73,6 +73,8 @@ export function fromNatsError(
       ? new AckTimeoutError(`no JetStream acknowledgement for ${subject} in time; retry with the same Idempotency-Key`, cause)
       : new RequestTimeoutError(`no reply on ${subject} in time`, cause);
   }
+  // A stream's subject with nobody answering: its stream (or JetStream) is not there.
+  if (op === "jetstream" && err instanceof natsErrors.NoRespondersError) return new NatsUnavailableError(`no JetStream stream answered for ${subject}`, cause);
   if (err instanceof natsErrors.NoRespondersError) return new NoRespondersError(subject, cause);
   if (err instanceof natsErrors.RequestError && err.isNoResponders()) return new NoRespondersError(subject, cause);
   if (isJetStreamUnavailable(err)) {

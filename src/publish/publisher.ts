@@ -5,7 +5,7 @@
  * client is told "accepted" for a message nats.js would only buffer.
  */
 import type { Msg } from "@nats-io/nats-core";
-import type { JetStreamPublishOptions } from "@nats-io/jetstream";
+import { PubHeaders } from "@nats-io/jetstream";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../config/schema.js";
 import { BadRequestError, GatewayError, PreconditionFailedError, StreamMismatchError } from "../errors.js";
 import type { MetricsRecorder } from "../telemetry/recorder.js";
@@ -88,16 +88,12 @@ export class Publisher {
   }
 
   async #jetstream(ev: OutboundEvent): Promise<PublishResult> {
-    const opts: Partial<JetStreamPublishOptions> = { headers: ev.headers };
-    if (ev.expect) {
-      opts.expect = {};
-      if (ev.expect.stream !== undefined) opts.expect.streamName = ev.expect.stream;
-      if (ev.expect.lastSequence !== undefined) opts.expect.lastSequence = ev.expect.lastSequence;
-    }
+    if (ev.expect?.stream !== undefined) ev.headers.set(PubHeaders.ExpectedStreamHdr, ev.expect.stream);
+    if (ev.expect?.lastSequence !== undefined) ev.headers.set(PubHeaders.ExpectedLastSeqHdr, String(ev.expect.lastSequence));
     await this.nats.nextTurn();
     try {
       this.nats.sending();
-      const ack = await this.nats.jetstream().publish(ev.subject, ev.payload, opts);
+      const ack = await this.nats.acks().publish(ev.subject, ev.payload, ev.headers);
       return { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       throw this.#error(err, "jetstream", ev.subject);
