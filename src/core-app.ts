@@ -14,7 +14,7 @@ import { subscribeRoutes } from "../routes/subscribe.js";
 import type { AppEnv } from "./http/env.js";
 import { NotFoundError } from "./errors.js";
 import type { CoreGateway } from "./gateway.js";
-import { errorResponse, problemResponse } from "./http/problem.js";
+import { errorResponse, failureResponse, problemResponse } from "./http/problem.js";
 import { corsFor } from "./http/security-headers.js";
 import { observeRequests, requestFields } from "./telemetry/http.js";
 
@@ -38,19 +38,7 @@ export function createCoreApp(gw: CoreGateway): Hono<AppEnv> {
         detail: err.message || `HTTP ${err.status}`,
       });
     }
-    const res = errorResponse(err);
-    if (res.status >= 500) {
-      const fields = { method: c.req.method, path: c.req.path, status: res.status, err: describe(err), ...requestFields(c) };
-      // By route template too: one known failure must not hide another route's.
-      gw.limitedLog.error(`${res.status} ${err instanceof Error ? err.name : typeof err} ${routePath(c, -1)}`, "request failed", fields);
-    }
-    return res;
+    return failureResponse(gw.limitedLog, err, { method: c.req.method, path: c.req.path, route: routePath(c, -1), ...requestFields(c) });
   });
   return app;
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.name}: ${err.cause.message})` : "";
-  return `${err.name}: ${err.message}${cause}`;
 }

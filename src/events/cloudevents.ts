@@ -6,6 +6,7 @@
  */
 import { BadRequestError, type ProblemIssue } from "../errors.js";
 import { isJsonMediaType, mediaType } from "../http/body.js";
+import type { HeaderSource } from "../http/header-source.js";
 
 /** Media type of structured-mode CloudEvents. */
 export const CLOUDEVENTS_JSON = "application/cloudevents+json";
@@ -95,12 +96,12 @@ export function fromStructured(event: unknown): CloudEventParts {
 }
 
 /** True when the request is a binary-mode CloudEvent. */
-export function isBinaryMode(headers: Headers): boolean {
+export function isBinaryMode(headers: HeaderSource): boolean {
   return headers.has("ce-specversion");
 }
 
 /** Checks the required `ce-*` headers of a binary-mode CloudEvent. */
-export function assertBinaryMode(headers: Headers): void {
+export function assertBinaryMode(headers: HeaderSource): void {
   const issues = checkRequired((n) => headers.get("ce-" + n) ?? undefined, "ce-");
   if (issues.length > 0) throw invalid(issues);
 }

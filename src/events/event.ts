@@ -24,6 +24,7 @@ import {
 } from "../errors.js";
 import { natsHeadersFromHttp } from "../nats/headers.js";
 import type { Principal } from "../security/auth.js";
+import type { HeaderSource } from "../http/header-source.js";
 import { assertPublishSubject, isReservedSubject, patternsOverlap } from "../nats/subjects.js";
 
 /** JetStream expectations from `Expect-Stream` / `Expect-Last-Sequence`. */
@@ -152,7 +153,7 @@ export function eventFromHttp(
   rules: EventRules,
   principal: Principal,
   subject: string,
-  headers: Headers,
+  headers: HeaderSource,
   body: Uint8Array,
 ): OutboundEvent {
   assertMayPublish(principal, subject);

@@ -1,5 +1,6 @@
 /** Small HTTP helpers shared by the routes and the error handler. */
 import type { Context } from "hono";
+import type { RepeatLimitedLogger } from "../logger.js";
 import { GatewayError, InvalidSubjectError, internalProblem, type Problem } from "../errors.js";
 
 /** Media type of every error body. */
@@ -18,6 +19,33 @@ export function problemResponse(problem: Problem, retryAfter?: number, extra: Re
 export function errorResponse(err: unknown): Response {
   if (err instanceof GatewayError) return problemResponse(err.toProblem(), err.retryAfter, err.headers());
   return problemResponse(internalProblem());
+}
+
+/** Where a request failed, for the log line of a 5xx. */
+export interface FailedRequest {
+  method: string;
+  path: string;
+  /** The template of the route that served it. */
+  route: string;
+  requestId?: string;
+  traceId?: string;
+}
+
+/** The response for a handler's error; a 5xx is also logged, at most once a while per error name and route. */
+export function failureResponse(log: RepeatLimitedLogger, err: unknown, where: FailedRequest): Response {
+  const res = errorResponse(err);
+  if (res.status >= 500) {
+    const { route, ...fields } = where;
+    // By route template too: one known failure must not hide another route's.
+    log.error(`${res.status} ${err instanceof Error ? err.name : typeof err} ${route}`, "request failed", { ...fields, status: res.status, err: describe(err) });
+  }
+  return res;
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? ` (cause: ${err.cause.name}: ${err.cause.message})` : "";
+  return `${err.name}: ${err.message}${cause}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Serving the app over HTTP or HTTPS on Node, resolving once listening. */
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -8,6 +8,8 @@ import { serve } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import type { Config } from "../config/load.js";
 import { securityHeaderListener } from "../http/security-headers.js";
+import type { CoreGateway } from "../gateway.js";
+import { fastPublish } from "./fast-publish.js";
 import { takeOverResponse } from "./sse-output.js";
 
 /** A listening server and its base URL. */
@@ -17,14 +19,24 @@ export interface Listening {
   port: number;
 }
 
-/** Anything with a fetch handler (a Hono app). */
+/** Anything with a fetch handler (a Hono app); with its gateway, plain publishes take the fast path. */
 export interface FetchApp {
   fetch: (req: Request, env: any) => Response | Promise<Response>;
+  gateway?: CoreGateway;
+}
+
+/** Options for `listen`. */
+export interface ListenOptions {
+  /** Serve plain publishes from Node's request event (`fast-publish.ts`); default true. Off, Hono serves them. */
+  fastPublish?: boolean;
+  /** Told of each request the fast path took: tests prove it served what they compare. */
+  onFastPublish?: (req: IncomingMessage) => void;
 }
 
 /** Listens on `server.host`:`server.port` (TLS when `server.tls` is set), with security headers on every response. */
-export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]): Promise<Listening> {
+export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"], options: ListenOptions = {}): Promise<Listening> {
   const headers = securityHeaderListener(server);
+  const fast = app.gateway && options.fastPublish !== false ? fastPublish(app.gateway, server.tls !== undefined) : undefined;
   const tls: HttpsOptions | undefined = server.tls
     ? { cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) }
     : undefined;
@@ -40,7 +52,9 @@ export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]
     };
     const s = tls ? createHttpsServer({ ...tls, ...timeouts }) : createHttpServer(timeouts);
     s.on("request", headers);
-    s.on("request", handler);
+    const { onFastPublish } = options;
+    const taken = (req: IncomingMessage, res: ServerResponse) => fast!(req, res) && (onFastPublish?.(req), true);
+    s.on("request", fast ? (req: IncomingMessage, res: ServerResponse) => taken(req, res) || handler(req, res) : handler);
     return s;
   }) as unknown as typeof createHttpServer;
   return new Promise((resolve, reject) => {

@@ -46,14 +46,17 @@ export function storedDigest(token: string): Buffer {
   return token.startsWith("sha256:") ? Buffer.from(token.slice(7), "hex") : sha256(token);
 }
 
+/** The token of an `Authorization: Bearer` header; "" (refused) for any other scheme, undefined without one. */
+export function bearerToken(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : "";
+}
+
 /** Where the token may come from: streams (SSE, WebSocket) also accept query and cookie. */
 export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | undefined {
   const header = req.headers.get("authorization");
-  if (header !== null) {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-    return match ? match[1] : "";
-  }
-  if (!allowQueryAndCookie) return undefined;
+  if (header !== null || !allowQueryAndCookie) return bearerToken(header);
   const query = new URL(req.url).searchParams.get("access_token");
   if (query !== null) return query;
   const cookie = req.headers.get("cookie");

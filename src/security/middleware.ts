@@ -3,13 +3,13 @@
  * limiting (`authenticate`), and the audit record of what was done
  * (`auditTrail`). Routes add these; the checks live here once.
  */
-import { requestFields } from "../telemetry/http.js";
+import { requestFields, type RequestIds } from "../telemetry/http.js";
 import type { Context, MiddlewareHandler } from "hono";
 import type { CoreGateway } from "../gateway.js";
-import type { AppEnv } from "../http/env.js";
+import type { AppEnv, AuditNote } from "../http/env.js";
 import { remoteAddress } from "../http/remote.js";
 import { outcomeOf, who, type AuditAction } from "./audit.js";
-import { tokenFrom } from "./auth.js";
+import { tokenFrom, type Principal } from "./auth.js";
 import { adminRequired, UnauthorizedError } from "../errors.js";
 import { chargeRequest, limitKey } from "./rate-limit.js";
 
@@ -19,39 +19,64 @@ export interface AuthenticateOptions {
   streams?: boolean;
 }
 
+/** Who called and what is left of its rate limit. */
+export interface Caller {
+  principal: Principal;
+  /** Requests left in the burst; undefined without a rate limit. */
+  remaining: number | undefined;
+}
+
+/**
+ * Authenticates a token, then charges the caller's rate limit; every refusal is
+ * audited. Failed attempts spend the address's budget, so guessing tokens slows
+ * down to the rate limit.
+ */
+export async function authenticateCaller(gw: CoreGateway, token: string | undefined, remote: string | undefined, ids: RequestIds): Promise<Caller> {
+  let principal;
+  try {
+    principal = await gw.auth.authenticate(token);
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError)) throw err;
+    try {
+      chargeRequest(gw.limiter, `auth-failure:${remote ?? "local"}`);
+    } catch (limited) {
+      gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...ids });
+      throw limited;
+    }
+    gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message, ...ids });
+    throw err;
+  }
+  try {
+    return { principal, remaining: chargeRequest(gw.limiter, limitKey(principal, remote)) };
+  } catch (err) {
+    gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(principal), remote, ...ids });
+    throw err;
+  }
+}
+
+/** The RateLimit-* headers of a charged request (none without a rate limit). */
+export function rateLimitHeaders(gw: CoreGateway, remaining: number | undefined): [string, string][] {
+  return remaining === undefined ? [] : [["ratelimit-limit", String(gw.limiter!.burst)], ["ratelimit-remaining", String(remaining)]];
+}
+
 /** Authenticates the caller, then charges its rate limit. */
 export const authenticate = (gw: CoreGateway, { streams = false }: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> =>
   async function authenticate(c, next) {
     const remote = remoteAddress(c, gw.config.server.trustProxy, gw.peerAddress);
     c.set("remote", remote);
-    let principal;
-    try {
-      principal = await gw.auth.authenticate(tokenFrom(c.req.raw, streams));
-    } catch (err) {
-      if (!(err instanceof UnauthorizedError)) throw err;
-      // Failed attempts spend the address's budget: guessing tokens slows down to the rate limit.
-      try {
-        chargeRequest(gw.limiter, `auth-failure:${remote ?? "local"}`);
-      } catch (limited) {
-        gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...requestFields(c) });
-        throw limited;
-      }
-      gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message, ...requestFields(c) });
-      throw err;
-    }
+    const { principal, remaining } = await authenticateCaller(gw, tokenFrom(c.req.raw, streams), remote, requestFields(c));
     c.set("principal", principal);
-    let remaining: number | undefined;
-    try {
-      remaining = chargeRequest(gw.limiter, limitKey(principal, remote));
-    } catch (err) {
-      gw.audit.record({ action: "auth", outcome: "limited", status: 429, ...who(principal), remote, ...requestFields(c) });
-      throw err;
-    }
-    if (remaining !== undefined) {
-      c.header("ratelimit-limit", String(gw.limiter!.burst));
-      c.header("ratelimit-remaining", String(remaining));
-    }
+    const limits = rateLimitHeaders(gw, remaining);
+    for (const [name, value] of limits) c.header(name, value);
     await next();
+    // onError makes an error's response afresh, without them: a refused request spent its token too.
+    if (c.res.status >= 400 && limits.length > 0 && !c.res.headers.has("ratelimit-limit")) {
+      try {
+        for (const [name, value] of limits) c.res.headers.set(name, value);
+      } catch {
+        // An upgrade's response has immutable headers.
+      }
+    }
   };
 
 /**
@@ -72,15 +97,18 @@ export const adminOnly = (gw: CoreGateway, resource: (c: Context<AppEnv>) => str
 export const auditTrail = (gw: CoreGateway, action: AuditAction): MiddlewareHandler<AppEnv> =>
   async function auditTrail(c, next) {
     await next();
-    const note = c.get("audit");
-    const status = c.res.status;
-    gw.audit.record({
-      action,
-      outcome: outcomeOf(status),
-      status,
-      ...who(c.get("principal")),
-      remote: c.get("remote"),
-      ...requestFields(c),
-      ...note,
-    });
+    auditOutcome(gw, action, c.res.status, c.get("principal"), c.get("remote"), requestFields(c), c.get("audit"));
   };
+
+/** The audit record of a served request: who, from where, its status and what the handler noted. */
+export function auditOutcome(
+  gw: CoreGateway,
+  action: AuditAction,
+  status: number,
+  principal: Principal | undefined,
+  remote: string | undefined,
+  ids: RequestIds,
+  note: AuditNote | undefined,
+): void {
+  gw.audit.record({ action, outcome: outcomeOf(status), status, ...who(principal), remote, ...ids, ...note });
+}

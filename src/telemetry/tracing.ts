@@ -16,6 +16,7 @@ import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentel
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Match, type MsgHdrs } from "@nats-io/nats-core";
 import { VERSION } from "../version.js";
+import type { HeaderSource } from "../http/header-source.js";
 
 /** Messaging attributes (OpenTelemetry semantic conventions, still incubating there, so spelled here). */
 export const ATTR = {
@@ -33,15 +34,18 @@ const w3c = new W3CTraceContextPropagator();
 /** Longest attribute value taken from client input (a message id): spans wait in the SDK's queue. */
 export const MAX_ATTRIBUTE_CHARS = 256;
 
-/** Where a carrier's trace headers are read from and written to. */
+/** Where a carrier's trace headers are written to. */
 type Carrier = MsgHdrs | Headers | Record<string, string>;
+/** Where they are read from: also a request's headers however the runtime holds them. */
+type Source = Carrier | HeaderSource;
 
-const isMsgHdrs = (c: Carrier): c is MsgHdrs => typeof (c as MsgHdrs).values === "function" && typeof (c as MsgHdrs).has === "function" && !(c instanceof Headers);
+const isMsgHdrs = (c: Source): c is MsgHdrs => typeof (c as MsgHdrs).values === "function" && typeof (c as MsgHdrs).has === "function" && !(c instanceof Headers);
+const isHeaderSource = (c: Source): c is HeaderSource => c instanceof Headers || (typeof (c as HeaderSource).get === "function" && !isMsgHdrs(c));
 
-const getter: TextMapGetter<Carrier> = {
-  keys: (c) => (c instanceof Headers ? [...c.keys()] : isMsgHdrs(c) ? c.keys() : Object.keys(c)),
+const getter: TextMapGetter<Source> = {
+  keys: (c) => (isMsgHdrs(c) ? c.keys() : isHeaderSource(c) ? [...c].map(([k]) => k) : Object.keys(c)),
   // Any case on NATS (Go's propagation.HeaderCarrier writes Traceparent); the first of duplicates.
-  get: (c, key) => (c instanceof Headers ? c.get(key) ?? undefined : isMsgHdrs(c) ? (c.has(key, Match.IgnoreCase) ? c.get(key, Match.IgnoreCase) : undefined) : c[key]),
+  get: (c, key) => (isMsgHdrs(c) ? (c.has(key, Match.IgnoreCase) ? c.get(key, Match.IgnoreCase) : undefined) : isHeaderSource(c) ? c.get(key) ?? undefined : c[key]),
 };
 
 const setter: TextMapSetter<Carrier> = {
@@ -75,7 +79,7 @@ export class Tracing {
   }
 
   /** The trace context a carrier holds (ROOT when it holds none). */
-  extract(carrier: Carrier | undefined, base: Context = ROOT_CONTEXT): Context {
+  extract(carrier: Source | undefined, base: Context = ROOT_CONTEXT): Context {
     return carrier ? this.#propagator.extract(base, carrier, getter) : base;
   }
 

@@ -43,4 +43,27 @@ describe("streams", () => {
     await expect.poll(() => f.gw.nats.streamIndex.find("late.x"), { timeout: 5_000, interval: 10 }).toBeUndefined();
     expect((await publish("late.x")).status).toBe(202);
   });
+
+  it("streams - a stream gone behind the gateway's back (its index not yet told) is 503 on publish, not a hang or a false ack", async () => {
+    const index = f.gw.nats.streamIndex;
+    // The moment between a stream's deletion and its advisory, held open: the index still names GHOST.
+    index.set([
+      { name: "EVENTS", subjects: ["old.>", "transfer.>"] },
+      { name: "AUDIT", subjects: ["audit.>"] },
+      { name: "GHOST", subjects: ["ghost.>"] },
+    ]);
+    try {
+      const started = Date.now();
+      const res = await publish("ghost.x");
+      expect(res.status).toBe(503);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await res.json()).toMatchObject({ status: 503, detail: "no JetStream stream answered for ghost.x" });
+      // No responders is told at once: it is not the ack timeout.
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await index.refresh(f.jsm);
+    }
+    expect(index.find("ghost.x")).toBeUndefined();
+    expect((await publish("ghost.x")).status).toBe(202);
+  });
 });

@@ -7,7 +7,8 @@ import { builtinSchemas } from "../../schemas/index.js";
 import { createRegistry } from "../../src/node/schema-files.js";
 import { createApp, type GatewayApp } from "../../src/app.js";
 import { parseConfig, type Config, type ConfigInput } from "../../src/config/load.js";
-import { listen } from "../../src/node/listen.js";
+import { listen, type ListenOptions } from "../../src/node/listen.js";
+import type { Server } from "node:http";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import type { TracerProvider } from "@opentelemetry/api";
 import { NatsClient } from "../../src/nats/client.js";
@@ -22,6 +23,8 @@ export interface TestGateway {
   nats: NatsClient;
   /** Audit records written so far, parsed. */
   audit: Record<string, unknown>[];
+  /** Another listener on the same app (e.g. with the publish fast path off); closed by `close()`. Resolves with its URL. */
+  listenAgain(options: ListenOptions): Promise<string>;
   /** `fetch` relative to the gateway's URL. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -48,15 +51,23 @@ export async function startGateway(natsUrl: string, config: ConfigInput = {}, { 
   const app = createApp({ config: parsed, nats, logger, tracerProvider, registry: createRegistry(parsed, builtinSchemas), auditWrite: (line) => audit.push(JSON.parse(line)) });
   await app.gateway.webhooks.whenStarted();
   const { server, url } = await listen(app, parsed.server, parsed.ws);
+  const servers: Server[] = [server];
   return {
     url,
     app,
     config: parsed,
     nats,
     audit,
+    async listenAgain(options) {
+      const more = await listen(app, parsed.server, parsed.ws, options);
+      servers.push(more.server);
+      return more.url;
+    },
     fetch: (path, init) => fetch(url + path, init),
     async close() {
-      await closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, beforeClose: () => app.gateway.endStreams(), after: async () => {} });
+      await Promise.all(
+        servers.map((server) => closeHttp({ server, timeoutMs: 1_000, logger: silentLogger, beforeClose: () => app.gateway.endStreams(), after: async () => {} })),
+      );
       await app.gateway.webhooks.stop();
       await nats.drain();
     },

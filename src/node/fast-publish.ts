@@ -1,0 +1,123 @@
+/**
+ * The publish fast path: `POST /v1/publish/{subject}` served from Node's
+ * request event, before @hono/node-server turns it into a Web Request and
+ * back (a fifth of a publish's CPU, which nothing inside Hono can remove).
+ *
+ * It is the same code path, entered earlier: the same telemetry, token and
+ * rate-limit checks (`authenticateCaller`), event preparation
+ * (`eventFromHttp`), publisher, audit record (`auditOutcome`) and
+ * problem+json (`failureResponse`) as the Hono route, with headers read from
+ * the raw list as Hono would see them. `test/integration/fast-publish.test.ts`
+ * sends the same requests both ways and compares what comes back and what NATS
+ * received. Anything out of the ordinary goes to Hono: another method or path,
+ * a query or percent-escape, a body without Content-Length, CORS.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CoreGateway } from "../gateway.js";
+import type { AuditNote } from "../http/env.js";
+import { failureResponse } from "../http/problem.js";
+import { forwardedClient, trustedHops } from "../http/remote.js";
+import { eventFromHttp } from "../events/event.js";
+import { publishStatus } from "../publish/publisher.js";
+import { bearerToken, type Principal } from "../security/auth.js";
+import { auditOutcome, authenticateCaller, rateLimitHeaders } from "../security/middleware.js";
+import { beginRequest, endRequest, requestIds } from "../telemetry/http.js";
+import { GatewayError, IncompleteBodyError, PayloadTooLargeError } from "../errors.js";
+import { RawHeaders } from "./raw-headers.js";
+
+const PREFIX = "/v1/publish/";
+/** The route template the Hono route has: the same metric label and span name. */
+const ROUTE = "/v1/publish/:subject";
+/** A subject the router and the strict decoding would take as it is. */
+const PLAIN_SUBJECT = /^[^/?#%]+$/;
+
+/** A request listener that serves a plain publish and returns true, or returns false and leaves the request alone. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** The fast path for `gw`; undefined when its config sends every publish through Hono (CORS). */
+export function fastPublish(gw: CoreGateway, https: boolean): FastPath | undefined {
+  if ((gw.config.server.cors?.origins ?? []).length > 0) return undefined;
+  const hops = trustedHops(gw.config.server.trustProxy);
+  return function fastPublish(req, res) {
+    const url = req.url;
+    if (req.method !== "POST" || url === undefined || !url.startsWith(PREFIX)) return false;
+    const subject = url.slice(PREFIX.length);
+    if (!PLAIN_SUBJECT.test(subject)) return false;
+    const headers = new RawHeaders(req.rawHeaders);
+    const declared = headers.get("content-length");
+    if (declared === null) return false;
+    const remote = forwardedClient(headers.get("x-forwarded-for") ?? undefined, req.socket.remoteAddress, hops);
+    void publish(gw, req, res, { subject, headers, declared: Number(declared), remote, https });
+    return true;
+  };
+}
+
+interface Publish {
+  subject: string;
+  headers: RawHeaders;
+  declared: number;
+  remote: string | undefined;
+  https: boolean;
+}
+
+async function publish(gw: CoreGateway, req: IncomingMessage, res: ServerResponse, p: Publish): Promise<void> {
+  const t = beginRequest(gw.tracing, "POST", req.url!, p.https, p.headers);
+  const ids = requestIds(t.requestId, t.trace);
+  let principal: Principal | undefined;
+  let note: AuditNote | undefined;
+  let limits: [string, string][] = [];
+  let status: number;
+  try {
+    const caller = await authenticateCaller(gw, bearerToken(p.headers.get("authorization")), p.remote, ids);
+    principal = caller.principal;
+    limits = rateLimitHeaders(gw, caller.remaining);
+    note = { subject: p.subject, msgId: p.headers.get("idempotency-key") ?? undefined };
+    const body = await readBody(req, p.declared, gw.bodyLimit());
+    const result = await gw.publisher.publish(eventFromHttp(gw.rules, principal, p.subject, p.headers, body), t.trace);
+    note = { ...note, stream: result.stream, seq: result.seq };
+    status = publishStatus(result);
+    reply(res, status, JSON.stringify(result), limits, [["content-type", "application/json"]], t.requestId);
+  } catch (err) {
+    const failed = failureResponse(gw.limitedLog, err, { method: "POST", path: req.url!, route: ROUTE, ...ids });
+    status = failed.status;
+    reply(res, status, await failed.text(), limits, [...failed.headers], t.requestId);
+  }
+  // A refused token was audited where it was refused; the route audits only the callers it served.
+  if (principal) auditOutcome(gw, "publish", status, principal, p.remote, ids, note);
+  endRequest(gw.metrics, t, "POST", ROUTE, status);
+}
+
+/** Writes the reply as @hono/node-server writes a Hono response: its headers over the security headers set already, and a length. */
+function reply(res: ServerResponse, status: number, body: string, limits: [string, string][], headers: [string, string][], requestId: string): void {
+  const out: Record<string, string | number> = {};
+  for (const [name, value] of limits) out[name] = value;
+  for (const [name, value] of headers) out[name] = value;
+  out["x-request-id"] = requestId;
+  out["content-length"] = Buffer.byteLength(body);
+  res.writeHead(status, out);
+  res.end(body);
+}
+
+/** The body, held to `limit` as `http/body.ts` holds a Web request's: a declared length past it is refused unread. */
+function readBody(req: IncomingMessage, declared: number, limit: number): Promise<Uint8Array> {
+  if (declared > limit) return Promise.reject(new PayloadTooLargeError(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const fail = (err: unknown) => {
+      req.removeAllListeners("data");
+      reject(err instanceof GatewayError ? err : new IncompleteBodyError(err));
+    };
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) return fail(new PayloadTooLargeError(limit));
+      chunks.push(chunk);
+    });
+    req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once("error", fail);
+    // Node ends the request's stream without an error when the client goes away mid-body.
+    req.once("close", () => {
+      if (!req.complete) fail(new Error("the client closed the connection"));
+    });
+  });
+}
