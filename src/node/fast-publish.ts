@@ -28,8 +28,14 @@ import { RawHeaders } from "./raw-headers.js";
 const PREFIX = "/v1/publish/";
 /** The route template the Hono route has: the same metric label and span name. */
 const ROUTE = "/v1/publish/:subject";
-/** A subject the router and the strict decoding would take as it is. */
-const PLAIN_SUBJECT = /^[^/?#%]+$/;
+/**
+ * A subject @hono/node-server, the router and the strict decoding all take as
+ * it is: the characters node-server passes through without a URL parse, less
+ * `/ ? # %` (`\` is refused there, `"` `<` `{` … are percent-encoded).
+ */
+const PLAIN_SUBJECT = /^[!$&-.0-;=@-\[\]_a-z~]+$/;
+/** A Host node-server takes as it is (others go through a URL parse, or are refused). */
+const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 
 /** A request listener that serves a plain publish and returns true, or returns false and leaves the request alone. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -42,12 +48,18 @@ export function fastPublish(gw: CoreGateway, https: boolean): FastPath | undefin
     const url = req.url;
     if (req.method !== "POST" || url === undefined || !url.startsWith(PREFIX)) return false;
     const subject = url.slice(PREFIX.length);
-    if (!PLAIN_SUBJECT.test(subject)) return false;
+    // A dot segment is resolved away by the URL parse: `/v1/publish/..` is not a publish.
+    if (!PLAIN_SUBJECT.test(subject) || subject === "." || subject === "..") return false;
     const headers = new RawHeaders(req.rawHeaders);
     const declared = headers.get("content-length");
-    if (declared === null) return false;
+    const host = headers.get("host");
+    if (declared === null || host === null || !PLAIN_HOST.test(host)) return false;
     const remote = forwardedClient(headers.get("x-forwarded-for") ?? undefined, req.socket.remoteAddress, hops);
-    void publish(gw, req, res, { subject, headers, declared: Number(declared), remote, https });
+    publish(gw, req, res, { subject, headers, declared: Number(declared), remote, https }).catch((err: unknown) => {
+      // Nothing above throws past its own catch; were it to, the client must not wait forever.
+      gw.limitedLog.error("fast publish failed", "request failed", { path: url, err: String(err) });
+      res.destroy();
+    });
     return true;
   };
 }

@@ -51,6 +51,7 @@ interface Case {
   body?: string | Buffer;
   /** Messages core subscribers get: by default one for a success, none for a refusal. */
   delivered?: number;
+  host?: string;
   /** True when the fast path is meant to leave the request to Hono. */
   fallsBack?: boolean;
 }
@@ -105,6 +106,10 @@ const cases: Case[] = [
   { name: "a percent-escaped subject", status: 202, path: "/v1/publish/orders.%41", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
   { name: "a stray percent sign", status: 400, path: "/v1/publish/orders.%zz", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
   { name: "a query string", status: 202, path: "/v1/publish/orders.q?x=1", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
+  { name: "a backslash in the path", status: 400, path: "/v1/publish/orders\\x", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
+  { name: "a dot segment", status: 404, path: "/v1/publish/..", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
+  { name: "a character URL parsing encodes", status: 202, path: "/v1/publish/orders.{x}", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
+  { name: "a Host in upper case", status: 202, path: "/v1/publish/orders.host", host: "LOCALHOST", head: (p) => [auth(p), json], body: "{}", fallsBack: true },
   { name: "a chunked body", status: 202, path: "/v1/publish/orders.chunked", head: (p) => [auth(p), json, "Transfer-Encoding: chunked"], body: "2\r\n{}\r\n0\r\n\r\n", fallsBack: true },
 ];
 
@@ -123,7 +128,7 @@ async function observe(p: Path, c: Case): Promise<Observed & { res: RawResponse 
   const auditBefore = f.gw.audit.length;
   const head = [...c.head(p)];
   if (!head.some((h) => /^x-request-id:/i.test(h))) head.push(rid(c.name));
-  const req: RawRequest = { path: c.path ?? "/v1/publish/orders.x", head, body: c.body };
+  const req: RawRequest = { path: c.path ?? "/v1/publish/orders.x", head, host: c.host, body: c.body };
   if (!head.some((h) => /^transfer-encoding:/i.test(h))) req.head.push(`Content-Length: ${Buffer.byteLength(c.body ?? "")}`);
   const res = (await rawRequest(urls[p], req))!;
   // Whatever the gateway published reached this subscriber before the sentinel published after the reply.

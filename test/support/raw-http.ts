@@ -20,6 +20,8 @@ export interface RawRequest {
   method?: string;
   path: string;
   head: string[];
+  /** The Host header's value (default: the URL's host and port). */
+  host?: string;
   body?: string | Buffer;
   /** Stop after this many body bytes and close the socket: a client gone mid-body. No response is awaited. */
   cutAfter?: number;
@@ -30,7 +32,7 @@ export function rawRequest(url: string, req: RawRequest): Promise<RawResponse | 
   const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
   const body = typeof req.body === "string" ? Buffer.from(req.body) : (req.body ?? Buffer.alloc(0));
-  const head = [`${req.method ?? "POST"} ${req.path} HTTP/1.1`, `Host: ${hostname}:${port}`, ...req.head, "", ""].join("\r\n");
+  const head = [`${req.method ?? "POST"} ${req.path} HTTP/1.1`, `Host: ${req.host ?? `${hostname}:${port}`}`, ...req.head, "", ""].join("\r\n");
   if (req.cutAfter !== undefined) {
     socket.write(Buffer.concat([Buffer.from(head, "latin1"), body.subarray(0, req.cutAfter)]), () => socket.destroy());
     return Promise.resolve(undefined);
