@@ -92,7 +92,7 @@ async function publish(gw: CoreGateway, req: IncomingMessage, res: ServerRespons
   } catch (err) {
     const failed = failureResponse(gw.limitedLog, err, { method: "POST", path: req.url!, route: ROUTE, ...ids });
     status = failed.status;
-    reply(res, status, await failed.text(), limits, [...failed.headers], t.requestId);
+    reply(res, status, await failed.text(), limits, failed.headers, t.requestId);
   }
   // A refused token was audited where it was refused; the route audits only the callers it served.
   if (principal) auditOutcome(gw, "publish", status, principal, p.remote, ids, note);
@@ -100,7 +100,7 @@ async function publish(gw: CoreGateway, req: IncomingMessage, res: ServerRespons
 }
 
 /** Writes the reply as @hono/node-server writes a Hono response: its headers over the security headers set already, and a length. */
-function reply(res: ServerResponse, status: number, body: string, limits: [string, string][], headers: [string, string][], requestId: string): void {
+function reply(res: ServerResponse, status: number, body: string, limits: [string, string][], headers: Iterable<[string, string]>, requestId: string): void {
   const out: Record<string, string | number> = {};
   for (const [name, value] of limits) out[name] = value;
   for (const [name, value] of headers) out[name] = value;

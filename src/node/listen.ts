@@ -52,9 +52,15 @@ export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]
     };
     const s = tls ? createHttpsServer({ ...tls, ...timeouts }) : createHttpServer(timeouts);
     s.on("request", headers);
-    const { onFastPublish } = options;
-    const taken = (req: IncomingMessage, res: ServerResponse) => fast!(req, res) && (onFastPublish?.(req), true);
-    s.on("request", fast ? (req: IncomingMessage, res: ServerResponse) => taken(req, res) || handler(req, res) : handler);
+    s.on(
+      "request",
+      fast
+        ? (req: IncomingMessage, res: ServerResponse) => {
+            if (fast(req, res)) options.onFastPublish?.(req);
+            else handler(req, res);
+          }
+        : handler,
+    );
     return s;
   }) as unknown as typeof createHttpServer;
   return new Promise((resolve, reject) => {
