@@ -10,3 +10,4 @@ app.post("/v1/publish/:subject", async (c) => {
 serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 0), hostname: "127.0.0.1" }, (info) => {
   process.stderr.write(JSON.stringify({ msg: "listening", url: `http://127.0.0.1:${info.port}` }) + "\n");
 });
+process.on("SIGINT", () => process.exit(0));

@@ -2,6 +2,7 @@
  * Publish throughput and latency, side by side in one run:
  *   bare     a bare Hono handler that only answers 202 (the ceiling)
  *   core     the gateway: validated JSON (deployment.status) published on core NATS (202)
+ *   hono     the core publish again with server.fastPublish: false (every request through Hono)
  *   js       the gateway: validated JSON (transfer.completed) stored by JetStream (201)
  *   auth     the core publish again on a gateway with auth.mode: required (bearer token)
  *   otel     the core publish again with the OpenTelemetry SDK on, requests carrying a
@@ -82,12 +83,15 @@ async function main() {
   const config = join(dir, "config.json");
   const streams = { streams: [{ name: "EVENTS", subjects: ["transfer.>"], storage: "file" }] };
   writeFileSync(config, JSON.stringify({ jetstream: streams }));
+  const honoConfig = join(dir, "hono.json");
+  writeFileSync(honoConfig, JSON.stringify({ server: { fastPublish: false }, jetstream: streams }));
   const authConfig = join(dir, "auth.json");
   const token = "bench-token-0123456789abcdef";
   const digest = "sha256:" + createHash("sha256").update(token).digest("hex");
   writeFileSync(authConfig, JSON.stringify({ jetstream: streams, auth: { mode: "required", clients: [{ name: "bench", token: digest, publish: { allow: [">"] } }] } }));
   const bare = await startProcess({}, "bench/bare-server.ts", /listening/);
   const gw = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config });
+  const gwHono = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: honoConfig });
   const gwAuth = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: authConfig });
   // Accepts OTLP exports and discards them: the cost measured is the gateway's, not a collector's.
   const collector = createServer((req, res) => req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}")));
@@ -98,6 +102,7 @@ async function main() {
   const natsVersion = await waitReady(gw.url);
   await waitReady(gwMemory.url);
   await waitReady(gwAuth.url);
+  await waitReady(gwHono.url);
   await waitReady(gwOtel.url);
   const traced = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" };
   try {
@@ -106,6 +111,7 @@ async function main() {
       [`${bare.url}/v1/publish/deployment.status`, deploymentStatus, {}],
       [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, {}],
       [`${gw.url}/v1/publish/transfer.completed`, transferCompleted, {}],
+      [`${gwHono.url}/v1/publish/deployment.status`, deploymentStatus, {}],
       [`${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, { authorization: `Bearer ${token}` }],
       [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, traced],
       [`${gwOtel.url}/v1/publish/deployment.status`, deploymentStatus, traced],
@@ -117,6 +123,7 @@ async function main() {
     const rows: Row[] = [];
     rows.push(await run("bare Hono 202", `${bare.url}/v1/publish/deployment.status`, deploymentStatus));
     rows.push(await run("gateway core publish (validated)", `${gw.url}/v1/publish/deployment.status`, deploymentStatus));
+    rows.push(await run("gateway core publish, fast path off (Hono)", `${gwHono.url}/v1/publish/deployment.status`, deploymentStatus));
     rows.push(await run("gateway JetStream publish (validated)", `${gw.url}/v1/publish/transfer.completed`, transferCompleted));
     rows.push(
       await run("gateway core publish, auth required (token)", `${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, {
@@ -147,6 +154,7 @@ async function main() {
     bare.child.kill("SIGTERM");
     gw.child.kill("SIGTERM");
     gwAuth.child.kill("SIGTERM");
+    gwHono.child.kill("SIGTERM");
     gwOtel.child.kill("SIGTERM");
     gwMemory.child.kill("SIGTERM");
     collector.close();

@@ -30,7 +30,10 @@ export function natsServerWithWebSocket(): Promise<NatsServer> {
  * (the audit trail) is discarded, as a log shipper would.
  */
 export function startProcess(env: Record<string, string>, script = "src/server.ts", ready = /connected to NATS/): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), "--import", "tsx", script], {
+  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  // Built output runs as `npm start` runs it; TypeScript goes through tsx.
+  const loader = script.endsWith(".js") ? [] : ["--import", "tsx"];
+  const child = spawn(process.execPath, [...profile, ...loader, script], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "ignore", "pipe"],

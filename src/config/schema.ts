@@ -194,6 +194,8 @@ export const configSchema = z.strictObject({
       trustProxy: z.union([z.boolean(), z.number().int().min(0).max(16)]).default(false),
       tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
       cors: z.strictObject({ origins: z.array(z.string()).default([]) }).optional(),
+      /** Serve plain `POST /v1/publish/{subject}` from Node's request event (Node only); false sends every request through Hono. */
+      fastPublish: z.boolean().default(true),
     })
     .prefault({}),
   nats: natsSchema.prefault({}),

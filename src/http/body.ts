@@ -98,10 +98,20 @@ export function jsonDeeperThan(text: Uint8Array | string, max: number): boolean 
   return walkJson(text, (_c, depth) => depth > max);
 }
 
+/** Below this many bytes a plain loop beats two native searches (and their closures). */
+const SCAN_LOOP_BYTES = 4096;
+
 function openingBracketsAtMost(text: Uint8Array | string, max: number): boolean {
+  let n = 0;
+  if (typeof text !== "string" && text.length <= SCAN_LOOP_BYTES) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if ((c === 0x7b || c === 0x5b) && ++n > max) return false;
+    }
+    return true;
+  }
   const [brace, bracket]: [string | number, string | number] = typeof text === "string" ? ["{", "["] : [0x7b, 0x5b];
   const find = (c: string | number, from: number) => (text as { indexOf(c: string | number, from: number): number }).indexOf(c, from);
-  let n = 0;
   for (const c of [brace, bracket]) {
     for (let i = find(c, 0); i !== -1; i = find(c, i + 1)) if (++n > max) return false;
   }

@@ -138,7 +138,8 @@ export class NatsClient {
 
   /**
    * Resolves once the server has answered a ping sent after every message handed
-   * over in this event-loop turn: a core publish is answered only once the server has it.
+   * over before this call and in its synchronous run (`Turns.confirmed`): a core
+   * publish is answered only once the server has it.
    */
   confirmed(): Promise<void> {
     return this.#turns.confirmed();

@@ -31,14 +31,17 @@ export class Turns {
 
   /**
    * Resolves once the server has answered a ping sent after every message handed
-   * over in this turn. One ping serves the whole turn. 503 when the connection
-   * drops first, 504 after the ack timeout; either way the message may or may not
-   * have been delivered.
+   * over before this call and in the same synchronous run as it. One ping serves
+   * every publish of the turn: they run in the microtasks `next()` released, and
+   * the ping follows them. Asked for just before a publish, the ping is queued
+   * ahead of nats.js's own flush and so leaves in the same socket write as the
+   * turn's messages (one write and no extra loop iteration per turn). 503 when the
+   * connection drops first, 504 after the ack timeout; either way the message may
+   * or may not have been delivered.
    */
   confirmed(): Promise<void> {
     return (this.#confirm ??= new Promise<void>((resolve, reject) =>
-      // After this turn's I/O: every publish made in it precedes the ping.
-      setImmediate(() => {
+      queueMicrotask(() => {
         this.#confirm = undefined;
         let nc: NatsConnection;
         try {

@@ -15,7 +15,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CoreGateway } from "../gateway.js";
 import type { AuditNote } from "../http/env.js";
+import type { Config } from "../config/load.js";
 import { failureResponse } from "../http/problem.js";
+import { securityHeaderPairs } from "../http/security-headers.js";
 import { forwardedClient, trustedHops } from "../http/remote.js";
 import { eventFromHttp } from "../events/event.js";
 import { publishStatus } from "../publish/publisher.js";
@@ -41,9 +43,12 @@ const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** The fast path for `gw`; undefined when its config sends every publish through Hono (CORS). */
-export function fastPublish(gw: CoreGateway, https: boolean): FastPath | undefined {
-  if ((gw.config.server.cors?.origins ?? []).length > 0) return undefined;
-  const hops = trustedHops(gw.config.server.trustProxy);
+export function fastPublish(gw: CoreGateway, server: Config["server"]): FastPath | undefined {
+  if ((server.cors?.origins ?? []).length > 0) return undefined;
+  const https = server.tls !== undefined;
+  const hops = trustedHops(server.trustProxy);
+  // The headers every response starts with, flat as writeHead takes them.
+  const security = securityHeaderPairs(server).flat();
   return function fastPublish(req, res) {
     const url = req.url;
     if (req.method !== "POST" || url === undefined || !url.startsWith(PREFIX)) return false;
@@ -55,7 +60,7 @@ export function fastPublish(gw: CoreGateway, https: boolean): FastPath | undefin
     const host = headers.get("host");
     if (declared === null || host === null || !PLAIN_HOST.test(host)) return false;
     const remote = forwardedClient(headers.get("x-forwarded-for") ?? undefined, req.socket.remoteAddress, hops);
-    publish(gw, req, res, { subject, headers, declared: Number(declared), remote, https }).catch((err: unknown) => {
+    publish(gw, req, res, { subject, headers, declared: Number(declared), remote, https, security }).catch((err: unknown) => {
       // Nothing above throws past its own catch; were it to, the client must not wait forever.
       gw.limitedLog.error("fast publish failed", "request failed", { path: url, err: String(err) });
       res.destroy();
@@ -70,6 +75,7 @@ interface Publish {
   declared: number;
   remote: string | undefined;
   https: boolean;
+  security: string[];
 }
 
 async function publish(gw: CoreGateway, req: IncomingMessage, res: ServerResponse, p: Publish): Promise<void> {
@@ -88,25 +94,33 @@ async function publish(gw: CoreGateway, req: IncomingMessage, res: ServerRespons
     const result = await gw.publisher.publish(eventFromHttp(gw.rules, principal, p.subject, p.headers, body), t.trace);
     note = { ...note, stream: result.stream, seq: result.seq };
     status = publishStatus(result);
-    reply(res, status, JSON.stringify(result), limits, [["content-type", "application/json"]], t.requestId);
+    reply(res, status, JSON.stringify(result), p.security, limits, JSON_TYPE, t.requestId);
   } catch (err) {
     const failed = failureResponse(gw.limitedLog, err, { method: "POST", path: req.url!, route: ROUTE, ...ids });
     status = failed.status;
-    reply(res, status, await failed.text(), limits, failed.headers, t.requestId);
+    reply(res, status, await failed.text(), p.security, limits, failed.headers, t.requestId);
   }
   // A refused token was audited where it was refused; the route audits only the callers it served.
   if (principal) auditOutcome(gw, "publish", status, principal, p.remote, ids, note);
   endRequest(gw.metrics, t, "POST", ROUTE, status);
 }
 
-/** Writes the reply as @hono/node-server writes a Hono response: its headers over the security headers set already, and a length. */
-function reply(res: ServerResponse, status: number, body: string, limits: [string, string][], headers: Iterable<[string, string]>, requestId: string): void {
-  const out: Record<string, string | number> = {};
-  for (const [name, value] of limits) out[name] = value;
-  for (const [name, value] of headers) out[name] = value;
-  out["x-request-id"] = requestId;
-  out["content-length"] = Buffer.byteLength(body);
-  res.writeHead(status, out);
+const JSON_TYPE: [string, string][] = [["content-type", "application/json"]];
+
+/**
+ * Writes the reply as @hono/node-server writes a Hono response over the
+ * security headers: theirs first, then the response's, then a length. A name
+ * the response repeats replaces the security header, as setHeader would.
+ */
+function reply(res: ServerResponse, status: number, body: string, security: string[], limits: [string, string][], headers: Iterable<[string, string]>, requestId: string): void {
+  const out: string[] = [];
+  const own = new Set<string>();
+  for (const [name, value] of limits) out.push(name, value), own.add(name.toLowerCase());
+  for (const [name, value] of headers) out.push(name, value), own.add(name.toLowerCase());
+  out.push("x-request-id", requestId, "content-length", String(Buffer.byteLength(body)));
+  const flat: string[] = [];
+  for (let i = 0; i < security.length; i += 2) if (!own.has(security[i]!.toLowerCase())) flat.push(security[i]!, security[i + 1]!);
+  res.writeHead(status, flat.concat(out));
   res.end(body);
 }
 

@@ -108,13 +108,17 @@ export class Publisher {
       throw new PreconditionFailedError(`${ev.subject} is not captured by any stream; Expect-Last-Sequence cannot hold`);
     }
     await this.nats.nextTurn();
+    // 202 means the server has it: a pong after it proves that (one ping per turn).
+    // Asked for before the publish, in the same synchronous run: the ping still
+    // follows the message, and goes out in the turn's one socket write.
+    const confirmed = this.nats.confirmed();
     try {
       this.nats.sending().publish(ev.subject, ev.payload, { headers: ev.headers });
     } catch (err) {
+      confirmed.catch(() => {});
       throw this.#error(err, "publish", ev.subject);
     }
-    // 202 means the server has it: a pong after it proves that (one ping per turn).
-    await this.nats.confirmed();
+    await confirmed;
     return { subject: ev.subject };
   }
 

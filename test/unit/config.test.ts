@@ -23,7 +23,7 @@ function configError(fn: () => unknown): ConfigError {
 describe("config - defaults and validation", () => {
   it("an empty config gets every default", () => {
     const c = parseConfig({});
-    expect(c.server).toMatchObject({ port: 8080, host: "0.0.0.0", maxBatchBytes: 32 * 1024 * 1024 });
+    expect(c.server).toMatchObject({ port: 8080, host: "0.0.0.0", maxBatchBytes: 32 * 1024 * 1024, fastPublish: true });
     expect(c.server.maxBodyBytes).toBeUndefined();
     expect(c.nats).toMatchObject({ servers: ["nats://127.0.0.1:4222"], name: "natsgate", embedded: "auto", ackTimeoutMs: 5000 });
     expect(c.jetstream.streams).toEqual([]);
@@ -73,6 +73,7 @@ describe("config - defaults and validation", () => {
     [{ webhooks: { bucket: "a.b" } }, "webhooks.bucket"],
     [{ server: { maxJsonDepth: 5_000 } }, "server.maxJsonDepth"],
     [{ server: { readTimeoutMs: 10 } }, "server.readTimeoutMs"],
+    [{ server: { fastPublish: "off" } }, "server.fastPublish"],
     [{ auth: { clients: [{ name: "a", token: "t".repeat(20), publish: { deny: ["secret.> x"] } }] } }, "auth.clients[0].publish.deny[0]"],
     [{ auth: { clients: [{ name: "a", token: "t".repeat(20), subscribe: { allow: ["jobs.> workers extra"] } }] } }, "auth.clients[0].subscribe.allow[0]"],
     [{ webhooks: { pacedHosts: ["https://hooks.slack.com/x"] } }, "webhooks.pacedHosts[0]"],
