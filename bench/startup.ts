@@ -2,7 +2,8 @@
  * Start to /readyz and idle memory of the gateway process, side by side in one
  * run: through tsx (`node --import tsx src/server.ts`) and from the built output
  * (`node dist/src/server.js`, what `npm start` and the image run). Alternating
- * rounds against one nats-server; RSS read from /proc 2 s after ready.
+ * rounds against one nats-server; RSS read from /proc 2 s after ready (start-up's
+ * garbage still held) and 15 s after (idle: V8's memory reducer has run, ~10 s in).
  *
  *   npm run build && npx tsx bench/startup.ts [--rounds 5]
  */
@@ -22,7 +23,16 @@ const VARIANTS = {
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-async function once(args: readonly string[], natsUrl: string): Promise<{ readyMs: number; rss: number }> {
+/** When idle RSS is read, in ms after ready: V8 shrinks an idle heap about 10 s in. */
+const SETTLED_MS = 15_000;
+
+interface Result {
+  readyMs: number;
+  rss: number;
+  idleRss: number;
+}
+
+async function once(args: readonly string[], natsUrl: string): Promise<Result> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NATS_URL: natsUrl, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info" }, stdio: ["ignore", "ignore", "pipe"] });
   let out = "";
@@ -38,15 +48,17 @@ async function once(args: readonly string[], natsUrl: string): Promise<{ readyMs
   const readyMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, 2_000));
   const rss = rssMb(child.pid!);
+  await new Promise((r) => setTimeout(r, SETTLED_MS - 2_000));
+  const idleRss = rssMb(child.pid!);
   child.kill("SIGTERM");
   await new Promise((r) => child.once("exit", r));
-  return { readyMs, rss };
+  return { readyMs, rss, idleRss };
 }
 
 async function main(): Promise<void> {
   if (!existsSync(`${ROOT}/dist/src/server.js`)) throw new Error("run npm run build first");
   const nats = await NatsServer.start();
-  const results = new Map<string, { readyMs: number; rss: number }[]>();
+  const results = new Map<string, Result[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, args] of Object.entries(VARIANTS)) {
@@ -62,12 +74,11 @@ async function main(): Promise<void> {
     `# startup ${new Date().toISOString()}`,
     `machine: ${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; ${ROUNDS} alternating rounds, NATS running`,
     "",
-    "| process | start to /readyz, median (min-max) ms | RSS 2 s after ready, median (min-max) MB |",
-    "|---|---:|---:|",
+    `| process | start to /readyz, median (min-max) ms | RSS 2 s after ready, median (min-max) MB | idle RSS ${SETTLED_MS / 1000} s after ready, median (min-max) MB |`,
+    "|---|---:|---:|---:|",
     ...[...results].map(([name, rs]) => {
-      const ms = rs.map((r) => r.readyMs);
-      const mb = rs.map((r) => r.rss);
-      return `| ${name} | ${median(ms).toFixed(0)} (${Math.min(...ms).toFixed(0)}-${Math.max(...ms).toFixed(0)}) | ${median(mb).toFixed(1)} (${Math.min(...mb).toFixed(1)}-${Math.max(...mb).toFixed(1)}) |`;
+      const cell = (xs: number[], digits: number) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+      return `| ${name} | ${cell(rs.map((r) => r.readyMs), 0)} | ${cell(rs.map((r) => r.rss), 1)} | ${cell(rs.map((r) => r.idleRss), 1)} |`;
     }),
   ];
   process.stdout.write(lines.join("\n") + "\n");
