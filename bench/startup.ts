@@ -3,7 +3,7 @@
  * run: through tsx (`node --import tsx src/server.ts`) and from the built output
  * (`node dist/src/server.js`, what `npm start` and the image run). Alternating
  * rounds against one nats-server; RSS read from /proc 2 s after ready (start-up's
- * garbage still held) and 15 s after (idle: V8's memory reducer has run, ~10 s in).
+ * garbage still held) and 30 s after (idle: V8's memory reducer has run, some 8-20 s in).
  *
  *   npm run build && npx tsx bench/startup.ts [--rounds 5]
  */
@@ -23,8 +23,8 @@ const VARIANTS = {
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
-/** When idle RSS is read, in ms after ready: V8 shrinks an idle heap about 10 s in. */
-const SETTLED_MS = 15_000;
+/** When idle RSS is read, in ms after ready: V8 shrinks an idle heap some 8-20 s in. */
+const SETTLED_MS = 30_000;
 
 interface Result {
   readyMs: number;
