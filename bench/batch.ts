@@ -14,7 +14,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs, startProcess } from "./support.js";
+import { benchArgs, startProcess, reportMetrics } from "./support.js";
 
 const args = benchArgs();
 const BATCH = Number(args.get("batch") ?? 1000);
@@ -98,6 +98,13 @@ async function main() {
         ...rows.map((r) => `| ${r.round} | ${k(r.raw)} | ${k(r.core)} | ${(r.core / r.raw).toFixed(2)} | ${k(r.js)} | ${(r.js / r.raw).toFixed(2)} |`),
       ].join("\n") + "\n",
     );
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    reportMetrics({
+      coreEventsPerS: median(rows.map((r) => r.core)),
+      coreRatio: median(rows.map((r) => r.core / r.raw)),
+      jsEventsPerS: median(rows.map((r) => r.js)),
+      rawEventsPerS: median(rows.map((r) => r.raw)),
+    });
   } finally {
     await nc.close();
     gw.child.kill("SIGTERM");

@@ -19,7 +19,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs, startProcess } from "./support.js";
+import { benchArgs, reportMetrics, startProcess } from "./support.js";
 
 const args = benchArgs();
 const DURATION_S = Number(args.get("duration") ?? 10);
@@ -150,6 +150,17 @@ async function main() {
       ),
     ];
     process.stdout.write(lines.join("\n") + "\n");
+    const row = (name: string) => rows.find((r) => r.name === name)!;
+    const core = row("gateway core publish (validated)");
+    reportMetrics({
+      coreRatio: core.rps / base.rps,
+      coreP99Ratio: core.p99 / Math.max(base.p99, 1),
+      coreRps: core.rps,
+      bareRps: base.rps,
+      jsRatio: row("gateway JetStream publish (validated)").rps / base.rps,
+      authRatio: row("gateway core publish, auth required (token)").rps / base.rps,
+      failed: rows.reduce((n, r) => n + r.non2xx + r.errors, 0),
+    });
   } finally {
     bare.child.kill("SIGTERM");
     gw.child.kill("SIGTERM");

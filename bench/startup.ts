@@ -12,10 +12,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs } from "./support.js";
+import { benchArgs, reportMetrics } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ROUNDS = Number(benchArgs().get("rounds") ?? 5);
+const args = benchArgs();
+const ROUNDS = Number(args.get("rounds") ?? 5);
 const VARIANTS = {
   "tsx src/server.ts": ["--import", "tsx", "src/server.ts"],
   "node dist/src/server.js": ["dist/src/server.js"],
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
     }),
   ];
   process.stdout.write(lines.join("\n") + "\n");
+  const built = results.get("node dist/src/server.js")!;
+  reportMetrics({ readyMs: median(built.map((r) => r.readyMs)), rssMb: median(built.map((r) => r.rss)), idleRssMb: median(built.map((r) => r.idleRss)) });
 }
 
 await main();

@@ -12,11 +12,23 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // nats.js's wsconnect needs a global WebSocket; Node 20 has none.
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-/** `--name value` pairs from the command line. */
-export function benchArgs(): Map<string, string> {
+/** `--name value` pairs from the command line; the names in `flags` stand alone (`--check`). */
+export function benchArgs(flags: string[] = []): Map<string, string> {
   const args = new Map<string, string>();
-  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+  for (let i = 2; i < process.argv.length; i++) {
+    const name = process.argv[i]!.replace(/^--/, "");
+    args.set(name, flags.includes(name) ? "true" : process.argv[++i]!);
+  }
   return args;
+}
+
+/**
+ * Hands a benchmark's headline numbers to `bench/suite.ts`, which names a JSON
+ * file in BENCH_JSON; run by hand, a benchmark prints its table only.
+ */
+export function reportMetrics(metrics: Record<string, number>): void {
+  const file = process.env.BENCH_JSON;
+  if (file) writeFileSync(file, JSON.stringify(metrics));
 }
 
 /** A nats-server with a WebSocket listener, for the WebSocket baselines. */

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs, startProcess } from "./support.js";
+import { benchArgs, startProcess, reportMetrics } from "./support.js";
 
 const args = benchArgs();
 const EVENTS = Number(args.get("events") ?? 20_000);
@@ -86,6 +86,7 @@ async function main() {
       (globalThis as { baseRate?: number }).baseRate = rate;
     }
     const baseRate = (globalThis as { baseRate?: number }).baseRate!;
+    let single = 0;
     for (const hooks of [1, 10]) {
       const subject = `bench.h${hooks}`;
       const events = hooks === 1 ? EVENTS : Math.floor(EVENTS / hooks);
@@ -105,8 +106,10 @@ async function main() {
       // From the first arrival, as for the baseline (publishing overlaps delivery).
       const rate = ((delivered - 1) / (last - first)) * 1000;
       const lat = waits.flatMap((w) => w.g.latencies);
+      if (hooks === 1) single = rate;
       rows.push(`| gateway, ${hooks} webhook${hooks > 1 ? "s" : ""} on one subject (burst) | ${hooks} | ${delivered} | ${Math.round(rate)} | ${(rate / baseRate).toFixed(2)} | ${pct(lat, 50).toFixed(0)} | ${pct(lat, 99).toFixed(0)} |`);
     }
+    reportMetrics({ deliveriesPerS: single, baselineRatio: single / baseRate });
     // Latency at a steady rate, one webhook.
     {
       const res = await api("/v1/webhooks", { id: "steady", subjects: ["bench.steady"], url: `${s.url}/steady`, secret: SECRET });
