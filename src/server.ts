@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   });
   const app = createApp({ config, nats, registry, logger, tracerProvider: tracingSdk?.provider });
   collectProcessMetrics(app.metrics.registry);
-  const { server, url } = await listen(app, config.server, config.ws, { fastPublish: config.server.fastPublish });
+  const { server, url } = await listen(app, config.server, config.ws);
   logger.info("natsgate listening", { url, version: VERSION, config: loaded.file, nats: config.nats.servers });
 
   installShutdown({

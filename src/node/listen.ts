@@ -27,7 +27,7 @@ export interface FetchApp {
 
 /** Options for `listen`. */
 export interface ListenOptions {
-  /** Serve plain publishes from Node's request event (`fast-publish.ts`); default true. Off, Hono serves them. */
+  /** Serve plain publishes from Node's request event (`fast-publish.ts`); default `server.fastPublish`. Off, Hono serves them. */
   fastPublish?: boolean;
   /** Told of each request the fast path took: tests prove it served what they compare. */
   onFastPublish?: (req: IncomingMessage) => void;
@@ -36,7 +36,7 @@ export interface ListenOptions {
 /** Listens on `server.host`:`server.port` (TLS when `server.tls` is set), with security headers on every response. */
 export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"], options: ListenOptions = {}): Promise<Listening> {
   const headers = securityHeaderListener(server);
-  const fast = app.gateway && options.fastPublish !== false ? fastPublish(app.gateway, server) : undefined;
+  const fast = app.gateway && (options.fastPublish ?? server.fastPublish) ? fastPublish(app.gateway, server) : undefined;
   const tls: HttpsOptions | undefined = server.tls
     ? { cert: readFileSync(server.tls.cert), key: readFileSync(server.tls.key) }
     : undefined;

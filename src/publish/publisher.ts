@@ -111,11 +111,14 @@ export class Publisher {
     // 202 means the server has it: a pong after it proves that (one ping per turn).
     // Asked for before the publish, in the same synchronous run: the ping still
     // follows the message, and goes out in the turn's one socket write.
-    const confirmed = this.nats.confirmed();
+    // A refused publish (no connection, a stalled server) asks for no ping.
+    let confirmed: Promise<void> | undefined;
     try {
-      this.nats.sending().publish(ev.subject, ev.payload, { headers: ev.headers });
+      const nc = this.nats.sending();
+      confirmed = this.nats.confirmed();
+      nc.publish(ev.subject, ev.payload, { headers: ev.headers });
     } catch (err) {
-      confirmed.catch(() => {});
+      confirmed?.catch(() => {});
       throw this.#error(err, "publish", ev.subject);
     }
     await confirmed;

@@ -67,31 +67,15 @@ export class Metrics implements MetricsRecorder {
     gauge("natsgate_ws_buffered_bytes", "Bytes waiting to be written to WebSocket clients", () => sources.sessionBuffered("ws"));
   }
 
-  /**
-   * Label-bound children by their label values: prom-client hashes a label
-   * object on every inc/observe, a cost each publish paid three times. Routes
-   * are templates and statuses classes, so the maps stay small.
-   */
-  readonly #httpChildren = new Map<string, { count: Counter.Internal; time: Histogram.Internal<"route"> }>();
-  readonly #publishChildren = new Map<string, Counter.Internal>();
-
   /** One HTTP request answered. */
   request(route: string, method: string, status: number, seconds: number): void {
-    const m = METHODS.has(method) ? method : "OTHER";
-    const cls = `${Math.floor(status / 100)}xx`;
-    const key = `${route} ${m} ${cls}`;
-    let child = this.#httpChildren.get(key);
-    if (!child) this.#httpChildren.set(key, (child = { count: this.#http.labels({ route, method: m, status: cls }), time: this.#httpSeconds.labels({ route }) }));
-    child.count.inc();
-    child.time.observe(seconds);
+    this.#http.inc({ route, method: METHODS.has(method) ? method : "OTHER", status: `${Math.floor(status / 100)}xx` });
+    this.#httpSeconds.observe({ route }, seconds);
   }
 
   /** One publish, by where it went and how it ended. */
   publish(kind: "core" | "jetstream", outcome: "ok" | number): void {
-    const key = `${kind} ${outcome}`;
-    let child = this.#publishChildren.get(key);
-    if (!child) this.#publishChildren.set(key, (child = this.#publishes.labels({ kind, outcome: String(outcome) })));
-    child.inc();
+    this.#publishes.inc({ kind, outcome: String(outcome) });
   }
 
   batch(items: number): void {
