@@ -109,18 +109,19 @@ const JSON_TYPE: [string, string][] = [["content-type", "application/json"]];
 
 /**
  * Writes the reply as @hono/node-server writes a Hono response over the
- * security headers: theirs first, then the response's, then a length. A name
- * the response repeats replaces the security header, as setHeader would.
+ * security headers: theirs first, then the rate limit's, then the response's,
+ * then a length. Each name is sent once: a later source replaces an earlier
+ * one, as setHeader and the header object merge did.
  */
 function reply(res: ServerResponse, status: number, body: string, security: string[], limits: [string, string][], headers: Iterable<[string, string]>, requestId: string): void {
+  const own: string[] = [];
+  const taken = new Set<string>();
+  for (const [name, value] of headers) own.push(name, value), taken.add(name.toLowerCase());
   const out: string[] = [];
-  const own = new Set<string>();
-  for (const [name, value] of limits) out.push(name, value), own.add(name.toLowerCase());
-  for (const [name, value] of headers) out.push(name, value), own.add(name.toLowerCase());
-  out.push("x-request-id", requestId, "content-length", String(Buffer.byteLength(body)));
-  const flat: string[] = [];
-  for (let i = 0; i < security.length; i += 2) if (!own.has(security[i]!.toLowerCase())) flat.push(security[i]!, security[i + 1]!);
-  res.writeHead(status, flat.concat(out));
+  for (let i = 0; i < security.length; i += 2) if (!taken.has(security[i]!.toLowerCase())) out.push(security[i]!, security[i + 1]!);
+  for (const [name, value] of limits) if (!taken.has(name)) out.push(name, value);
+  out.push(...own, "x-request-id", requestId, "content-length", String(Buffer.byteLength(body)));
+  res.writeHead(status, out);
   res.end(body);
 }
 
