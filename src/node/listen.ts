@@ -52,18 +52,18 @@ export function listen(app: FetchApp, server: Config["server"], ws: Config["ws"]
     const s = tls ? createHttpsServer({ ...tls, ...timeouts }) : createHttpServer(timeouts);
     // One listener, so the security headers are in place before the app writes. The fast
     // path writes them itself, in one writeHead, rather than through five setHeader calls.
+    const hono = (req: IncomingMessage, res: ServerResponse) => {
+      headers(req, res);
+      handler(req, res);
+    };
     s.on(
       "request",
       fast
         ? (req: IncomingMessage, res: ServerResponse) => {
-            if (fast(req, res)) return options.onFastPublish?.(req);
-            headers(req, res);
-            handler(req, res);
+            if (fast(req, res)) options.onFastPublish?.(req);
+            else hono(req, res);
           }
-        : (req: IncomingMessage, res: ServerResponse) => {
-            headers(req, res);
-            handler(req, res);
-          },
+        : hono,
     );
     return s;
   }) as unknown as typeof createHttpServer;

@@ -40,7 +40,8 @@ type Carrier = MsgHdrs | Headers | Record<string, string>;
 type Source = Carrier | HeaderSource;
 
 const isMsgHdrs = (c: Source): c is MsgHdrs => typeof (c as MsgHdrs).values === "function" && typeof (c as MsgHdrs).has === "function" && !(c instanceof Headers);
-const isHeaderSource = (c: Source): c is HeaderSource => c instanceof Headers || (typeof (c as HeaderSource).get === "function" && !isMsgHdrs(c));
+/** Asked only of what is not `MsgHdrs` (which has a `get` too): a Web `Headers` or another `HeaderSource`, not a record. */
+const isHeaderSource = (c: Source): c is HeaderSource => typeof (c as HeaderSource).get === "function";
 
 const getter: TextMapGetter<Source> = {
   keys: (c) => (isMsgHdrs(c) ? c.keys() : isHeaderSource(c) ? [...c].map(([k]) => k) : Object.keys(c)),
