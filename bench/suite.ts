@@ -9,8 +9,9 @@
  *   npm run bench -- --check            exit 1 when a target is missed
  *   npm run bench -- --only publish,batch
  *
- * Load comes from autocannon (publish) and from Node clients in the benchmark
- * process (batch, webhooks). SSE and WebSocket fan-out (bench/sse.ts,
+ * Load comes from wrk where it runs (publish; `bench/wrk.ts` fetches Debian's),
+ * else autocannon, and from Node clients in the benchmark process (batch,
+ * webhooks). SSE and WebSocket fan-out (bench/sse.ts,
  * bench/ws.ts) need tens of thousands of sockets and minutes per row: they are
  * run by hand, not here.
  */
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { natsServerBinary } from "../test/support/nats-server.js";
 import { benchArgs } from "./support.js";
+import { findWrk } from "./wrk.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -87,8 +89,8 @@ function runScenario(s: Scenario, full: boolean): Promise<{ table: string; metri
 
 function machine(): string {
   const nats = spawnSync(natsServerBinary(), ["--version"], { encoding: "utf8" }).stdout.trim();
-  const tool = spawnSync("wrk", ["--version"], { encoding: "utf8" }).error ? "autocannon" : "autocannon (wrk present, not used)";
-  return `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${nats || "nats-server ?"}; load: ${tool}`;
+  const tool = findWrk() ? "wrk, 1 thread (fixed-rate rows: autocannon)" : "autocannon (no wrk)";
+  return `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${nats || "nats-server ?"}; publish load: ${tool}`;
 }
 
 async function main(): Promise<void> {

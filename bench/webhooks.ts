@@ -1,6 +1,6 @@
 /**
  * Outbound webhook throughput and latency: events published to JetStream,
- * delivered signed by the gateway (a child process, `src/server.ts`) to a
+ * delivered signed by the gateway (a child process, its built output) to a
  * local sink in this process, beside a baseline in the same run — the same
  * signed requests posted straight to the sink by a plain Node process.
  * Usage: npx tsx bench/webhooks.ts [--events 20000] [--rate 200] [--seconds 5]
@@ -69,7 +69,7 @@ async function main() {
   const s = await sink();
   const configFile = join(mkdtempSync(join(tmpdir(), "natsgate-bench-")), "config.json");
   writeFileSync(configFile, JSON.stringify({ webhooks: { allowPrivateNetworks: true } }));
-  const { child: gw, url } = await startProcess({ NATS_URL: server.url, NATSGATE_CONFIG: configFile }, "src/server.ts", /webhooks ready/);
+  const { child: gw, url } = await startProcess({ NATS_URL: server.url, NATSGATE_CONFIG: configFile }, undefined, /webhooks ready/);
   const api = (path: string, body: unknown) => fetch(url + path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
   const rows: string[] = [];
   const natsVersion = nc.info?.version;

@@ -1,13 +1,14 @@
 /**
  * The second nats-server the tests run against: Debian trixie's 2.10, the line
  * users run (bookworm, and so CI's /usr/sbin/nats-server, has 2.9.10). Fetched
- * with apt into a cache folder and unpacked with dpkg -x; nothing is installed.
+ * with apt into a cache folder (`debian-packages.ts`); nothing is installed.
  * `NATS_SERVER_2_10` names another binary instead.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fetchDebianPackages } from "./debian-packages.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Where the unpacked package lives (node_modules, so a fresh clone fetches it once). */
@@ -29,28 +30,9 @@ export function ensureNatsServer210(): string {
 }
 
 function fetchTrixiePackage(): void {
-  const dir = NATS_210_DIR;
-  rmSync(dir, { recursive: true, force: true });
-  for (const sub of ["lists/partial", "cache/archives/partial", "root"]) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, "sources.list"), "deb http://deb.debian.org/debian trixie main\n");
-  // A source list and state of its own: the machine's apt setup is neither read nor changed.
-  const apt = [
-    "-q",
-    "-o", `Dir::Etc::sourcelist=${join(dir, "sources.list")}`,
-    "-o", "Dir::Etc::sourceparts=-",
-    "-o", `Dir::State::Lists=${join(dir, "lists")}`,
-    "-o", `Dir::Cache=${join(dir, "cache")}`,
-    "-o", "Debug::NoLocking=1",
-    "-o", "APT::Sandbox::User=root",
-  ];
   try {
-    execFileSync("apt-get", [...apt, "update"], { stdio: "pipe" });
-    execFileSync("apt-get", [...apt, "download", "nats-server"], { cwd: dir, stdio: "pipe" });
-    const deb = readdirSync(dir).find((f) => /^nats-server_.*\.deb$/.test(f));
-    if (!deb) throw new Error("apt-get download left no nats-server package");
-    execFileSync("dpkg", ["-x", join(dir, deb), join(dir, "root")], { stdio: "pipe" });
+    fetchDebianPackages(NATS_210_DIR, "trixie", ["nats-server"]);
   } catch (err) {
-    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err);
-    throw new Error(`could not fetch nats-server 2.10 from Debian trixie with apt-get (set NATS_SERVER_2_10 to a 2.10 binary instead): ${detail}`);
+    throw new Error(`${(err as Error).message} (set NATS_SERVER_2_10 to a 2.10 binary instead)`);
   }
 }
