@@ -10,7 +10,7 @@
  *   Content-Type              Content-Type
  *   ce-<attr>                 ce-<attr>      (CloudEvents binary mode)
  */
-import { canonicalMIMEHeaderKey, headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
+import { canonicalMIMEHeaderKey, MsgHdrsImpl, type MsgHdrs } from "@nats-io/nats-core";
 import { BadRequestError } from "../errors.js";
 
 /** Prefix of HTTP headers that carry arbitrary NATS headers. */
@@ -53,6 +53,35 @@ export function httpHeaderName(name: string): string {
   if (lower === "content-type") return "Content-Type";
   if (lower.startsWith("ce-")) return lower;
   return NATS_HEADER_PREFIX_OUT + name;
+}
+
+/** Distinct Content-Type blocks kept encoded: clients choose the value, so the cache is bounded. */
+const MAX_CACHED_BLOCKS = 64;
+const encodedBlocks = new Map<string, Uint8Array>();
+
+/**
+ * Headers whose wire form is reused when they hold only a Content-Type, as
+ * most published events do: nats.js would otherwise build and encode the same
+ * block for every message. Anything else (trace context, a message id, a
+ * header set later by the JetStream path) is encoded by nats.js as usual,
+ * since the check runs when the message is sent.
+ */
+class EventHeaders extends MsgHdrsImpl {
+  override encode(): Uint8Array {
+    const only = this.headers.size === 1 && this._code === 0 ? this.headers.get("Content-Type") : undefined;
+    if (only?.length !== 1) return super.encode();
+    let block = encodedBlocks.get(only[0]!);
+    if (block === undefined) {
+      block = super.encode();
+      if (encodedBlocks.size < MAX_CACHED_BLOCKS) encodedBlocks.set(only[0]!, block);
+    }
+    return block;
+  }
+}
+
+/** Empty NATS headers for an outgoing message (see EventHeaders). */
+export function natsHeaders(): MsgHdrs {
+  return new EventHeaders();
 }
 
 /**

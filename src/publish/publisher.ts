@@ -5,7 +5,7 @@
  * client is told "accepted" for a message nats.js would only buffer.
  */
 import type { Msg } from "@nats-io/nats-core";
-import { PubHeaders } from "@nats-io/jetstream";
+import { PubHeaders, type PubAck } from "@nats-io/jetstream";
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS } from "../config/schema.js";
 import { BadRequestError, GatewayError, PreconditionFailedError, StreamMismatchError } from "../errors.js";
 import type { MetricsRecorder } from "../telemetry/recorder.js";
@@ -45,6 +45,13 @@ export function publishStatus(result: PublishResult): 201 | 202 {
   return result.stream === undefined ? 202 : 201;
 }
 
+/** An event handed to NATS (`Publisher.send`). */
+export interface Sent {
+  result: Promise<PublishResult>;
+  /** JetStream will ack it (core publishes are confirmed by the turn's ping). */
+  acked: boolean;
+}
+
 /** Publishes prepared events and performs requests. */
 export class Publisher {
   constructor(
@@ -60,19 +67,54 @@ export class Publisher {
    */
   async publish(ev: OutboundEvent, parent?: TraceContext): Promise<PublishResult> {
     const span = this.#span("publish", SpanKind.PRODUCER, ev, parent);
+    await this.nats.nextTurn();
+    // `return await`: returning the promise itself would cost two more microtask hops.
+    return await this.#send(ev, span).result;
+  }
+
+  /** Resolves after this event-loop turn's I/O: what is sent then shares one socket write (`send`). */
+  turn(): Promise<void> {
+    return this.nats.nextTurn();
+  }
+
+  /**
+   * Hands one event to NATS now, in the caller's synchronous run: a batch waits
+   * for one `turn()` and then sends all its items in order, with no turn wait
+   * and no promise chain of their own each. `acked` tells a JetStream publish
+   * (its ack counts against the caller's window) from a core one (confirmed by
+   * the turn's one ping). `result` settles as `publish`'s would; it never
+   * throws synchronously.
+   */
+  send(ev: OutboundEvent, parent?: TraceContext): Sent {
+    return this.#send(ev, this.#span("publish", SpanKind.PRODUCER, ev, parent));
+  }
+
+  #send(ev: OutboundEvent, span: Span): Sent {
     const stream = this.nats.streamIndex.find(ev.subject);
-    const kind = stream === undefined ? "core" : "jetstream";
+    const op = stream === undefined ? "publish" : "jetstream";
+    let sent: Promise<PubAck | void>;
     try {
-      const result = stream === undefined ? await this.#core(ev) : await this.#jetstream(ev);
-      if (result.stream !== undefined) span.setAttributes({ "natsgate.stream": result.stream, "natsgate.stream.seq": result.seq! });
-      endSpan(span);
-      this.metrics?.publish(kind, "ok");
-      return result;
+      sent = stream === undefined ? this.#core(ev) : this.#jetstream(ev);
     } catch (err) {
-      endSpan(span, err);
-      this.metrics?.publish(kind, err instanceof GatewayError ? err.status : 500);
-      throw err;
+      sent = Promise.reject(err);
     }
+    // One reaction per event: the span, the metric and the result, or the mapped error.
+    const result = sent.then(
+      (ack) => {
+        const result: PublishResult = ack ? { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } : { subject: ev.subject };
+        if (ack) span.setAttributes({ "natsgate.stream": ack.stream, "natsgate.stream.seq": ack.seq });
+        endSpan(span);
+        this.metrics?.publish(stream === undefined ? "core" : "jetstream", "ok");
+        return result;
+      },
+      (err: unknown) => {
+        const mapped = this.#error(err, op, ev.subject);
+        endSpan(span, mapped);
+        this.metrics?.publish(stream === undefined ? "core" : "jetstream", mapped.status);
+        throw mapped;
+      },
+    );
+    return { result, acked: stream !== undefined };
   }
 
   #span(operation: "publish" | "request", kind: SpanKind, ev: OutboundEvent, parent: TraceContext | undefined): Span {
@@ -87,27 +129,22 @@ export class Publisher {
     return span;
   }
 
-  async #jetstream(ev: OutboundEvent): Promise<PublishResult> {
+  /** Sends `ev` with JetStream now; the promise is its ack. Throws what cannot be sent. */
+  #jetstream(ev: OutboundEvent): Promise<PubAck> {
     if (ev.expect?.stream !== undefined) ev.headers.set(PubHeaders.ExpectedStreamHdr, ev.expect.stream);
     if (ev.expect?.lastSequence !== undefined) ev.headers.set(PubHeaders.ExpectedLastSeqHdr, String(ev.expect.lastSequence));
-    await this.nats.nextTurn();
-    try {
-      this.nats.sending();
-      const ack = await this.nats.acks().publish(ev.subject, ev.payload, ev.headers);
-      return { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
-    } catch (err) {
-      throw this.#error(err, "jetstream", ev.subject);
-    }
+    this.nats.sending();
+    return this.nats.acks().publish(ev.subject, ev.payload, ev.headers);
   }
 
-  async #core(ev: OutboundEvent): Promise<PublishResult> {
+  /** Publishes `ev` on core NATS now; the promise is the server's confirmation. Throws what cannot be sent. */
+  #core(ev: OutboundEvent): Promise<void> {
     if (ev.expect?.stream !== undefined) {
       throw new StreamMismatchError(`${ev.subject} is not captured by any stream, so not by ${ev.expect.stream}`);
     }
     if (ev.expect?.lastSequence !== undefined) {
       throw new PreconditionFailedError(`${ev.subject} is not captured by any stream; Expect-Last-Sequence cannot hold`);
     }
-    await this.nats.nextTurn();
     // 202 means the server has it: a pong after it proves that (one ping per turn).
     // Asked for before the publish, in the same synchronous run: the ping still
     // follows the message, and goes out in the turn's one socket write.
@@ -119,10 +156,9 @@ export class Publisher {
       nc.publish(ev.subject, ev.payload, { headers: ev.headers });
     } catch (err) {
       confirmed?.catch(() => {});
-      throw this.#error(err, "publish", ev.subject);
+      throw err;
     }
-    await confirmed;
-    return { subject: ev.subject };
+    return confirmed;
   }
 
   /** Sends a request and resolves with the reply (a CLIENT span covers the round trip). */

@@ -112,6 +112,25 @@ describe("publish (batch)", () => {
     expect(last!.json()).toEqual({ i: n - 1 });
   });
 
+  it("batch - core and JetStream items leave in the batch's order, past the ack window", async () => {
+    const sub = await collector(f.nc, "order.>");
+    const stored = await collector(f.nc, "bulk.order");
+    // 600 items, JetStream ones spread through: more acks than one window (256) holds.
+    const lines: string[] = [];
+    for (let i = 0; i < 600; i++) lines.push(JSON.stringify({ subject: i % 3 === 1 ? "bulk.order" : `order.${i % 5}`, data: i }));
+    const { results } = await (await batch(lines.join("\n"))).json();
+    expect(results.map((r: { status: number }) => r.status)).toEqual(lines.map((_, i) => (i % 3 === 1 ? 201 : 202)));
+    const core = await sub.next(400);
+    expect(core.map((m) => Number(text(m)))).toEqual(lines.map((_, i) => i).filter((i) => i % 3 !== 1));
+    const acked = await stored.next(200);
+    expect(acked.map((m) => Number(text(m)))).toEqual(lines.map((_, i) => i).filter((i) => i % 3 === 1));
+    expect(results.filter((r: { seq?: number }) => r.seq !== undefined).map((r: { seq: number }) => r.seq)).toEqual(
+      Array.from({ length: 200 }, (_, i) => results[1].seq + i),
+    );
+    sub.unsubscribe();
+    stored.unsubscribe();
+  });
+
   it("batch - 10,000 core events all reach a subscriber", async () => {
     const n = 10_000;
     const sub = await collector(f.nc, "fan.>");

@@ -80,3 +80,35 @@ describe("headers - NATS to HTTP (the reverse mapping)", () => {
     expect(httpHeaderRecord(h)).toEqual({ "NatsH-X-A": "1, 2" });
   });
 });
+
+describe("headers - the reused Content-Type block", () => {
+  // nats.js calls encode() on the headers it sends; MsgHdrs does not declare it.
+  const encode = (h: unknown) => (h as { encode(): Uint8Array }).encode();
+  const wire = (h: unknown) => new TextDecoder().decode(encode(h));
+
+  it("encodes a Content-Type-only block as nats.js does, and shares it between messages", () => {
+    const a = natsHeadersFromHttp([], "application/json");
+    const b = natsHeadersFromHttp([["authorization", "Bearer x"]], "application/json");
+    const plain = natsHeaders();
+    plain.set("Content-Type", "application/json");
+    expect(wire(a)).toBe(wire(plain));
+    expect(wire(a)).toBe("NATS/1.0\r\nContent-Type: application/json\r\n\r\n");
+    expect(encode(b)).toBe(encode(a));
+  });
+
+  it("a header added after the first encode (trace context, an expectation) is on the wire", () => {
+    const h = natsHeadersFromHttp([], "text/plain");
+    encode(h);
+    h.set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    expect(wire(h)).toBe("NATS/1.0\r\nContent-Type: text/plain\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n");
+    const twice = natsHeadersFromHttp([], "text/plain");
+    twice.append("Content-Type", "text/html");
+    expect(wire(twice)).toBe("NATS/1.0\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n\r\n");
+  });
+
+  it("many distinct content types are each encoded correctly (past the cache's bound)", () => {
+    for (let i = 0; i < 200; i++) {
+      expect(wire(natsHeadersFromHttp([], `application/x-${i}`))).toBe(`NATS/1.0\r\nContent-Type: application/x-${i}\r\n\r\n`);
+    }
+  });
+});
