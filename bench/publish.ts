@@ -4,7 +4,8 @@
  *   core     the gateway: validated JSON (deployment.status) published on core NATS (202)
  *   hono     the core publish again with server.fastPublish: false (every request through Hono)
  *   js       the gateway: validated JSON (transfer.completed) stored by JetStream (201)
- *   auth     the core publish again on a gateway with auth.mode: required (bearer token)
+ *   auth     the core publish again on a gateway with auth.mode: required (bearer token),
+ *            and with HTTP Basic (user and password; scrypt once, then the credential cache)
  *   otel     the core publish again with the OpenTelemetry SDK on, requests carrying a
  *            sampled traceparent: spans kept by an in-memory exporter (the gateway's own
  *            cost), and sent over OTLP/HTTP to a local collector that discards them
@@ -22,6 +23,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { NatsServer } from "../test/support/nats-server.js";
+import { hashPassword } from "../src/security/passwords.js";
 import { benchArgs, reportMetrics, startProcess } from "./support.js";
 import { findWrk, runWrk } from "./wrk.js";
 
@@ -100,7 +102,13 @@ async function main() {
   const authConfig = join(dir, "auth.json");
   const token = "bench-token-0123456789abcdef";
   const digest = "sha256:" + createHash("sha256").update(token).digest("hex");
-  writeFileSync(authConfig, JSON.stringify({ jetstream: streams, auth: { mode: "required", clients: [{ name: "bench", token: digest, publish: { allow: [">"] } }] } }));
+  const password = "bench-password-0123";
+  const basic = `Basic ${Buffer.from(`bench-user:${password}`).toString("base64")}`;
+  const clients = [
+    { name: "bench", token: digest, publish: { allow: [">"] } },
+    { name: "bench-user", user: "bench-user", password: await hashPassword(password), publish: { allow: [">"] } },
+  ];
+  writeFileSync(authConfig, JSON.stringify({ jetstream: streams, auth: { mode: "required", clients } }));
   const bare = await startProcess({}, "bench/bare-server.ts", /listening/);
   const gw = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: config });
   const gwHono = await startProcess({ NATS_URL: nats.url, NATSGATE_CONFIG: honoConfig });
@@ -125,6 +133,7 @@ async function main() {
       [`${gw.url}/v1/publish/transfer.completed`, transferCompleted, {}],
       [`${gwHono.url}/v1/publish/deployment.status`, deploymentStatus, {}],
       [`${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, { authorization: `Bearer ${token}` }],
+      [`${gwAuth.url}/v1/publish/deployment.status`, deploymentStatus, { authorization: basic }],
       [`${gw.url}/v1/publish/deployment.status`, deploymentStatus, traced],
       [`${gwOtel.url}/v1/publish/deployment.status`, deploymentStatus, traced],
       [`${gwMemory.url}/v1/publish/deployment.status`, deploymentStatus, traced],
@@ -138,6 +147,8 @@ async function main() {
       ["gateway core publish, fast path off (Hono)", url(gwHono.url, "deployment.status"), deploymentStatus],
       ["gateway JetStream publish (validated)", url(gw.url, "transfer.completed"), transferCompleted],
       ["gateway core publish, auth required (token)", url(gwAuth.url, "deployment.status"), deploymentStatus, { headers: { authorization: `Bearer ${token}` } }],
+      // One scrypt, then the credential cache: what a busy Basic client costs against a token.
+      ["gateway core publish, auth required (Basic user:password)", url(gwAuth.url, "deployment.status"), deploymentStatus, { headers: { authorization: basic } }],
       ["gateway core publish, traceparent, no SDK", url(gw.url, "deployment.status"), deploymentStatus, { headers: traced }],
       ["gateway core publish, traceparent, SDK on (in-memory exporter)", url(gwMemory.url, "deployment.status"), deploymentStatus, { headers: traced }],
       ["gateway core publish, traceparent, SDK on (OTLP)", url(gwOtel.url, "deployment.status"), deploymentStatus, { headers: traced }],
@@ -184,6 +195,7 @@ async function main() {
       bareRps: median(bares.map((b) => b.rps)),
       jsRatio: row("gateway JetStream publish (validated)").ratio,
       authRatio: row("gateway core publish, auth required (token)").ratio,
+      basicRatio: row("gateway core publish, auth required (Basic user:password)").ratio,
       failed: [...bares, ...rows, ...fixed].reduce((n, r) => n + r.non2xx + r.errors, 0),
     });
   } finally {

@@ -14,7 +14,16 @@ const MAX_EVENTS = 500;
 const tokenInput = $("token");
 tokenInput.value = localStorage.getItem("natsgate.token") ?? "";
 
-const authHeaders = () => (tokenInput.value ? { authorization: `Bearer ${tokenInput.value}` } : {});
+// "user:password" signs in with HTTP Basic (UTF-8, RFC 7617); anything else is a bearer
+// token. JWTs and the gateway's tokens have no colon.
+const isPassword = (value) => value.indexOf(":") > 0;
+const utf8Base64 = (text) => btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(""));
+const authKind = () => (!tokenInput.value ? undefined : isPassword(tokenInput.value) ? "basic" : "bearer");
+const authHeaders = () => {
+  const value = tokenInput.value;
+  if (!value) return {};
+  return { authorization: isPassword(value) ? `Basic ${utf8Base64(value)}` : `Bearer ${value}` };
+};
 const chart = new RateChart($("rate"));
 const operations = new OperationsPanel($("ops"), () => fetch("/v1/stats", { headers: authHeaders() }));
 let stream = null;
@@ -44,7 +53,7 @@ const copy = async (text) => {
 
 function show(env) {
   const list = $("events");
-  list.prepend(eventItem(env, { origin: location.origin, withToken: () => Boolean(tokenInput.value), copy }));
+  list.prepend(eventItem(env, { origin: location.origin, withToken: authKind, copy }));
   while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
 }
 
@@ -90,7 +99,9 @@ async function start() {
   if (mine !== generation) return;
   if (!res.ok) {
     $("whoami").textContent = "";
-    const hint = tokenInput.value ? "Enter a valid token above." : "Enter a token above.";
+    // The 401's challenges say whether this gateway takes passwords at all.
+    const what = /\bBasic\b/.test(res.headers.get("www-authenticate") ?? "") ? "token or user:password" : "token";
+    const hint = tokenInput.value ? `Enter a valid ${what} above.` : `Enter a ${what} above.`;
     return setStatus(res.status === 401 ? "unauthorized" : "refused", `${res.status} ${body.title ?? res.statusText}: ${body.detail ?? ""}. ${hint}`);
   }
   $("whoami").textContent = body.kind === "anonymous" ? "anonymous (auth off)" : `${body.name} (${body.kind}${body.admin ? ", admin" : ""})`;
@@ -196,7 +207,9 @@ let startedWith = tokenInput.value;
 tokenInput.addEventListener("change", () => {
   if (tokenInput.value === startedWith) return;
   startedWith = tokenInput.value;
-  localStorage.setItem("natsgate.token", tokenInput.value);
+  // A token is remembered for the next visit; a password never is (it stays in this page only).
+  if (isPassword(tokenInput.value)) localStorage.removeItem("natsgate.token");
+  else localStorage.setItem("natsgate.token", tokenInput.value);
   start();
   loadSchemas();
   loadWebhooks();

@@ -39,7 +39,9 @@ export function curlFor(env, origin, withToken = false) {
   const subject = encodeURIComponent(env.subject).replace(/['()!*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const parts = ["curl", "-g", "-X", "POST", shellQuote(`${origin}/v1/publish/${subject}`)];
   if (PLAIN.test(contentType)) parts.push("-H", shellQuote(`content-type: ${contentType}`));
-  if (withToken) parts.push("-H", '"authorization: Bearer $NATSGATE_TOKEN"');
+  // The secret stays in the shell's environment, never in the copied text.
+  if (withToken === "basic") parts.push("-u", '"$NATSGATE_USER:$NATSGATE_PASSWORD"');
+  else if (withToken) parts.push("-H", '"authorization: Bearer $NATSGATE_TOKEN"');
   for (const [name, value] of Object.entries(env.headers ?? {})) {
     if (!skipped(name) && PLAIN.test(name) && PLAIN.test(value)) parts.push("-H", shellQuote(`${name}: ${value}`));
   }

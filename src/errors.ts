@@ -110,13 +110,36 @@ export class JsonTooDeepError extends BadRequestError {
   }
 }
 
+/** The challenges a 401 carries: Basic only where some client has a password, since browsers prompt for it. */
+const BEARER_CHALLENGE = 'Bearer realm="natsgate"';
+const BASIC_CHALLENGE = 'Basic realm="natsgate", charset="UTF-8"';
+
 /** Missing or invalid credentials (401). */
 export class UnauthorizedError extends GatewayError {
   readonly status = 401;
   readonly slug = "unauthorized";
   readonly title = "Unauthorized";
+  constructor(
+    message: string,
+    /** Offer Basic beside Bearer: the gateway has clients with passwords. */
+    readonly basic = false,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
   override headers() {
-    return { "www-authenticate": 'Bearer realm="natsgate"' };
+    return { "www-authenticate": this.basic ? `${BEARER_CHALLENGE}, ${BASIC_CHALLENGE}` : BEARER_CHALLENGE };
+  }
+}
+
+/** Too many password checks are already running or waiting (503): a flood of guesses does not queue without bound. */
+export class AuthBusyError extends GatewayError {
+  readonly status = 503;
+  readonly slug = "auth-busy";
+  readonly title = "Authentication busy";
+  constructor(message: string) {
+    super(message);
+    this.retryAfter = 1;
   }
 }
 

@@ -25,7 +25,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
 import type { NatsTransport } from "./nats/connection-options.js";
 import { NO_METRICS } from "./telemetry/recorder.js";
-import { tokenFrom } from "./security/auth.js";
+import { credentialsFrom } from "./security/auth.js";
 import type { PeerAddress } from "./http/remote.js";
 
 /** The Worker's bindings. */
@@ -154,7 +154,7 @@ async function needsNats(request: Request, iso: Isolate): Promise<boolean> {
   const streams = path === "/v1/subscribe";
   if (!streams && !path.startsWith("/v1/publish") && !path.startsWith("/v1/request/")) return false;
   try {
-    await iso.clients.auth.authenticate(tokenFrom(request, streams));
+    await iso.clients.auth.authenticate(credentialsFrom(request, streams));
     return true;
   } catch {
     // The app authenticates again and answers (401, audited, the address charged).

@@ -4,6 +4,7 @@
  * is reported instead of silently ignored.
  */
 import { isIP } from "node:net";
+import { passwordHashProblem } from "./password-hash.js";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { DEFAULT_MAX_JSON_DEPTH, MAX_JSON_DEPTH } from "../http/body.js";
@@ -123,16 +124,41 @@ export const DEFAULT_MAX_STREAMS_PER_CLIENT = 100;
 /** Subscriptions one client may hold over all its streams: each SSE stream and each WebSocket `sub` is one. */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CLIENT = 500;
 
-const clientSchema = z.strictObject({
-  name: z.string().min(1),
-  token: z
-    .string()
-    .min(1)
-    .refine((t) => !t.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(t), "a hashed token is sha256:<64 hex digits>"),
-  publish: publishRules.optional(),
-  subscribe: subscribeRules.optional(),
-  admin: z.boolean().default(false),
-});
+const clientSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    token: z
+      .string()
+      .min(1)
+      .refine((t) => !t.startsWith("sha256:") || /^sha256:[0-9a-f]{64}$/i.test(t), "a hashed token is sha256:<64 hex digits>")
+      .optional(),
+    /** HTTP Basic user name (no colon, no control characters: RFC 7617). */
+    user: z
+      .string()
+      .min(1)
+      .max(256)
+      .refine((u) => !/[:\u0000-\u001f\u007f]/.test(u), "a user name has no colon and no control characters")
+      .optional(),
+    /** The user's password as a scrypt hash, never in clear. */
+    password: z
+      .string()
+      .superRefine((p, ctx) => {
+        const problem = passwordHashProblem(p);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
+    publish: publishRules.optional(),
+    subscribe: subscribeRules.optional(),
+    admin: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.user === undefined) !== (c.password === undefined)) {
+      ctx.addIssue({ code: "custom", path: [c.user === undefined ? "user" : "password"], message: "user and password go together" });
+    }
+    if (c.token === undefined && c.user === undefined) {
+      ctx.addIssue({ code: "custom", path: ["token"], message: "a client needs a token, or a user and password (or both)" });
+    }
+  });
 
 const webhookEndpoint = webhookSchema.refine((w) => w.id !== undefined, { path: ["id"], message: "a webhook in the config file needs an id" });
 
@@ -240,9 +266,12 @@ export const configSchema = z.strictObject({
         ctx.addIssue({ code: "custom", path: ["mode"], message: "required needs clients or jwt, or nobody could get in" });
       }
       const names = new Set<string>();
+      const users = new Set<string>();
       a.clients.forEach((c, i) => {
         if (names.has(c.name)) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `duplicate client ${c.name}` });
         names.add(c.name);
+        if (c.user !== undefined && users.has(c.user)) ctx.addIssue({ code: "custom", path: ["clients", i, "user"], message: `duplicate user ${c.user}` });
+        if (c.user !== undefined) users.add(c.user);
       });
     }),
   webhooks: z

@@ -184,7 +184,7 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
           required: ["name", "kind", "admin", "publish", "subscribe"],
           properties: {
             name: { type: "string" },
-            kind: { enum: ["anonymous", "token", "jwt"] },
+            kind: { enum: ["anonymous", "token", "password", "jwt"] },
             admin: { type: "boolean" },
             publish: { $ref: "#/components/schemas/PermissionRules" },
             subscribe: { $ref: "#/components/schemas/PermissionRules" },

@@ -32,8 +32,8 @@ export interface AuditRecord {
   traceId?: string;
 }
 
-/** How an audited client authenticated; `hook` is an inbound webhook source. */
-export type ClientKind = "anonymous" | "token" | "jwt" | "hook";
+/** How an audited client authenticated; `password` is HTTP Basic, `hook` an inbound webhook source. */
+export type ClientKind = "anonymous" | "token" | "password" | "jwt" | "hook";
 
 /** The audit fields naming a principal: its name and how it authenticated. */
 export function who(principal: { name: string; kind: ClientKind } | undefined): Pick<AuditRecord, "client" | "clientKind"> {

@@ -1,12 +1,16 @@
 /**
  * Who is calling: static client tokens (stored as sha256 digests, compared in
- * constant time) and JWTs. Produces the `Principal` every route authorizes.
+ * constant time), user names with passwords (HTTP Basic, stored as scrypt
+ * hashes: `password-check.ts`) and JWTs. Produces the `Principal` every route
+ * authorizes.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/load.js";
 import { UnauthorizedError } from "../errors.js";
 import { JwtVerifier, looksLikeJwt } from "./jwt.js";
 import type { Logger } from "../logger.js";
+import { PasswordCheck } from "./password-check.js";
+import { parsePasswordHash } from "./passwords.js";
 import { GATEWAY_INTERNAL, Permissions } from "./permissions.js";
 
 /** Longest bearer token accepted, in characters. */
@@ -16,7 +20,7 @@ export const MAX_TOKEN_LENGTH = 8192;
 export interface Principal {
   /** Client name (config), JWT `sub`, or "anonymous". */
   name: string;
-  kind: "anonymous" | "token" | "jwt" | "hook";
+  kind: "anonymous" | "token" | "password" | "jwt" | "hook";
   permissions: Permissions;
   /** When the credentials expire (ms since the epoch); streams close then. */
   expiresAt?: number;
@@ -34,7 +38,8 @@ export interface AuthenticatorOptions {
 
 interface StaticClient {
   name: string;
-  digest: Buffer;
+  /** Its token's digest; undefined for a client that signs in with a password only. */
+  digest: Buffer | undefined;
   permissions: Permissions;
 }
 
@@ -46,6 +51,23 @@ export function storedDigest(token: string): Buffer {
   return token.startsWith("sha256:") ? Buffer.from(token.slice(7), "hex") : sha256(token);
 }
 
+/** A user name and password from `Authorization: Basic`. */
+export interface BasicCredentials {
+  user: string;
+  password: string;
+}
+
+/**
+ * What a caller presented: a bearer token (a string), a user and password, or
+ * nothing. A header that names a scheme but is malformed is "", which every
+ * check refuses.
+ */
+export type Presented = string | BasicCredentials | undefined;
+
+/** Longest `Authorization: Basic` value accepted, in characters (user, password and base64). */
+const MAX_BASIC_LENGTH = 4096;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** The token of an `Authorization: Bearer` header; "" (refused) for any other scheme, undefined without one. */
 export function bearerToken(header: string | null): string | undefined {
   if (header === null) return undefined;
@@ -53,7 +75,38 @@ export function bearerToken(header: string | null): string | undefined {
   return match ? match[1] : "";
 }
 
-/** Where the token may come from: streams (SSE, WebSocket) also accept query and cookie. */
+/**
+ * The credentials of an `Authorization` header: Bearer or Basic (RFC 7617,
+ * UTF-8, split at the first colon); "" for a malformed one or another scheme.
+ */
+export function credentialsOf(header: string | null): Presented {
+  if (header === null || !/^Basic[ ]/i.test(header)) return bearerToken(header);
+  const encoded = header.slice(6).trim();
+  if (encoded.length > MAX_BASIC_LENGTH || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return "";
+  let decoded: string;
+  try {
+    decoded = utf8.decode(Buffer.from(encoded, "base64"));
+  } catch {
+    return "";
+  }
+  const colon = decoded.indexOf(":");
+  // Control characters are refused in both parts (RFC 7617 excludes them from the user-id and password).
+  if (colon <= 0 || /[\u0000-\u001f\u007f]/.test(decoded)) return "";
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * Where credentials may come from: the Authorization header (Bearer or Basic);
+ * streams (SSE, WebSocket) also accept a bearer token in the query or a cookie,
+ * but never a password there (URLs end up in logs and browser history).
+ */
+export function credentialsFrom(req: Request, allowQueryAndCookie: boolean): Presented {
+  const header = req.headers.get("authorization");
+  if (header !== null || !allowQueryAndCookie) return credentialsOf(header);
+  return tokenFrom(req, true);
+}
+
+/** Where a bearer token may come from: streams (SSE, WebSocket) also accept query and cookie. */
 export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | undefined {
   const header = req.headers.get("authorization");
   if (header !== null || !allowQueryAndCookie) return bearerToken(header);
@@ -75,30 +128,60 @@ export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | 
   return undefined;
 }
 
-/** Authenticates bearer tokens per the `auth` config. */
+/** Authenticates bearer tokens and passwords per the `auth` config. */
 export class Authenticator {
   readonly required: boolean;
   readonly #clients: StaticClient[];
+  readonly #passwords: PasswordCheck<StaticClient> | undefined;
   readonly #jwt: JwtVerifier | undefined;
   readonly #anonymous: Principal;
 
   constructor(auth: Config["auth"], logger: Logger, { now = Date.now, internal = GATEWAY_INTERNAL }: AuthenticatorOptions = {}) {
     this.required = auth.mode === "required";
     this.#anonymous = { ...ANONYMOUS, permissions: Permissions.unrestricted(internal) };
-    this.#clients = auth.clients.map((c) => {
-      if (!c.token.startsWith("sha256:")) {
+    const clients = auth.clients.map((c) => {
+      if (c.token !== undefined && !c.token.startsWith("sha256:")) {
         logger.warn("client token stored in plain text; store sha256:<hex> instead", { client: c.name });
       }
-      return { name: c.name, digest: storedDigest(c.token), permissions: new Permissions(c.publish, c.subscribe, c.admin, internal) };
+      const client = { name: c.name, digest: c.token === undefined ? undefined : storedDigest(c.token), permissions: new Permissions(c.publish, c.subscribe, c.admin, internal) };
+      return { client, user: c.user, password: c.password };
     });
+    this.#clients = clients.map((c) => c.client);
+    const withPasswords = clients.flatMap(({ client, user, password }) => {
+      const hash = user !== undefined && password !== undefined ? parsePasswordHash(password) : undefined;
+      return hash ? [{ user: user!, hash, client }] : [];
+    });
+    this.#passwords = withPasswords.length > 0 ? new PasswordCheck(withPasswords, { now }) : undefined;
     this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now, internal) : undefined;
   }
 
-  /** The principal for `token`, or `UnauthorizedError`. */
-  async authenticate(token: string | undefined): Promise<Principal> {
+  /** True when some client signs in with a password: 401s then offer Basic too. */
+  get acceptsPasswords(): boolean {
+    return this.#passwords !== undefined;
+  }
+
+  /** The principal for what the caller presented (a bearer token, or a user and password), or `UnauthorizedError`. */
+  async authenticate(presented: Presented): Promise<Principal> {
     if (!this.required) return this.#anonymous;
-    if (token === undefined) throw new UnauthorizedError("a bearer token is required");
-    if (token === "" || token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("malformed bearer token");
+    try {
+      return typeof presented === "object" ? await this.#password(presented) : await this.#token(presented);
+    } catch (err) {
+      // Every 401 names both ways in when passwords are accepted (a JWT's own refusal included).
+      if (err instanceof UnauthorizedError && this.acceptsPasswords && !err.basic) throw new UnauthorizedError(err.message, true, { cause: err.cause });
+      throw err;
+    }
+  }
+
+  async #password({ user, password }: BasicCredentials): Promise<Principal> {
+    if (!this.#passwords) throw new UnauthorizedError("no client signs in with a password here; send a bearer token");
+    const found = await this.#passwords.verify(user, password);
+    if (!found) throw new UnauthorizedError("unknown user or wrong password", true);
+    return { name: found.name, kind: "password", permissions: found.permissions };
+  }
+
+  async #token(token: string | undefined): Promise<Principal> {
+    if (token === undefined) throw new UnauthorizedError(this.acceptsPasswords ? "credentials are required (a bearer token, or a user and password)" : "a bearer token is required");
+    if (token === "" || token.length > MAX_TOKEN_LENGTH) throw new UnauthorizedError("malformed credentials");
     if (this.#jwt && looksLikeJwt(token)) {
       const v = await this.#jwt.verify(token);
       return { name: v.name, kind: "jwt", permissions: v.permissions, expiresAt: v.expiresAt };
@@ -107,7 +190,7 @@ export class Authenticator {
     let found: StaticClient | undefined;
     // Compare against every client so the time taken does not depend on which (if any) matched.
     for (const client of this.#clients) {
-      if (timingSafeEqual(client.digest, digest) && !found) found = client;
+      if (client.digest !== undefined && timingSafeEqual(client.digest, digest) && !found) found = client;
     }
     if (!found) throw new UnauthorizedError("unknown token");
     return { name: found.name, kind: "token", permissions: found.permissions };

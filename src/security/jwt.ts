@@ -88,7 +88,7 @@ export class JwtVerifier {
       });
       payload = result.payload;
     } catch (err) {
-      throw new UnauthorizedError(`invalid token: ${reason(err)}`, { cause: err });
+      throw new UnauthorizedError(`invalid token: ${reason(err)}`, false, { cause: err });
     }
     const claim = natsgateClaim.safeParse(payload.natsgate ?? {});
     if (!claim.success) throw new UnauthorizedError("invalid token: the natsgate claim is malformed");

@@ -9,13 +9,13 @@ import type { CoreGateway } from "../gateway.js";
 import type { AppEnv, AuditNote } from "../http/env.js";
 import { remoteAddress } from "../http/remote.js";
 import { outcomeOf, who, type AuditAction } from "./audit.js";
-import { tokenFrom, type Principal } from "./auth.js";
-import { adminRequired, UnauthorizedError } from "../errors.js";
+import { credentialsFrom, type Presented, type Principal } from "./auth.js";
+import { adminRequired, RateLimitedError, UnauthorizedError } from "../errors.js";
 import { chargeRequest, limitKey } from "./rate-limit.js";
 
 /** Options for `authenticate`. */
 export interface AuthenticateOptions {
-  /** Streams (SSE, WebSocket) also take the token from `access_token` or the `natsgate_token` cookie. */
+  /** Streams (SSE, WebSocket) also take a bearer token (never a password) from `access_token` or the `natsgate_token` cookie. */
   streams?: boolean;
 }
 
@@ -27,18 +27,27 @@ export interface Caller {
 }
 
 /**
- * Authenticates a token, then charges the caller's rate limit; every refusal is
- * audited. Failed attempts spend the address's budget, so guessing tokens slows
- * down to the rate limit.
+ * Authenticates a token or a user and password, then charges the caller's rate
+ * limit; every refusal is audited (never with the secret). Failed attempts spend
+ * the address's budget, so guessing slows down to the rate limit; once it is
+ * spent, a password is refused before it is hashed, so guesses cannot buy
+ * scrypt time either.
  */
-export async function authenticateCaller(gw: CoreGateway, token: string | undefined, remote: string | undefined, ids: RequestIds): Promise<Caller> {
+export async function authenticateCaller(gw: CoreGateway, presented: Presented, remote: string | undefined, ids: RequestIds): Promise<Caller> {
+  const failures = `auth-failure:${remote ?? "local"}`;
   let principal;
   try {
-    principal = await gw.auth.authenticate(token);
+    const wait = typeof presented === "object" && gw.auth.required && gw.limiter ? gw.limiter.waitFor(failures) : 0;
+    if (wait > 0) {
+      const limited = new RateLimitedError("too many failed sign-ins from this address; the password was not checked", gw.limiter!.burst, wait);
+      gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: limited.message, ...ids });
+      throw limited;
+    }
+    principal = await gw.auth.authenticate(presented);
   } catch (err) {
     if (!(err instanceof UnauthorizedError)) throw err;
     try {
-      chargeRequest(gw.limiter, `auth-failure:${remote ?? "local"}`);
+      chargeRequest(gw.limiter, failures);
     } catch (limited) {
       gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...ids });
       throw limited;
@@ -64,7 +73,7 @@ export const authenticate = (gw: CoreGateway, { streams = false }: AuthenticateO
   async function authenticate(c, next) {
     const remote = remoteAddress(c, gw.config.server.trustProxy, gw.peerAddress);
     c.set("remote", remote);
-    const { principal, remaining } = await authenticateCaller(gw, tokenFrom(c.req.raw, streams), remote, requestFields(c));
+    const { principal, remaining } = await authenticateCaller(gw, credentialsFrom(c.req.raw, streams), remote, requestFields(c));
     c.set("principal", principal);
     const limits = rateLimitHeaders(gw, remaining);
     for (const [name, value] of limits) c.header(name, value);

@@ -46,6 +46,14 @@ export class TokenBuckets {
     return { ok: false, retryAfterMs: Math.ceil(((cost - b.tokens) / this.perSecond) * 1000) };
   }
 
+  /** Seconds until `key`'s bucket holds a whole token again; 0 when it holds one now. Takes nothing. */
+  waitFor(key: string): number {
+    const b = this.#buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.perSecond);
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.perSecond);
+  }
+
   #sweep(t: number): void {
     if (t - this.#lastSweep < SWEEP_EVERY) return;
     this.#lastSweep = t;

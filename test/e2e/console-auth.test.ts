@@ -4,10 +4,12 @@ import { launchBrowser } from "../support/browser.js";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { signToken } from "../support/jwt.js";
 import { NatsServer } from "../support/nats-server.js";
+import { hashPassword } from "../../src/security/passwords.js";
 
 const VIEWER = "viewer-token-0123456789abcdef";
 const OPERATOR = "operator-token-0123456789abcdef";
 const SECRET = "console-auth-hmac-secret-0123456789";
+const PASSWORD = "pässwörd ✓ with: colon";
 
 describe("console page (headless Chromium), auth required", () => {
   let server: NatsServer;
@@ -24,6 +26,7 @@ describe("console page (headless Chromium), auth required", () => {
         clients: [
           { name: "viewer", token: VIEWER, subscribe: { allow: ["deploy.request", "cluster.*.nodeAdded"] } },
           { name: "operator", token: OPERATOR, subscribe: { allow: ["deploy.>"] }, admin: true },
+          { name: "jürgen", user: "jürgen", password: await hashPassword(PASSWORD, { cost: 1024 }), subscribe: { allow: ["deploy.request"] } },
         ],
         jwt: { secret: SECRET },
       },
@@ -56,7 +59,7 @@ describe("console page (headless Chromium), auth required", () => {
   it("console - without a token it says a token is required instead of retrying silently", async () => {
     const page = await freshPage();
     await page.waitForSelector('#status[data-state="unauthorized"]');
-    expect(await page.textContent("#status")).toBe("401 Unauthorized: a bearer token is required. Enter a token above.");
+    expect(await page.textContent("#status")).toBe("401 Unauthorized: credentials are required (a bearer token, or a user and password). Enter a token or user:password above.");
   });
 
   it("console - with a token it goes live on exactly the client's subjects, nothing typed", async () => {
@@ -70,6 +73,20 @@ describe("console page (headless Chromium), auth required", () => {
     nc.publish("deploy.request", JSON.stringify(request));
     await page.waitForSelector('#events li[data-subject="deploy.request"]');
     expect(await page.textContent('#events li[data-subject="deploy.request"] .position')).toBe("DEPLOY #1");
+  });
+
+  it("console - user:password in the token field signs in with HTTP Basic, and is not remembered by the browser", async () => {
+    const page = await freshPage();
+    await enterToken(page, `jürgen:${PASSWORD}`);
+    await page.waitForSelector('#status[data-state="live"]');
+    expect(await page.textContent("#whoami")).toBe("jürgen (password)");
+    expect(await page.inputValue("#filter")).toBe("deploy.request");
+    expect(await page.evaluate(() => localStorage.getItem("natsgate.token"))).toBeNull();
+    const request = { deploymentId: "d-2", cluster: "dev", manifest: "app@2", requestedBy: "portal", requestedAt: "2026-11-24T20:00:00Z" };
+    gw.nats.connection().publish("deploy.request", JSON.stringify(request));
+    await page.waitForSelector('#events li[data-subject="deploy.request"]');
+    await enterToken(page, "jürgen:wrong");
+    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown user or wrong password. Enter a valid token or user:password above.");
   });
 
   it("console - a refused subscription shows the status and the gateway's detail", async () => {
@@ -86,7 +103,7 @@ describe("console page (headless Chromium), auth required", () => {
     const page = await freshPage();
     // The page starts tokenless ("a bearer token is required"): wait for the answer to this token.
     await enterToken(page, "not-a-known-token-000000");
-    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown token. Enter a valid token above.");
+    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown token. Enter a valid token or user:password above.");
     expect(await page.getAttribute("#status", "data-state")).toBe("unauthorized");
 
     const soon = await signToken(new TextEncoder().encode(SECRET), { subject: "dash", expiresIn: 2, claims: { natsgate: { subscribe: { allow: ["deploy.>"] } } } });

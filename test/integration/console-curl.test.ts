@@ -42,6 +42,20 @@ describe("console - copy as curl is safe to paste", () => {
     return seen[0]!;
   }
 
+  it("the caller's credentials come from the shell's environment: a bearer token, or a user and password (-u)", async () => {
+    const env = { subject: "a.b", data: { n: 1 } };
+    const withEnv = { ...process.env, NATSGATE_TOKEN: "tok-123", NATSGATE_USER: "jürgen", NATSGATE_PASSWORD: "pä ss:w'rd $(id)" };
+    const send = async (kind: unknown) => {
+      seen.length = 0;
+      await promisify(execFile)("sh", ["-c", `${curlFor(env, origin, kind)} --silent --show-error`], { env: withEnv });
+      return seen[0]!.headers.authorization;
+    };
+    expect(await send("bearer")).toBe("Bearer tok-123");
+    expect(await send(true)).toBe("Bearer tok-123");
+    expect(await send("basic")).toBe(`Basic ${Buffer.from("jürgen:pä ss:w'rd $(id)", "utf8").toString("base64")}`);
+    expect(curlFor(env, origin, "basic")).not.toContain("jürgen");
+  });
+
   it("a body starting with @ is sent as text, not a local file", async () => {
     const got = await run({ subject: "exfil.x", data: "@/etc/hostname" });
     expect(got.body.toString()).toBe("@/etc/hostname");

@@ -12,15 +12,19 @@ import { useGateway } from "../support/fixture.js";
 import { rawRequest, type RawRequest, type RawResponse } from "../support/raw-http.js";
 import { until } from "../support/until.js";
 import { transferCompleted } from "../fixtures/events.js";
+import { hashPassword } from "../../src/security/passwords.js";
 
 type Path = "hono" | "fast";
 const token = (path: Path, client: "full" | "narrow") => `${path}-${client}-token-0123456789abcdef`;
 const client = (path: Path, kind: "full" | "narrow", allow: string[]) => ({ name: `${path}-${kind}`, token: token(path, kind), publish: { allow } });
+const PASSWORD = "pässword: with colon";
+const passwordHash = await hashPassword(PASSWORD, { cost: 1024 });
+const passwordClient = (path: Path) => ({ name: `${path}-user`, user: `${path}-user`, password: passwordHash, publish: { allow: ["orders.>"] } });
 
 const f = useGateway({
   auth: {
     mode: "required",
-    clients: (["hono", "fast"] as const).flatMap((p) => [client(p, "full", [">"]), client(p, "narrow", ["orders.>"])]),
+    clients: (["hono", "fast"] as const).flatMap((p) => [client(p, "full", [">"]), client(p, "narrow", ["orders.>"]), passwordClient(p)]),
   },
   // Each path's clients have buckets of their own, so both see the same RateLimit-Remaining.
   rateLimit: { perSecond: 1_000, burst: 100_000 },
@@ -58,6 +62,7 @@ interface Case {
 
 const json = "Content-Type: application/json";
 const auth = (p: Path, kind: "full" | "narrow" = "full") => `Authorization: Bearer ${token(p, kind)}`;
+const basic = (p: Path, password = PASSWORD) => `Authorization: Basic ${Buffer.from(`${p}-user:${password}`, "utf8").toString("base64")}`;
 const rid = (name: string) => `X-Request-Id: case-${name.replace(/[^A-Za-z0-9]+/g, "-")}`;
 
 const cases: Case[] = [
@@ -81,7 +86,12 @@ const cases: Case[] = [
   { name: "a body over the limit, declared", status: 413, path: "/v1/publish/orders.big", head: (p) => [auth(p), json], body: JSON.stringify({ pad: "x".repeat(2_000) }) },
   { name: "no token", status: 401, path: "/v1/publish/orders.anon", head: () => [json], body: "{}" },
   { name: "a wrong token", status: 401, path: "/v1/publish/orders.wrong", head: () => ["Authorization: Bearer not-a-client-token", json], body: "{}" },
-  { name: "another auth scheme", status: 401, path: "/v1/publish/orders.basic", head: () => ["Authorization: Basic dXNlcjpwYXNz", json], body: "{}" },
+  { name: "an unknown Basic user", status: 401, path: "/v1/publish/orders.basic", head: () => ["Authorization: Basic dXNlcjpwYXNz", json], body: "{}" },
+  { name: "another auth scheme", status: 401, path: "/v1/publish/orders.digest", head: () => ['Authorization: Digest username="u"', json], body: "{}" },
+  { name: "a user and password (HTTP Basic)", status: 202, path: "/v1/publish/orders.basic", head: (p) => [basic(p), json], body: "{}" },
+  { name: "a wrong password", status: 401, path: "/v1/publish/orders.basic", head: (p) => [basic(p, "wrong"), json], body: "{}" },
+  { name: "a malformed Basic header", status: 401, path: "/v1/publish/orders.basic", head: () => ["Authorization: Basic ###", json], body: "{}" },
+  { name: "Basic outside the client's permissions", status: 403, path: "/v1/publish/deploy.request", head: (p) => [basic(p), json], body: "{}" },
   { name: "a subject outside the client's permissions", status: 403, path: "/v1/publish/deploy.request", head: (p) => [auth(p, "narrow"), json], body: "{}" },
   { name: "a reserved subject", status: 403, path: "/v1/publish/$NATSGATE.x", head: (p) => [auth(p), json], body: "{}" },
   { name: "a wildcard subject", status: 400, path: "/v1/publish/orders.*", head: (p) => [auth(p), json], body: "{}" },

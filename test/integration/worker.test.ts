@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/nats-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../../src/security/passwords.js";
 import { NatsServer } from "../support/nats-server.js";
 import { collector, natsConnect, storedMessages, text } from "../support/nats.js";
 import { freePort } from "../support/process.js";
@@ -22,10 +23,15 @@ import { rawSse } from "../support/sse.js";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TOKEN = "edge-token-0123456789abcdef";
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const PASSWORD = "edge-pässword ✓";
 const CONFIG = {
   auth: {
     mode: "required",
-    clients: [{ name: "edge", token: `sha256:${createHash("sha256").update(TOKEN).digest("hex")}`, publish: { allow: ["wk.>", "transfer.>"] }, subscribe: { allow: ["wk.>"] } }],
+    clients: [
+      { name: "edge", token: `sha256:${createHash("sha256").update(TOKEN).digest("hex")}`, publish: { allow: ["wk.>", "transfer.>"] }, subscribe: { allow: ["wk.>"] } },
+      // Workers' nodejs_compat has crypto.scrypt: passwords work there as on Node.
+      { name: "edge-user", user: "edge-user", password: await hashPassword(PASSWORD), publish: { allow: ["wk.basic"] } },
+    ],
   },
   jetstream: { streams: [{ name: "WK", subjects: ["wk.stored.>"] }] },
   sse: { heartbeatMs: 1_000 },
@@ -204,6 +210,22 @@ describe("Workers entry under wrangler dev", () => {
     await expect.poll(workerConnections, { timeout: 10_000 }).toBe(before);
     for (let i = 0; i < 20; i++) expect((await publish("wk.core", { i })).status).toBe(202);
     await expect.poll(workerConnections, { timeout: 10_000 }).toBe(before);
+  });
+
+  it("worker - HTTP Basic as on Node: the right password publishes; a wrong one is 401 with both challenges and opens no connection", async () => {
+    const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`edge-user:${password}`, "utf8").toString("base64")}`, "content-type": "application/json" });
+    const sub = await collector(nc, "wk.basic");
+    const ok = await fetch(`${url}/v1/publish/wk.basic`, { method: "POST", headers: basic(PASSWORD), body: '{"via":"basic"}' });
+    expect(ok.status).toBe(202);
+    expect(text((await sub.next(1))[0]!)).toBe('{"via":"basic"}');
+    sub.unsubscribe();
+    const total = async () => (await (await fetch(`${server.monitorUrl}/varz`)).json()).total_connections as number;
+    const before = await total();
+    const wrong = await fetch(`${url}/v1/publish/wk.basic`, { method: "POST", headers: basic("wrong"), body: "{}" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="natsgate", Basic realm="natsgate", charset="UTF-8"');
+    expect((await wrong.json()).detail).toBe("unknown user or wrong password");
+    expect(await total()).toBe(before);
   });
 
   it("worker - requests that need no NATS open no connection: /healthz, an unknown path, a caller who fails authentication", async () => {

@@ -1,0 +1,162 @@
+/**
+ * HTTP Basic beside bearer tokens (issue 16): real HTTP clients (curl -u and
+ * fetch), every route that takes a token, the challenges, rate limits and the
+ * audit trail, against a real gateway and nats-server.
+ */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { hashPassword } from "../../src/security/passwords.js";
+import { useGateway } from "../support/fixture.js";
+import { collector, text } from "../support/nats.js";
+import { rawSse } from "../support/sse.js";
+import { wsClient } from "../support/ws.js";
+
+const run = promisify(execFile);
+const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}` });
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const json = { "content-type": "application/json" };
+const TOKEN = "both-token-0123456789abcdef";
+const PROBE_PASSWORD = "s3cret pass:with colon";
+const UNICODE_USER = "jürgen";
+const UNICODE_PASSWORD = "pässwörd ✓ 🙂 日本";
+const OPS_PASSWORD = "ops-password";
+const BOTH_PASSWORD = "both-password";
+const CHALLENGE = 'Bearer realm="natsgate", Basic realm="natsgate", charset="UTF-8"';
+
+// Hashed once for the file; the default cost, as `npm run hash-password` prints them.
+const [probeHash, unicodeHash, opsHash, bothHash] = await Promise.all([PROBE_PASSWORD, UNICODE_PASSWORD, OPS_PASSWORD, BOTH_PASSWORD].map((p) => hashPassword(p)));
+const hashes = { probe: probeHash, unicode: unicodeHash, ops: opsHash, both: bothHash };
+const config = () => ({
+  auth: {
+    mode: "required" as const,
+    clients: [
+      { name: "probe", user: "probe", password: hashes.probe, publish: { allow: ["basic.>"] }, subscribe: { allow: ["basic.>"] } },
+      { name: "unicode", user: UNICODE_USER, password: hashes.unicode, publish: { allow: ["basic.unicode"] } },
+      { name: "ops", user: "ops", password: hashes.ops, admin: true },
+      { name: "both", token: "sha256:" + createHash("sha256").update(TOKEN).digest("hex"), user: "both", password: hashes.both, publish: { allow: ["basic.both"] } },
+    ],
+  },
+  rateLimit: { perSecond: 1000, burst: 1000 },
+});
+
+describe("auth - HTTP Basic", () => {
+  const f = useGateway(config());
+
+  it("curl -u publishes with the client's permissions; the audit names it a password client without the password", async () => {
+    const sub = await collector(f.nc, "basic.>");
+    f.gw.audit.length = 0;
+    const { stdout } = await run("curl", ["-sS", "-u", `probe:${PROBE_PASSWORD}`, "-H", "content-type: application/json", "--data-binary", '{"via":"curl"}', "-w", "\n%{http_code}", `${f.gw.url}/v1/publish/basic.curl`]);
+    expect(stdout).toBe('{"subject":"basic.curl"}\n202');
+    const [msg] = await sub.next(1);
+    expect([msg!.subject, text(msg!)]).toEqual(["basic.curl", '{"via":"curl"}']);
+    const denied = await f.gw.fetch("/v1/publish/other.subject", { method: "POST", headers: { ...json, ...basic("probe", PROBE_PASSWORD) }, body: "{}" });
+    expect(denied.status).toBe(403);
+    expect(f.gw.audit.map(({ action, outcome, status, client, clientKind, subject }) => ({ action, outcome, status, client, clientKind, subject }))).toEqual([
+      { action: "publish", outcome: "ok", status: 202, client: "probe", clientKind: "password", subject: "basic.curl" },
+      { action: "publish", outcome: "denied", status: 403, client: "probe", clientKind: "password", subject: "other.subject" },
+    ]);
+    expect(JSON.stringify(f.gw.audit)).not.toContain("s3cret");
+    sub.unsubscribe();
+  });
+
+  it("fetch with a non-ASCII user and password (UTF-8, RFC 7617) publishes; /v1/me names the kind", async () => {
+    const res = await f.gw.fetch("/v1/publish/basic.unicode", { method: "POST", headers: { ...json, ...basic(UNICODE_USER, UNICODE_PASSWORD) }, body: "{}" });
+    expect(res.status).toBe(202);
+    const me = await f.gw.fetch("/v1/me", { headers: basic(UNICODE_USER, UNICODE_PASSWORD) });
+    expect(await me.json()).toMatchObject({ name: "unicode", kind: "password", admin: false });
+    // The same password in Latin-1 bytes is another password.
+    const latin1 = await f.gw.fetch("/v1/me", { headers: { authorization: `Basic ${Buffer.from(`probe:${PROBE_PASSWORD}é`, "latin1").toString("base64")}` } });
+    expect(latin1.status).toBe(401);
+  });
+
+  it("a wrong password, an unknown user and a malformed header are 401 with both challenges, audited without the secret", async () => {
+    f.gw.audit.length = 0;
+    const cases: [Record<string, string>, string][] = [
+      [basic("probe", "guessed-pw-1"), "unknown user or wrong password"],
+      [basic("nobody", PROBE_PASSWORD), "unknown user or wrong password"],
+      [{ authorization: "Basic !!!not-base64" }, "malformed credentials"],
+      [{ authorization: `Basic ${Buffer.from("no-colon-here").toString("base64")}` }, "malformed credentials"],
+      [{}, "credentials are required (a bearer token, or a user and password)"],
+    ];
+    for (const [headers, detail] of cases) {
+      const res = await f.gw.fetch("/v1/publish/basic.x", { method: "POST", headers: { ...json, ...headers }, body: "{}" });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe(CHALLENGE);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect((await res.json()).detail).toBe(detail);
+    }
+    expect(f.gw.audit.map((r) => [r.action, r.outcome, r.status, r.detail])).toEqual(cases.map(([, detail]) => ["auth", "unauthenticated", 401, detail]));
+    expect(JSON.stringify(f.gw.audit)).not.toMatch(/guessed-pw|s3cret|no-colon|bm8tY29sb24/);
+  });
+
+  it("batch, request, SSE, the WebSocket upgrade and the admin API take Basic; streams refuse a password in the query", async () => {
+    const probe = basic("probe", PROBE_PASSWORD);
+    const batch = await f.gw.fetch("/v1/publish", { method: "POST", headers: { "content-type": "application/x-ndjson", ...probe }, body: '{"subject":"basic.b","data":1}\n{"subject":"nope","data":2}\n' });
+    expect((await batch.json()).results.map((r: { status: number }) => r.status)).toEqual([202, 403]);
+
+    const responder = f.nc.subscribe("basic.echo", { callback: (_e, m) => void m.respond(m.data) });
+    const reply = await f.gw.fetch("/v1/request/basic.echo", { method: "POST", headers: { ...json, ...probe }, body: '{"ping":1}' });
+    expect([reply.status, await reply.text()]).toEqual([200, '{"ping":1}']);
+    responder.unsubscribe();
+
+    const sse = await rawSse(`${f.gw.url}/v1/subscribe?subject=basic.sse`, { headers: probe });
+    expect(sse.res.status).toBe(200);
+    await sse.until((t) => t.includes("retry:"));
+    await f.gw.fetch("/v1/publish/basic.sse", { method: "POST", headers: { ...json, ...probe }, body: '{"n":1}' });
+    await sse.until((t) => t.includes('"subject":"basic.sse"'));
+    sse.close();
+    const inQuery = await f.gw.fetch(`/v1/subscribe?subject=basic.sse&access_token=${encodeURIComponent(`probe:${PROBE_PASSWORD}`)}`);
+    expect(inQuery.status).toBe(401);
+    expect((await inQuery.json()).detail).toBe("unknown token");
+
+    const ws = await wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`, probe);
+    ws.send({ op: "sub", sid: "1", subject: "basic.ws" });
+    ws.send({ op: "ping" });
+    await ws.next((fr) => fr.op === "pong");
+    await f.nc.flush();
+    f.nc.publish("basic.ws", '{"n":2}');
+    expect(await ws.next((fr) => fr.op === "msg")).toMatchObject({ sid: "1", subject: "basic.ws", data: { n: 2 } });
+    ws.close();
+    await expect(wsClient(`${f.gw.url.replace("http", "ws")}/v1/ws`, basic("probe", "nope"))).rejects.toThrow("upgrade refused: 401");
+
+    const admin = await f.gw.fetch("/v1/connections", { headers: basic("ops", OPS_PASSWORD) });
+    expect(admin.status).toBe(200);
+    const notAdmin = await f.gw.fetch("/v1/connections", { headers: probe });
+    expect(notAdmin.status).toBe(403);
+  });
+
+  it("a client with a token and a password signs in either way, as the same client with its own kind", async () => {
+    const viaToken = await (await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) })).json();
+    const viaPassword = await (await f.gw.fetch("/v1/me", { headers: basic("both", BOTH_PASSWORD) })).json();
+    expect([viaToken.name, viaToken.kind, viaPassword.name, viaPassword.kind]).toEqual(["both", "token", "both", "password"]);
+    expect((await f.gw.fetch("/v1/me", { headers: basic("both", TOKEN) })).status).toBe(401);
+  });
+});
+
+describe("auth - failed passwords spend the address's budget", () => {
+  const f = useGateway({ ...config(), rateLimit: { perSecond: 0.2, burst: 3 } });
+
+  it("once spent, even the right password is refused with 429 before it is hashed", async () => {
+    const publish = (headers: Record<string, string>) => f.gw.fetch("/v1/publish/basic.limited", { method: "POST", headers: { ...json, ...headers }, body: "{}" });
+    f.gw.audit.length = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await publish(basic("probe", `guess-${i}`))).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const right = await publish(basic("probe", PROBE_PASSWORD));
+    expect(right.status).toBe(429);
+    expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await right.json()).detail).toBe("too many failed sign-ins from this address; the password was not checked");
+    expect(f.gw.audit.map((r) => [r.outcome, r.status])).toEqual([
+      ["unauthenticated", 401],
+      ["unauthenticated", 401],
+      ["unauthenticated", 401],
+      ["limited", 429],
+      ["limited", 429],
+    ]);
+    // A bearer token from the same address is still checked (its failures spend the same budget).
+    const token = await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) });
+    expect(token.status).toBe(200);
+  });
+});
