@@ -99,9 +99,7 @@ async function start() {
   if (mine !== generation) return;
   if (!res.ok) {
     $("whoami").textContent = "";
-    // The 401's challenges say whether this gateway takes passwords at all.
-    const what = /\bBasic\b/.test(res.headers.get("www-authenticate") ?? "") ? "token or user:password" : "token";
-    const hint = tokenInput.value ? `Enter a valid ${what} above.` : `Enter a ${what} above.`;
+    const hint = !tokenInput.value ? "Enter a token above." : isPassword(tokenInput.value) ? "Enter a valid user:password or token above." : "Enter a valid token above.";
     return setStatus(res.status === 401 ? "unauthorized" : "refused", `${res.status} ${body.title ?? res.statusText}: ${body.detail ?? ""}. ${hint}`);
   }
   $("whoami").textContent = body.kind === "anonymous" ? "anonymous (auth off)" : `${body.name} (${body.kind}${body.admin ? ", admin" : ""})`;

@@ -22,6 +22,7 @@ import type { SseSession } from "./subscribe/sse-session.js";
 import type { SseOutputFor } from "./subscribe/sse-output.js";
 import { WS_CLOSE, type WsSession } from "./subscribe/ws-session.js";
 import { ClientSlots, TokenBuckets } from "./security/rate-limit.js";
+import { PasswordAttempts } from "./security/password-attempts.js";
 import { Connections } from "./subscribe/connections.js";
 import type { WebhookService } from "./webhooks/service.js";
 import { webhookInternalStreams, webhookInternalSubjects } from "./webhooks/internal.js";
@@ -75,6 +76,8 @@ export interface CoreGateway {
   /** Per-client request rate, when `rateLimit` is set. */
   limiter: TokenBuckets | undefined;
   /** Open SSE streams and WebSocket sockets per client (limits.maxStreamsPerClient). */
+  /** Per-address guard on password checks (failure budget, checks in flight); always on. */
+  passwordAttempts: PasswordAttempts;
   streamSlots: ClientSlots;
   /** SSE streams and WebSocket subscriptions per client (limits.maxSubscriptionsPerClient). */
   subscriptionSlots: ClientSlots;
@@ -99,7 +102,7 @@ export interface Gateway extends CoreGateway {
 }
 
 /** What outlives one NATS connection: who clients are and what they have spent. */
-export type ClientState = Pick<CoreGateway, "auth" | "limiter" | "streamSlots" | "subscriptionSlots">;
+export type ClientState = Pick<CoreGateway, "auth" | "limiter" | "passwordAttempts" | "streamSlots" | "subscriptionSlots">;
 
 /**
  * Authentication (with its JWKS cache), rate-limit buckets and stream slots.
@@ -107,9 +110,11 @@ export type ClientState = Pick<CoreGateway, "auth" | "limiter" | "streamSlots" |
  * request, builds them once per isolate so limits hold across requests.
  */
 export function clientState(config: Config, logger: Logger, now: () => number): ClientState {
+  const limiter = config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined;
   return {
     auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
-    limiter: config.rateLimit ? new TokenBuckets(config.rateLimit.perSecond, config.rateLimit.burst, now) : undefined,
+    limiter,
+    passwordAttempts: new PasswordAttempts(limiter, now),
     // Always on, unlike the request rate: an open stream holds memory and a NATS subscription or
     // consumer, so a client without a rate limit must not be able to open thousands.
     streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),

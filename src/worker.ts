@@ -153,8 +153,12 @@ async function needsNats(request: Request, iso: Isolate): Promise<boolean> {
   if (path === "/readyz") return true;
   const streams = path === "/v1/subscribe";
   if (!streams && !path.startsWith("/v1/publish") && !path.startsWith("/v1/request/")) return false;
+  const presented = credentialsFrom(request, streams);
+  // A password is checked once, by the app, behind its per-address guard: checking it here
+  // too would hash before that guard. A wrong one costs this request a NATS connection.
+  if (typeof presented === "object") return true;
   try {
-    await iso.clients.auth.authenticate(credentialsFrom(request, streams));
+    await iso.clients.auth.authenticate(presented);
     return true;
   } catch {
     // The app authenticates again and answers (401, audited, the address charged).

@@ -19,7 +19,14 @@ export interface PasswordHash {
   key: Buffer;
 }
 
-const FORMAT = /^scrypt:N=(\d{1,8}),r=(\d{1,3}),p=(\d{1,3}):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{22,})$/;
+// Salt and key: 12 to 48 bytes of base64url. Longer buys nothing and costs every check.
+const FORMAT = /^scrypt:N=(\d{1,8}),r=(\d{1,3}),p=(\d{1,3}):([A-Za-z0-9_-]{16,64}):([A-Za-z0-9_-]{16,64})$/;
+/** Weakest scrypt cost accepted: 2^10 (tests use it; the default is 2^14). */
+const MIN_COST = 1024;
+/** Most parallelism accepted: p multiplies the CPU of every check, unknown users' included. */
+const MAX_PARALLEL = 16;
+/** Largest block size accepted. */
+const MAX_BLOCK = 32;
 
 /** Memory one scrypt check takes with these parameters, in bytes (Node's own bound). */
 export const memoryOf = (h: Pick<PasswordHash, "cost" | "block" | "parallel">) => 128 * h.cost * h.block + 128 * h.block * h.parallel;
@@ -31,8 +38,8 @@ export function passwordHashProblem(stored: string): string | undefined {
   }
   const h = parsePasswordHash(stored);
   if (!h) return `is not a scrypt hash of the form scrypt:N=<cost>,r=<block>,p=<parallel>:<salt>:<key> (print one with \`${HASH_PASSWORD_COMMAND}\`)`;
-  if (h.cost < 2 || (h.cost & (h.cost - 1)) !== 0) return "has a scrypt cost N that is not a power of two";
-  if (h.block < 1 || h.parallel < 1) return "has a scrypt r or p below 1";
+  if ((h.cost & (h.cost - 1)) !== 0 || h.cost < MIN_COST) return `has a scrypt cost N that is not a power of two of at least ${MIN_COST}`;
+  if (h.block < 1 || h.block > MAX_BLOCK || h.parallel < 1 || h.parallel > MAX_PARALLEL) return `has a scrypt r outside 1-${MAX_BLOCK} or p outside 1-${MAX_PARALLEL}`;
   if (memoryOf(h) > MAX_SCRYPT_MEMORY) return `asks scrypt for more than ${MAX_SCRYPT_MEMORY / 2 ** 20} MiB per check`;
   return undefined;
 }
@@ -44,3 +51,10 @@ export function parsePasswordHash(stored: string): PasswordHash | undefined {
   return { cost: Number(m[1]), block: Number(m[2]), parallel: Number(m[3]), salt: Buffer.from(m[4]!, "base64url"), key: Buffer.from(m[5]!, "base64url") };
 }
 
+
+/** Why `password` cannot be one a client signs in with (RFC 7617 refuses control characters), or undefined. */
+export function passwordProblem(password: string): string | undefined {
+  if (password.length === 0) return "an empty password is refused";
+  if (/[\u0000-\u001f\u007f]/.test(password)) return "a password may not hold control characters (tab, newline, …): no client could send it";
+  return undefined;
+}

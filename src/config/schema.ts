@@ -270,8 +270,10 @@ export const configSchema = z.strictObject({
       a.clients.forEach((c, i) => {
         if (names.has(c.name)) ctx.addIssue({ code: "custom", path: ["clients", i, "name"], message: `duplicate client ${c.name}` });
         names.add(c.name);
-        if (c.user !== undefined && users.has(c.user)) ctx.addIssue({ code: "custom", path: ["clients", i, "user"], message: `duplicate user ${c.user}` });
-        if (c.user !== undefined) users.add(c.user);
+        // Names compare in NFC, as sign-ins do: "josé" composed and decomposed is one user.
+        const user = c.user?.normalize("NFC");
+        if (user !== undefined && users.has(user)) ctx.addIssue({ code: "custom", path: ["clients", i, "user"], message: `duplicate user ${c.user}` });
+        if (user !== undefined) users.add(user);
       });
     }),
   webhooks: z

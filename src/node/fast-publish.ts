@@ -21,7 +21,7 @@ import { securityHeaderPairs } from "../http/security-headers.js";
 import { forwardedClient, trustedHops } from "../http/remote.js";
 import { eventFromHttp } from "../events/event.js";
 import { publishStatus } from "../publish/publisher.js";
-import { credentialsOf, type Principal } from "../security/auth.js";
+import { browserContext, credentialsOf, type Principal } from "../security/auth.js";
 import { auditOutcome, authenticateCaller, rateLimitHeaders } from "../security/middleware.js";
 import { beginRequest, endRequest, requestIds } from "../telemetry/http.js";
 import { GatewayError, IncompleteBodyError, PayloadTooLargeError } from "../errors.js";
@@ -86,7 +86,7 @@ async function publish(gw: CoreGateway, req: IncomingMessage, res: ServerRespons
   let limits: [string, string][] = [];
   let status: number;
   try {
-    const caller = await authenticateCaller(gw, credentialsOf(p.headers.get("authorization")), p.remote, ids);
+    const caller = await authenticateCaller(gw, credentialsOf(p.headers.get("authorization")), p.remote, ids, browserContext((n) => p.headers.get(n)));
     principal = caller.principal;
     limits = rateLimitHeaders(gw, caller.remaining);
     note = { subject: p.subject, msgId: p.headers.get("idempotency-key") ?? undefined };

@@ -10,7 +10,7 @@
  */
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { DEFAULT_SCRYPT_COST, hashPassword } from "../security/passwords.js";
+import { DEFAULT_SCRYPT_COST, hashPassword, passwordProblem } from "../security/passwords.js";
 
 /** Asks each prompt in turn on the terminal, with echo off; resolves with the lines typed. */
 async function askAll(prompts: string[]): Promise<string[]> {
@@ -36,7 +36,7 @@ async function askAll(prompts: string[]): Promise<string[]> {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  // `echo pw |` adds a newline the password does not have.
+  // `echo pw |` adds a newline the password does not have; anything else stays (and is judged).
   return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
 }
 
@@ -44,8 +44,8 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const costAt = args.indexOf("--cost");
   const cost = costAt === -1 ? DEFAULT_SCRYPT_COST : Number(args[costAt + 1]);
-  if (!Number.isInteger(cost) || cost < 2 || (cost & (cost - 1)) !== 0) {
-    process.stderr.write(`--cost must be a power of two (default ${DEFAULT_SCRYPT_COST}), got ${args[costAt + 1]}\n`);
+  if (!Number.isInteger(cost) || cost < 1024 || (cost & (cost - 1)) !== 0) {
+    process.stderr.write(`--cost must be a power of two of at least 1024 (default ${DEFAULT_SCRYPT_COST}), got ${args[costAt + 1]}\n`);
     return 2;
   }
   let password: string;
@@ -59,8 +59,9 @@ async function main(): Promise<number> {
   } else {
     password = await readStdin();
   }
-  if (password.length === 0) {
-    process.stderr.write("an empty password is refused\n");
+  const refused = passwordProblem(password);
+  if (refused) {
+    process.stderr.write(`${refused}; nothing printed\n`);
     return 1;
   }
   process.stdout.write((await hashPassword(password, { cost })) + "\n");

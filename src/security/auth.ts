@@ -66,7 +66,8 @@ export type Presented = string | BasicCredentials | undefined;
 
 /** Longest `Authorization: Basic` value accepted, in characters (user, password and base64). */
 const MAX_BASIC_LENGTH = 4096;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the user name, not silently dropped.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The token of an `Authorization: Bearer` header; "" (refused) for any other scheme, undefined without one. */
 export function bearerToken(header: string | null): string | undefined {
@@ -93,6 +94,41 @@ export function credentialsOf(header: string | null): Presented {
   // Control characters are refused in both parts (RFC 7617 excludes them from the user-id and password).
   if (colon <= 0 || /[\u0000-\u001f\u007f]/.test(decoded)) return "";
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * What a browser says about where a request comes from (Fetch Metadata, Origin);
+ * nulls for other clients. `Sec-Fetch-Site` marks a browser: Node's fetch sends
+ * `Sec-Fetch-Mode` too, but not it.
+ */
+export interface BrowserContext {
+  fetchSite: string | null;
+  origin: string | null;
+  host: string | null;
+}
+
+/** The browser context of a request, from its headers. */
+export function browserContext(get: (name: string) => string | null | undefined): BrowserContext {
+  return { fetchSite: get("sec-fetch-site") ?? null, origin: get("origin") ?? null, host: get("host") ?? null };
+}
+
+/**
+ * True when a browser sent this request from another site's page. A browser
+ * that once answered a Basic prompt attaches the password to every request to
+ * the gateway, a plain HTML form on any site included (CSRF), so a password is
+ * only taken from the gateway's own pages, the CORS origins, and non-browser
+ * clients (which send neither header).
+ */
+export function crossSiteBrowser(b: BrowserContext, corsOrigins: readonly string[]): boolean {
+  if (b.origin !== null && corsOrigins.includes(b.origin)) return false;
+  if (b.fetchSite !== null) return b.fetchSite !== "same-origin" && b.fetchSite !== "none";
+  // Browsers without Fetch Metadata: an Origin whose host is not the gateway's.
+  if (b.origin === null || b.origin === "null") return b.origin === "null";
+  try {
+    return new URL(b.origin).host !== b.host;
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -152,7 +188,15 @@ export class Authenticator {
       return hash ? [{ user: user!, hash, client }] : [];
     });
     this.#passwords = withPasswords.length > 0 ? new PasswordCheck(withPasswords, { now }) : undefined;
+    if (this.#passwords?.mixedParameters) {
+      logger.warn("client password hashes use different scrypt parameters: a cheaper hash answers faster than an unknown user, which tells that user exists; hash them all alike");
+    }
     this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now, internal) : undefined;
+  }
+
+  /** True when checking `presented` would run scrypt (a password not verified within the cache time). */
+  wouldHash(presented: BasicCredentials): boolean {
+    return this.required && this.#passwords !== undefined && !this.#passwords.cached(presented.user, presented.password);
   }
 
   /** True when some client signs in with a password: 401s then offer Basic too. */

@@ -9,8 +9,9 @@ import type { CoreGateway } from "../gateway.js";
 import type { AppEnv, AuditNote } from "../http/env.js";
 import { remoteAddress } from "../http/remote.js";
 import { outcomeOf, who, type AuditAction } from "./audit.js";
-import { credentialsFrom, type Presented, type Principal } from "./auth.js";
-import { adminRequired, RateLimitedError, UnauthorizedError } from "../errors.js";
+import { browserContext, credentialsFrom, crossSiteBrowser, type BrowserContext, type Presented, type Principal } from "./auth.js";
+import { adminRequired, AuthBusyError, RateLimitedError, UnauthorizedError } from "../errors.js";
+import { failureKey, type Attempt } from "./password-attempts.js";
 import { chargeRequest, limitKey } from "./rate-limit.js";
 
 /** Options for `authenticate`. */
@@ -29,31 +30,45 @@ export interface Caller {
 /**
  * Authenticates a token or a user and password, then charges the caller's rate
  * limit; every refusal is audited (never with the secret). Failed attempts spend
- * the address's budget, so guessing slows down to the rate limit; once it is
- * spent, a password is refused before it is hashed, so guesses cannot buy
- * scrypt time either.
+ * the address's budget, so guessing slows down to the rate limit. A password
+ * that would be hashed reserves its failure token first (`password-attempts.ts`),
+ * so guesses cannot buy scrypt time past the budget, however many run at once;
+ * a password verified within the cache time costs nothing and is let through.
+ * `browser` (the request's Fetch Metadata and Origin) refuses a password sent
+ * from another site's page and keeps browsers from being offered a Basic prompt.
  */
-export async function authenticateCaller(gw: CoreGateway, presented: Presented, remote: string | undefined, ids: RequestIds): Promise<Caller> {
-  const failures = `auth-failure:${remote ?? "local"}`;
+export async function authenticateCaller(gw: CoreGateway, presented: Presented, remote: string | undefined, ids: RequestIds, browser?: BrowserContext): Promise<Caller> {
+  const password = typeof presented === "object" && gw.auth.required;
   let principal;
+  let attempt: Attempt | undefined;
   try {
-    const wait = typeof presented === "object" && gw.auth.required && gw.limiter ? gw.limiter.waitFor(failures) : 0;
-    if (wait > 0) {
-      const limited = new RateLimitedError("too many failed sign-ins from this address; the password was not checked", gw.limiter!.burst, wait);
-      gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: limited.message, ...ids });
-      throw limited;
+    if (password && browser && crossSiteBrowser(browser, gw.config.server.cors?.origins ?? [])) {
+      throw new UnauthorizedError("a password is not taken from another site's page; sign in from the gateway's own origin or a listed CORS origin", true);
     }
+    if (password && gw.auth.wouldHash(presented)) attempt = gw.passwordAttempts.begin(remote);
     principal = await gw.auth.authenticate(presented);
+    attempt?.succeeded();
   } catch (err) {
-    if (!(err instanceof UnauthorizedError)) throw err;
-    try {
-      chargeRequest(gw.limiter, failures);
-    } catch (limited) {
+    if (err instanceof RateLimitedError) {
       gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...ids });
-      throw limited;
+    }
+    if (err instanceof AuthBusyError) gw.audit.record({ action: "auth", outcome: "failed", status: 503, remote, detail: err.message, ...ids });
+    if (!(err instanceof UnauthorizedError)) throw err;
+    // A reserved attempt has spent its failure token already.
+    if (!attempt) {
+      try {
+        chargeRequest(gw.limiter, failureKey(remote));
+      } catch (limited) {
+        gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...ids });
+        throw limited;
+      }
     }
     gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message, ...ids });
+    // A browser offered Basic shows its own login dialog, then sends the password everywhere.
+    if (err.basic && browser?.fetchSite && !password) throw new UnauthorizedError(err.message, false, { cause: err.cause });
     throw err;
+  } finally {
+    attempt?.release();
   }
   try {
     return { principal, remaining: chargeRequest(gw.limiter, limitKey(principal, remote)) };
@@ -73,7 +88,8 @@ export const authenticate = (gw: CoreGateway, { streams = false }: AuthenticateO
   async function authenticate(c, next) {
     const remote = remoteAddress(c, gw.config.server.trustProxy, gw.peerAddress);
     c.set("remote", remote);
-    const { principal, remaining } = await authenticateCaller(gw, credentialsFrom(c.req.raw, streams), remote, requestFields(c));
+    const headers = c.req.raw.headers;
+    const { principal, remaining } = await authenticateCaller(gw, credentialsFrom(c.req.raw, streams), remote, requestFields(c), browserContext((n) => headers.get(n)));
     c.set("principal", principal);
     const limits = rateLimitHeaders(gw, remaining);
     for (const [name, value] of limits) c.header(name, value);

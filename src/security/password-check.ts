@@ -56,24 +56,40 @@ export class PasswordCheck<T> {
   readonly #waiting: (() => void)[] = [];
 
   constructor(entries: PasswordEntry<T>[], { now = Date.now, cacheMs = DEFAULT_PASSWORD_CACHE_MS }: PasswordCheckOptions = {}) {
-    for (const e of entries) this.#byUser.set(e.user, e);
-    // An unknown user is checked against a hash with the first client's parameters, so it costs the same.
-    const like = entries[0]!.hash;
+    for (const e of entries) this.#byUser.set(e.user.normalize("NFC"), e);
+    // An unknown user is checked against a hash as costly as the costliest client's, so no
+    // user answers slower than a user who does not exist (`mixedParameters` tells the rest).
+    const like = entries.reduce((a, b) => (cost(b.hash) > cost(a.hash) ? b : a)).hash;
     this.#dummy = { ...like, salt: randomBytes(like.salt.length), key: randomBytes(like.key.length) };
     this.#now = now;
     this.#cacheMs = cacheMs;
   }
 
-  /** The client `user` names when `password` is its password; undefined otherwise. */
+  /** True when the clients' hashes differ in scrypt parameters: the cheaper ones answer faster, which tells they exist. */
+  get mixedParameters(): boolean {
+    return new Set([...this.#byUser.values()].map((e) => `${e.hash.cost},${e.hash.block},${e.hash.parallel},${e.hash.key.length}`)).size > 1;
+  }
+
+  /** True when `user` and `password` were verified within the cache time: checking them costs no hash. */
+  cached(user: string, password: string): boolean {
+    const hit = this.#verified.get(this.#id(user, password));
+    return hit !== undefined && hit.until > this.#now();
+  }
+
+  #id(user: string, password: string): string {
+    return createHmac("sha256", this.#key).update(user.normalize("NFC")).update("\0").update(password.normalize("NFC")).digest("base64");
+  }
+
+  /** The client `user` names when `password` is its password; undefined otherwise. Names and passwords compare in NFC. */
   async verify(user: string, password: string): Promise<T | undefined> {
-    const id = createHmac("sha256", this.#key).update(user).update("\0").update(password).digest("base64");
+    const id = this.#id(user, password);
     const now = this.#now();
     const hit = this.#verified.get(id);
     if (hit && hit.until > now) return hit.client;
     if (hit) this.#verified.delete(id);
     const refusedUntil = this.#refused.get(id);
     if (refusedUntil !== undefined && refusedUntil > now) return undefined;
-    const entry = this.#byUser.get(user);
+    const entry = this.#byUser.get(user.normalize("NFC"));
     const ok = await this.#limited(() => verifyPassword(password, entry?.hash ?? this.#dummy));
     if (!entry || !ok) {
       remember(this.#refused, id, this.#now() + REFUSED_CACHE_MS);
@@ -107,3 +123,6 @@ function remember<V>(map: Map<string, V>, id: string, value: V): void {
   if (map.size >= MAX_CACHED_PASSWORDS) map.delete(map.keys().next().value!);
   map.set(id, value);
 }
+
+/** Relative work of one check with these parameters. */
+const cost = (h: PasswordHash) => h.cost * h.block * h.parallel * h.key.length;

@@ -5,9 +5,9 @@
  * stronger cost can be chosen per client without a format change.
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import { memoryOf, passwordHashProblem, type PasswordHash } from "../config/password-hash.js";
+import { memoryOf, passwordHashProblem, passwordProblem, type PasswordHash } from "../config/password-hash.js";
 
-export { HASH_PASSWORD_COMMAND, parsePasswordHash, passwordHashProblem, type PasswordHash } from "../config/password-hash.js";
+export { HASH_PASSWORD_COMMAND, parsePasswordHash, passwordHashProblem, passwordProblem, type PasswordHash } from "../config/password-hash.js";
 
 /** scrypt cost Node uses by default: 2^14, with r=8 about 16 MiB and tens of ms per check. */
 export const DEFAULT_SCRYPT_COST = 16_384;
@@ -37,12 +37,15 @@ export interface HashOptions {
 
 /** A new salted hash of `password`, in the stored form. */
 export async function hashPassword(password: string, { cost = DEFAULT_SCRYPT_COST, block = DEFAULT_SCRYPT_BLOCK, parallel = DEFAULT_SCRYPT_PARALLEL }: HashOptions = {}): Promise<string> {
+  const refused = passwordProblem(password);
+  if (refused) throw new RangeError(refused);
   const salt = randomBytes(SALT_BYTES);
-  const key = await derive(password, { cost, block, parallel, salt }, KEY_BYTES);
-  const stored = `scrypt:N=${cost},r=${block},p=${parallel}:${salt.toString("base64url")}:${key.toString("base64url")}`;
-  const problem = passwordHashProblem(stored);
+  // Parameters are checked before scrypt runs: a huge N would take its memory first.
+  const placeholder = Buffer.alloc(KEY_BYTES).toString("base64url");
+  const problem = passwordHashProblem(`scrypt:N=${cost},r=${block},p=${parallel}:${salt.toString("base64url")}:${placeholder}`);
   if (problem) throw new RangeError(`the hash ${problem}`);
-  return stored;
+  const key = await derive(password, { cost, block, parallel, salt }, KEY_BYTES);
+  return `scrypt:N=${cost},r=${block},p=${parallel}:${salt.toString("base64url")}:${key.toString("base64url")}`;
 }
 
 /**

@@ -46,12 +46,10 @@ export class TokenBuckets {
     return { ok: false, retryAfterMs: Math.ceil(((cost - b.tokens) / this.perSecond) * 1000) };
   }
 
-  /** Seconds until `key`'s bucket holds a whole token again; 0 when it holds one now. Takes nothing. */
-  waitFor(key: string): number {
+  /** Gives back `cost` tokens taken for something that turned out not to count (a password that was right). */
+  refund(key: string, cost = 1): void {
     const b = this.#buckets.get(key);
-    if (!b) return 0;
-    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.perSecond);
-    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / this.perSecond);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + cost);
   }
 
   #sweep(t: number): void {
@@ -94,8 +92,10 @@ export class ClientSlots {
 
 /** The key limits count against: the client (by kind and name), or its address when anonymous. */
 export function limitKey(principal: Principal, remote: string | undefined): string {
-  // Namespaced by kind: a JWT whose sub equals a static client's name has a budget of its own.
-  return principal.kind === "anonymous" ? `ip:${remote ?? "local"}` : `${principal.kind}:${principal.name}`;
+  if (principal.kind === "anonymous") return `ip:${remote ?? "local"}`;
+  // A configured client is one client whether it sent its token or its password; a JWT whose
+  // sub equals a configured client's name has a budget of its own.
+  return `${principal.kind === "password" ? "token" : principal.kind}:${principal.name}`;
 }
 
 /** Takes one request token for `key`; 429 when spent. Returns the tokens left (undefined without a limiter). */

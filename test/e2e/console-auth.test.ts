@@ -59,7 +59,7 @@ describe("console page (headless Chromium), auth required", () => {
   it("console - without a token it says a token is required instead of retrying silently", async () => {
     const page = await freshPage();
     await page.waitForSelector('#status[data-state="unauthorized"]');
-    expect(await page.textContent("#status")).toBe("401 Unauthorized: credentials are required (a bearer token, or a user and password). Enter a token or user:password above.");
+    expect(await page.textContent("#status")).toBe("401 Unauthorized: credentials are required (a bearer token, or a user and password). Enter a token above.");
   });
 
   it("console - with a token it goes live on exactly the client's subjects, nothing typed", async () => {
@@ -75,7 +75,7 @@ describe("console page (headless Chromium), auth required", () => {
     expect(await page.textContent('#events li[data-subject="deploy.request"] .position')).toBe("DEPLOY #1");
   });
 
-  it("console - user:password in the token field signs in with HTTP Basic, and is not remembered by the browser", async () => {
+  it("console - user:password in the token field signs in with HTTP Basic, and is not remembered by the browser; no browser login prompt is offered", async () => {
     const page = await freshPage();
     await enterToken(page, `jürgen:${PASSWORD}`);
     await page.waitForSelector('#status[data-state="live"]');
@@ -85,8 +85,11 @@ describe("console page (headless Chromium), auth required", () => {
     const request = { deploymentId: "d-2", cluster: "dev", manifest: "app@2", requestedBy: "portal", requestedAt: "2026-11-24T20:00:00Z" };
     gw.nats.connection().publish("deploy.request", JSON.stringify(request));
     await page.waitForSelector('#events li[data-subject="deploy.request"]');
+    // The page's own requests are never offered a Basic challenge (the browser would prompt).
+    const challenge = await page.evaluate(async () => (await fetch("/v1/me")).headers.get("www-authenticate"));
+    expect(challenge).toBe('Bearer realm="natsgate"');
     await enterToken(page, "jürgen:wrong");
-    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown user or wrong password. Enter a valid token or user:password above.");
+    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown user or wrong password. Enter a valid user:password or token above.");
   });
 
   it("console - a refused subscription shows the status and the gateway's detail", async () => {
@@ -103,7 +106,7 @@ describe("console page (headless Chromium), auth required", () => {
     const page = await freshPage();
     // The page starts tokenless ("a bearer token is required"): wait for the answer to this token.
     await enterToken(page, "not-a-known-token-000000");
-    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown token. Enter a valid token or user:password above.");
+    await expect.poll(() => page.textContent("#status")).toBe("401 Unauthorized: unknown token. Enter a valid token above.");
     expect(await page.getAttribute("#status", "data-state")).toBe("unauthorized");
 
     const soon = await signToken(new TextEncoder().encode(SECRET), { subject: "dash", expiresIn: 2, claims: { natsgate: { subscribe: { allow: ["deploy.>"] } } } });

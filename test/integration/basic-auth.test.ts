@@ -127,6 +127,38 @@ describe("auth - HTTP Basic", () => {
     expect(notAdmin.status).toBe(403);
   });
 
+  it("user names compare in Unicode NFC: a decomposed ü is the same user", async () => {
+    const res = await f.gw.fetch("/v1/publish/basic.unicode", { method: "POST", headers: { ...json, ...basic("ju\u0308rgen", UNICODE_PASSWORD) }, body: "{}" });
+    expect(res.status).toBe(202);
+  });
+
+  it("a browser on another site's page cannot use a password the browser remembers (CSRF); the gateway's own pages can", async () => {
+    const probe = basic("probe", PROBE_PASSWORD);
+    const post = (headers: Record<string, string>) => f.gw.fetch("/v1/publish/basic.site", { method: "POST", headers: { "content-type": "text/plain", ...probe, ...headers }, body: "x" });
+    const refused = "a password is not taken from another site's page; sign in from the gateway's own origin or a listed CORS origin";
+    const crossSite: Record<string, string>[] = [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "https://evil.example" }, { origin: "null" }];
+    for (const headers of crossSite) {
+      const res = await post(headers);
+      expect(res.status).toBe(401);
+      expect((await res.json()).detail).toBe(refused);
+    }
+    const host = new URL(f.gw.url).host;
+    const ownOrNone: Record<string, string>[] = [{ "sec-fetch-site": "same-origin", origin: `http://${host}` }, { "sec-fetch-site": "none" }, { origin: `http://${host}` }, {}];
+    for (const headers of ownOrNone) {
+      expect((await post(headers)).status).toBe(202);
+    }
+  });
+
+  it("a browser asking without credentials is offered Bearer only (a Basic challenge makes it prompt); other clients both", async () => {
+    const browser = await f.gw.fetch("/v1/me", { headers: { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" } });
+    expect([browser.status, browser.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="natsgate"']);
+    const other = await f.gw.fetch("/v1/me");
+    expect(other.headers.get("www-authenticate")).toBe(CHALLENGE);
+    // A browser that sent a password is told the Basic realm it failed.
+    const wrong = await f.gw.fetch("/v1/me", { headers: { "sec-fetch-site": "same-origin", ...basic("probe", "nope") } });
+    expect(wrong.headers.get("www-authenticate")).toBe(CHALLENGE);
+  });
+
   it("a client with a token and a password signs in either way, as the same client with its own kind", async () => {
     const viaToken = await (await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) })).json();
     const viaPassword = await (await f.gw.fetch("/v1/me", { headers: basic("both", BOTH_PASSWORD) })).json();
@@ -136,10 +168,12 @@ describe("auth - HTTP Basic", () => {
 });
 
 describe("auth - failed passwords spend the address's budget", () => {
-  const f = useGateway({ ...config(), rateLimit: { perSecond: 0.2, burst: 3 } });
+  const f = useGateway({ ...config(), rateLimit: { perSecond: 0.01, burst: 3 } });
+  const publish = (headers: Record<string, string>) => f.gw.fetch("/v1/publish/basic.limited", { method: "POST", headers: { ...json, ...headers }, body: "{}" });
 
-  it("once spent, even the right password is refused with 429 before it is hashed", async () => {
-    const publish = (headers: Record<string, string>) => f.gw.fetch("/v1/publish/basic.limited", { method: "POST", headers: { ...json, ...headers }, body: "{}" });
+  it("once spent, a password not verified lately is refused with 429 before it is hashed; one verified lately still passes", async () => {
+    // Verified now: remembered for a minute, so checking it again costs no hash.
+    expect((await f.gw.fetch("/v1/me", { headers: basic("ops", OPS_PASSWORD) })).status).toBe(200);
     f.gw.audit.length = 0;
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await publish(basic("probe", `guess-${i}`))).status);
@@ -155,8 +189,37 @@ describe("auth - failed passwords spend the address's budget", () => {
       ["limited", 429],
       ["limited", 429],
     ]);
-    // A bearer token from the same address is still checked (its failures spend the same budget).
-    const token = await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) });
-    expect(token.status).toBe(200);
+    // A bearer token from the same address is still checked (its failures spend the same budget),
+    // and so is a password verified within the cache time.
+    expect((await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) })).status).toBe(200);
+    expect((await f.gw.fetch("/v1/me", { headers: basic("ops", OPS_PASSWORD) })).status).toBe(200);
+  });
+});
+
+describe("auth - concurrent guesses and shared budgets", () => {
+  const f = useGateway({ ...config(), rateLimit: { perSecond: 0.01, burst: 2 } });
+
+  it("guesses sent at once: two are hashed (the address's cap), the rest 429 unhashed; later ones meet the spent budget", async () => {
+    f.gw.audit.length = 0;
+    const at = await Promise.all(Array.from({ length: 12 }, (_, i) => f.gw.fetch("/v1/me", { headers: basic("probe", `guess-${i}`) })));
+    const statuses = at.map((r) => r.status).sort();
+    expect(statuses).toEqual([401, 401, ...Array(10).fill(429)]);
+    const details = await Promise.all(at.filter((r) => r.status === 429).map(async (r) => (await r.json()).detail));
+    expect(new Set(details)).toEqual(new Set(["at most 2 password checks at once from one address; the password was not checked"]));
+    expect(f.gw.audit.filter((r) => r.outcome === "unauthenticated")).toHaveLength(2);
+    const later = await f.gw.fetch("/v1/me", { headers: basic("probe", "guess-later") });
+    expect([later.status, (await later.json()).detail]).toEqual([429, "too many failed sign-ins from this address; the password was not checked"]);
+  });
+});
+
+describe("auth - a client with a token and a password", () => {
+  const f = useGateway({ ...config(), rateLimit: { perSecond: 0.01, burst: 2 } });
+
+  it("is one client for its rate limit, whichever it sends", async () => {
+    expect((await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) })).status).toBe(200);
+    expect((await f.gw.fetch("/v1/me", { headers: basic("both", BOTH_PASSWORD) })).status).toBe(200);
+    const third = await f.gw.fetch("/v1/me", { headers: basic("both", BOTH_PASSWORD) });
+    expect(third.status).toBe(429);
+    expect((await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) })).status).toBe(429);
   });
 });

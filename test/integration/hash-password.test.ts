@@ -51,11 +51,19 @@ describe("hash-password", () => {
     expect(differ.stdout).not.toContain("scrypt:");
   });
 
-  it("refuses an empty password and a cost that is not a power of two; --cost sets N", async () => {
+  it("refuses an empty password, control characters and a cost out of bounds; --cost sets N", async () => {
     const empty = await sh(`printf '' | npm run -s hash-password`);
-    expect([empty.code, empty.stdout, empty.stderr]).toEqual([1, "", "an empty password is refused\n"]);
+    expect([empty.code, empty.stdout, empty.stderr]).toEqual([1, "", "an empty password is refused; nothing printed\n"]);
+    // Control characters: no client could send them (RFC 7617); a second newline is not echo's.
+    for (const input of ["'pa\\tss'", "'two\\nlines'", "'pw\\n\\n'"]) {
+      const refused = await sh(`printf ${input} | npm run -s hash-password`);
+      expect([refused.code, refused.stdout, refused.stderr]).toEqual([1, "", "a password may not hold control characters (tab, newline, …): no client could send it; nothing printed\n"]);
+    }
     const cost = await sh(`printf x | npm run -s hash-password -- --cost 1000`);
-    expect([cost.code, cost.stderr]).toEqual([2, "--cost must be a power of two (default 16384), got 1000\n"]);
+    expect([cost.code, cost.stderr]).toEqual([2, "--cost must be a power of two of at least 1024 (default 16384), got 1000\n"]);
+    // Past 256 MiB a check: refused before scrypt would take the memory.
+    const huge = await sh(`printf x | npm run -s hash-password -- --cost 1048576`);
+    expect([huge.code, huge.stderr]).toEqual([1, "hash-password: the hash asks scrypt for more than 256 MiB per check\n"]);
     const strong = await sh(`printf x | npm run -s hash-password -- --cost 32768`);
     expect(strong.stdout).toMatch(/^scrypt:N=32768,r=8,p=1:/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { credentialsOf } from "../../src/security/auth.js";
+import { credentialsOf, crossSiteBrowser } from "../../src/security/auth.js";
+import { DEFAULT_PASSWORD_FAILURES, failureKey, PasswordAttempts } from "../../src/security/password-attempts.js";
 import { MAX_CONCURRENT_CHECKS, MAX_WAITING_CHECKS, PasswordCheck, DEFAULT_PASSWORD_CACHE_MS } from "../../src/security/password-check.js";
 import { hashPassword, parsePasswordHash, passwordHashProblem, verifyPassword } from "../../src/security/passwords.js";
 import { AuthBusyError } from "../../src/errors.js";
@@ -30,9 +31,12 @@ describe("passwords - scrypt hashes", () => {
     ["hunter2", /never the password itself: print one with `npm run -s hash-password`/],
     ["sha256:abcd", /never the password itself/],
     ["scrypt:N=16384,r=8,p=1:short:key", /is not a scrypt hash of the form/],
-    ["scrypt:N=1000,r=8,p=1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /not a power of two/],
+    ["scrypt:N=1000,r=8,p=1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /not a power of two of at least 1024/],
+    ["scrypt:N=512,r=8,p=1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /not a power of two of at least 1024/],
+    ["scrypt:N=1024,r=8,p=17:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /p outside 1-16/],
+    [`scrypt:N=1024,r=8,p=1:AAAAAAAAAAAAAAAAAAAAAA:${"A".repeat(65)}`, /is not a scrypt hash of the form/],
     ["scrypt:N=1048576,r=8,p=1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /more than 256 MiB/],
-    ["scrypt:N=1024,r=0,p=1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /r or p below 1/],
+    ["scrypt:N=1024,r=0,p=1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", /r outside 1-32 or p outside 1-16/],
   ])("the stored value %j is refused", (stored, why) => {
     expect(passwordHashProblem(stored)).toMatch(why);
   });
@@ -130,5 +134,66 @@ describe("passwords - checking with a cache, a dummy and a queue", () => {
     expect(settled[0]).toEqual({ status: "fulfilled", value: "a" });
     // The queue drained: a new check runs at once.
     expect(await check.verify("alice", "pw")).toBe("a");
+  });
+});
+
+describe("passwords - browsers and mixed costs", () => {
+  const ctx = (fetchSite: string | null, origin: string | null, host = "gw.example:8080") => ({ fetchSite, origin, host });
+
+  it.each([
+    [ctx("cross-site", null), [], true],
+    [ctx("same-site", null), [], true],
+    [ctx("same-origin", "http://gw.example:8080"), [], false],
+    [ctx("none", null), [], false],
+    [ctx("cross-site", "https://console.example"), ["https://console.example"], false],
+    [ctx(null, "https://evil.example"), [], true],
+    [ctx(null, "null"), [], true],
+    [ctx(null, "http://gw.example:8080"), [], false],
+    [ctx(null, "not a url"), [], true],
+    [ctx(null, null), [], false],
+  ])("crossSiteBrowser(%j, cors %j) is %j", (b, cors, expected) => {
+    expect(crossSiteBrowser(b, cors as string[])).toBe(expected);
+  });
+
+  it("with mixed scrypt costs an unknown user is checked at the costliest, and the check says they are mixed", async () => {
+    const cheap = parsePasswordHash(await hashPassword("a", { cost: 1024 }))!;
+    const dear = parsePasswordHash(await hashPassword("b", { cost: 16384 }))!;
+    const check = new PasswordCheck([
+      { user: "cheap", hash: cheap, client: 1 },
+      { user: "dear", hash: dear, client: 2 },
+    ]);
+    expect(check.mixedParameters).toBe(true);
+    const ms = async (f: () => Promise<unknown>) => {
+      const t = performance.now();
+      await f();
+      return performance.now() - t;
+    };
+    const dearWrong = await ms(() => check.verify("dear", "x1"));
+    const unknown = await ms(() => check.verify("nobody", "x2"));
+    expect(unknown).toBeGreaterThan(dearWrong / 3);
+    expect(new PasswordCheck([{ user: "cheap", hash: cheap, client: 1 }]).mixedParameters).toBe(false);
+  });
+
+  it("an attempt reserves a failure token before hashing and gives it back on success", () => {
+    let now = 0;
+    const attempts = new PasswordAttempts(undefined, () => now);
+    const key = failureKey("198.51.100.7");
+    for (let i = 0; i < DEFAULT_PASSWORD_FAILURES.burst; i++) {
+      const a = attempts.begin("198.51.100.7");
+      if (i === 0) a.succeeded();
+      a.release();
+    }
+    // One success gave its token back: one more attempt fits, then the budget is spent.
+    attempts.begin("198.51.100.7").release();
+    expect(() => attempts.begin("198.51.100.7")).toThrow("too many failed sign-ins from this address; the password was not checked");
+    expect(attempts.failures.take(key).ok).toBe(false);
+    now += 1_000;
+    attempts.begin("198.51.100.7").release();
+    // Another address has a budget of its own; two checks at once per address, not three.
+    const one = attempts.begin("203.0.113.1");
+    attempts.begin("203.0.113.1");
+    expect(() => attempts.begin("203.0.113.1")).toThrow("at most 2 password checks at once from one address; the password was not checked");
+    one.release();
+    expect(() => attempts.begin("203.0.113.1").release()).not.toThrow();
   });
 });
