@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { wsconnect } from "@nats-io/nats-core";
 import type { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs, natsServerWithWebSocket, startProcess, fanOutConfig } from "./support.js";
+import { benchArgs, natsServerWithWebSocket, reportMetrics, startProcess, fanOutConfig } from "./support.js";
 
 const args = benchArgs();
 const SIZES = (args.get("clients") ?? "1000,10000").split(",").map(Number);
@@ -116,10 +116,13 @@ async function main() {
   const pub = await connect({ servers: server.url });
   const idle = rssMb(gw.pid!);
   const rows: string[] = [];
+  let last: { p99: number; wsP99: number; rss: number } | undefined;
   try {
     for (const n of SIZES) {
       const sse = await sseRun(gatewayUrl, gw.pid!, pub, n);
       const ws = await wsRun(server, pub, n);
+      const p99 = (t: Tally) => pct([...t.latencies].sort((a, b) => a - b), 99);
+      last = { p99: p99(sse.tally), wsP99: p99(ws.tally), rss: sse.rss };
       for (const [name, r, rss] of [["gateway SSE", sse.tally, sse.rss.toFixed(0)], ["nats-server WebSocket + nats.js", ws.tally, "-"]] as const) {
         const l = [...r.latencies].sort((a, b) => a - b);
         rows.push(`| ${n} | ${name} | ${rss} | ${l.length} | ${pct(l, 50).toFixed(1)} | ${pct(l, 99).toFixed(1)} |`);
@@ -140,6 +143,8 @@ async function main() {
       ...rows,
     ].join("\n") + "\n",
   );
+  // The suite's targets, at the largest size: p99, the ratio to nats-server's own WebSocket, RSS.
+  reportMetrics({ clients: SIZES.at(-1)!, p99Ms: last!.p99, p99RatioToNatsWs: last!.p99 / last!.wsP99, rssMb: last!.rss });
 }
 
 main().catch((err) => {

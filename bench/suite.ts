@@ -44,10 +44,13 @@ interface Target {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: "publish", script: "bench/publish.ts", quick: ["--duration", "3"], full: ["--duration", "10"] },
+  { name: "publish", script: "bench/publish.ts", quick: ["--duration", "2"], full: ["--duration", "10"] },
   { name: "batch", script: "bench/batch.ts", quick: ["--duration", "3", "--rounds", "1"], full: [] },
   { name: "webhooks", script: "bench/webhooks.ts", quick: ["--events", "5000", "--seconds", "2"], full: [] },
   { name: "startup", script: "bench/startup.ts", quick: ["--rounds", "1"], full: ["--rounds", "5"] },
+  // Fan-out: quick mode with fewer sockets (a regression guard); --full at the targets' sizes.
+  { name: "sse", script: "bench/sse.ts", quick: ["--clients", "2000", "--messages", "10"], full: ["--clients", "10000", "--messages", "20"] },
+  { name: "ws", script: "bench/ws.ts", quick: ["--clients", "1,200", "--deliveries", "200000"], full: ["--clients", "1,1000", "--deliveries", "1000000"] },
 ];
 
 const ratio = (n: number) => `${n.toFixed(2)}×`;
@@ -63,6 +66,11 @@ const TARGETS: Target[] = [
   { scenario: "webhooks", metric: "deliveriesPerS", label: "signed webhook deliveries, one webhook", at: "least", goal: 2_000, format: perS },
   { scenario: "startup", metric: "readyMs", label: "start to /readyz (built output)", at: "most", goal: 1_000, format: (n) => `${Math.round(n)} ms` },
   { scenario: "startup", metric: "idleRssMb", label: "idle RSS (built output, 30 s after ready)", at: "most", goal: 80, format: (n) => `${n.toFixed(1)} MB` },
+  { scenario: "sse", metric: "p99Ms", label: "SSE broadcast publish-to-delivery p99 (10,000 subscribers with --full)", at: "most", goal: 200, format: (n) => `${n.toFixed(0)} ms` },
+  { scenario: "sse", metric: "p99RatioToNatsWs", label: "SSE broadcast p99, ratio to nats-server's own WebSocket", at: "most", goal: 1, format: ratio },
+  { scenario: "sse", metric: "rssMb", label: "gateway RSS with the SSE subscribers connected", at: "most", goal: 1024, format: (n) => `${n.toFixed(0)} MB` },
+  { scenario: "ws", metric: "oneClientRatio", label: "WebSocket fan-out, 1 client, ratio to nats-server's WebSocket", at: "least", goal: 0.5, format: ratio },
+  { scenario: "ws", metric: "manyClientsRatio", label: "WebSocket fan-out, many clients (1,000 with --full), ratio to nats-server's WebSocket", at: "least", goal: 0.5, format: ratio },
 ];
 
 /** Runs one benchmark; resolves with its printed table and its reported numbers. */

@@ -9,7 +9,7 @@ import { cpus } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { wsconnect } from "@nats-io/nats-core";
 import WebSocket from "ws";
-import { benchArgs, fanOutConfig, natsServerWithWebSocket, startProcess } from "./support.js";
+import { benchArgs, fanOutConfig, natsServerWithWebSocket, reportMetrics, startProcess } from "./support.js";
 
 const args = benchArgs();
 const SIZES = (args.get("clients") ?? "1,1000").split(",").map(Number);
@@ -88,11 +88,13 @@ async function main() {
   const base = url.replace(/^http:\/\//, "");
   const pub = await connect({ servers: server.url });
   const rows: string[] = [];
+  const ratios: number[] = [];
   try {
     for (const n of SIZES) {
       const messages = Math.max(1, Math.floor(DELIVERIES / n));
       const g = await gatewayRun(`ws://${base}/v1/ws`, pub, n, messages);
       const b = await natsWsRun(server.wsPort, pub, n, messages);
+      ratios.push(g.rate / b.rate);
       rows.push(`| ${n} | ${messages} | gateway /v1/ws | ${g.delivered} | ${Math.round(g.rate)} | ${(g.rate / b.rate).toFixed(2)} |`);
       rows.push(`| ${n} | ${messages} | nats-server WebSocket + nats.js | ${b.delivered} | ${Math.round(b.rate)} | 1.00 |`);
     }
@@ -111,6 +113,8 @@ async function main() {
       ...rows,
     ].join("\n") + "\n",
   );
+  // The suite's targets: the ratio for one client and for the largest size.
+  reportMetrics({ oneClientRatio: ratios[0]!, manyClientsRatio: ratios.at(-1)!, manyClients: SIZES.at(-1)! });
 }
 
 main().catch((err) => {
