@@ -75,9 +75,9 @@ export interface CoreGateway {
   audit: AuditLog;
   /** Per-client request rate, when `rateLimit` is set. */
   limiter: TokenBuckets | undefined;
-  /** Open SSE streams and WebSocket sockets per client (limits.maxStreamsPerClient). */
   /** Per-address guard on password checks (failure budget, checks in flight); always on. */
   passwordAttempts: PasswordAttempts;
+  /** Open SSE streams and WebSocket sockets per client (limits.maxStreamsPerClient). */
   streamSlots: ClientSlots;
   /** SSE streams and WebSocket subscriptions per client (limits.maxSubscriptionsPerClient). */
   subscriptionSlots: ClientSlots;

@@ -22,7 +22,7 @@ export interface PasswordHash {
 // Salt and key: 12 to 48 bytes of base64url. Longer buys nothing and costs every check.
 const FORMAT = /^scrypt:N=(\d{1,8}),r=(\d{1,3}),p=(\d{1,3}):([A-Za-z0-9_-]{16,64}):([A-Za-z0-9_-]{16,64})$/;
 /** Weakest scrypt cost accepted: 2^10 (tests use it; the default is 2^14). */
-const MIN_COST = 1024;
+export const MIN_SCRYPT_COST = 1024;
 /** Most parallelism accepted: p multiplies the CPU of every check, unknown users' included. */
 const MAX_PARALLEL = 16;
 /** Largest block size accepted. */
@@ -38,7 +38,7 @@ export function passwordHashProblem(stored: string): string | undefined {
   }
   const h = parsePasswordHash(stored);
   if (!h) return `is not a scrypt hash of the form scrypt:N=<cost>,r=<block>,p=<parallel>:<salt>:<key> (print one with \`${HASH_PASSWORD_COMMAND}\`)`;
-  if ((h.cost & (h.cost - 1)) !== 0 || h.cost < MIN_COST) return `has a scrypt cost N that is not a power of two of at least ${MIN_COST}`;
+  if ((h.cost & (h.cost - 1)) !== 0 || h.cost < MIN_SCRYPT_COST) return `has a scrypt cost N that is not a power of two of at least ${MIN_SCRYPT_COST}`;
   if (h.block < 1 || h.block > MAX_BLOCK || h.parallel < 1 || h.parallel > MAX_PARALLEL) return `has a scrypt r outside 1-${MAX_BLOCK} or p outside 1-${MAX_PARALLEL}`;
   if (memoryOf(h) > MAX_SCRYPT_MEMORY) return `asks scrypt for more than ${MAX_SCRYPT_MEMORY / 2 ** 20} MiB per check`;
   return undefined;
@@ -50,7 +50,6 @@ export function parsePasswordHash(stored: string): PasswordHash | undefined {
   if (!m) return undefined;
   return { cost: Number(m[1]), block: Number(m[2]), parallel: Number(m[3]), salt: Buffer.from(m[4]!, "base64url"), key: Buffer.from(m[5]!, "base64url") };
 }
-
 
 /** Why `password` cannot be one a client signs in with (RFC 7617 refuses control characters), or undefined. */
 export function passwordProblem(password: string): string | undefined {

@@ -10,7 +10,7 @@
  */
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { DEFAULT_SCRYPT_COST, hashPassword, passwordProblem } from "../security/passwords.js";
+import { DEFAULT_SCRYPT_COST, hashPassword, MIN_SCRYPT_COST, passwordProblem } from "../security/passwords.js";
 
 /** Asks each prompt in turn on the terminal, with echo off; resolves with the lines typed. */
 async function askAll(prompts: string[]): Promise<string[]> {
@@ -44,8 +44,8 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const costAt = args.indexOf("--cost");
   const cost = costAt === -1 ? DEFAULT_SCRYPT_COST : Number(args[costAt + 1]);
-  if (!Number.isInteger(cost) || cost < 1024 || (cost & (cost - 1)) !== 0) {
-    process.stderr.write(`--cost must be a power of two of at least 1024 (default ${DEFAULT_SCRYPT_COST}), got ${args[costAt + 1]}\n`);
+  if (!Number.isInteger(cost) || cost < MIN_SCRYPT_COST || (cost & (cost - 1)) !== 0) {
+    process.stderr.write(`--cost must be a power of two of at least ${MIN_SCRYPT_COST} (default ${DEFAULT_SCRYPT_COST}), got ${args[costAt + 1]}\n`);
     return 2;
   }
   let password: string;

@@ -91,6 +91,7 @@ export class Publisher {
 
   #send(ev: OutboundEvent, span: Span): Sent {
     const stream = this.nats.streamIndex.find(ev.subject);
+    const kind = stream === undefined ? "core" : "jetstream";
     const op = stream === undefined ? "publish" : "jetstream";
     let sent: Promise<PubAck | void>;
     try {
@@ -104,13 +105,13 @@ export class Publisher {
         const result: PublishResult = ack ? { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } : { subject: ev.subject };
         if (ack) span.setAttributes({ "natsgate.stream": ack.stream, "natsgate.stream.seq": ack.seq });
         endSpan(span);
-        this.metrics?.publish(stream === undefined ? "core" : "jetstream", "ok");
+        this.metrics?.publish(kind, "ok");
         return result;
       },
       (err: unknown) => {
         const mapped = this.#error(err, op, ev.subject);
         endSpan(span, mapped);
-        this.metrics?.publish(stream === undefined ? "core" : "jetstream", mapped.status);
+        this.metrics?.publish(kind, mapped.status);
         throw mapped;
       },
     );
