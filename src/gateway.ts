@@ -114,7 +114,7 @@ export function clientState(config: Config, logger: Logger, now: () => number): 
   return {
     auth: new Authenticator(config.auth, logger, { now, internal: webhookInternalSubjects(config) }),
     limiter,
-    passwordAttempts: new PasswordAttempts(limiter, now),
+    passwordAttempts: new PasswordAttempts({ perAddress: PasswordAttempts.perAddress(config.rateLimit), now }),
     // Always on, unlike the request rate: an open stream holds memory and a NATS subscription or
     // consumer, so a client without a rate limit must not be able to open thousands.
     streamSlots: new ClientSlots(config.rateLimit?.maxStreams ?? config.limits.maxStreamsPerClient, "concurrent streams"),

@@ -25,8 +25,8 @@ import { createLogger, type Logger } from "./logger.js";
 import { NatsClient } from "./nats/client.js";
 import type { NatsTransport } from "./nats/connection-options.js";
 import { NO_METRICS } from "./telemetry/recorder.js";
-import { credentialsFrom } from "./security/auth.js";
-import type { PeerAddress } from "./http/remote.js";
+import { browserContext, credentialsFrom, crossSiteBrowser } from "./security/auth.js";
+import { forwardedClient, trustedHops, type PeerAddress } from "./http/remote.js";
 
 /** The Worker's bindings. */
 export interface WorkerEnv {
@@ -154,14 +154,19 @@ async function needsNats(request: Request, iso: Isolate): Promise<boolean> {
   const streams = path === "/v1/subscribe";
   if (!streams && !path.startsWith("/v1/publish") && !path.startsWith("/v1/request/")) return false;
   const presented = credentialsFrom(request, streams);
-  // A password is checked once, by the app, behind its per-address guard: checking it here
-  // too would hash before that guard. A wrong one costs this request a NATS connection.
-  if (typeof presented === "object") return true;
+  const { auth, passwordAttempts } = iso.clients;
+  // Passwords nobody here takes, or sent from another site's page: the app refuses them unchecked.
+  if (typeof presented === "object" && auth.required) {
+    if (!auth.acceptsPasswords || crossSiteBrowser(browserContext((n) => request.headers.get(n)), iso.config.server.cors?.origins ?? [])) return false;
+  }
+  // The address the app will see, so a password checked here (behind the same budgets) is
+  // remembered for it: the app's check then costs no second hash, nor a second failure.
+  const remote = forwardedClient(request.headers.get("x-forwarded-for") ?? undefined, request.headers.get("cf-connecting-ip") ?? undefined, trustedHops(iso.config.server.trustProxy));
   try {
-    await iso.clients.auth.authenticate(presented);
+    await auth.authenticate(presented, { remote, attempts: passwordAttempts });
     return true;
   } catch {
-    // The app authenticates again and answers (401, audited, the address charged).
+    // The app authenticates again and answers (401 or 429, audited, the address charged once).
     return false;
   }
 }

@@ -7,6 +7,9 @@
 /** Largest memory one check may take, in bytes: bounds what a config can make the gateway spend. */
 const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 
+/** Control characters, which RFC 7617 excludes from user names and passwords: no client could send them. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 /** The command that prints a hash for a password, named by every error about one. */
 export const HASH_PASSWORD_COMMAND = "npm run -s hash-password";
 
@@ -54,6 +57,6 @@ export function parsePasswordHash(stored: string): PasswordHash | undefined {
 /** Why `password` cannot be one a client signs in with (RFC 7617 refuses control characters), or undefined. */
 export function passwordProblem(password: string): string | undefined {
   if (password.length === 0) return "an empty password is refused";
-  if (/[\u0000-\u001f\u007f]/.test(password)) return "a password may not hold control characters (tab, newline, …): no client could send it";
+  if (CONTROL_CHARACTERS.test(password)) return "a password may not hold control characters (tab, newline, …): no client could send it";
   return undefined;
 }

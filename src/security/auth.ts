@@ -10,7 +10,8 @@ import { UnauthorizedError } from "../errors.js";
 import { JwtVerifier, looksLikeJwt } from "./jwt.js";
 import type { Logger } from "../logger.js";
 import { PasswordCheck } from "./password-check.js";
-import { parsePasswordHash } from "./passwords.js";
+import type { PasswordAttempts } from "./password-attempts.js";
+import { CONTROL_CHARACTERS, parsePasswordHash } from "./passwords.js";
 import { GATEWAY_INTERNAL, Permissions } from "./permissions.js";
 
 /** Longest bearer token accepted, in characters. */
@@ -92,7 +93,7 @@ export function credentialsOf(header: string | null): Presented {
   }
   const colon = decoded.indexOf(":");
   // Control characters are refused in both parts (RFC 7617 excludes them from the user-id and password).
-  if (colon <= 0 || /[\u0000-\u001f\u007f]/.test(decoded)) return "";
+  if (colon <= 0 || CONTROL_CHARACTERS.test(decoded)) return "";
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
@@ -105,11 +106,28 @@ export interface BrowserContext {
   fetchSite: string | null;
   origin: string | null;
   host: string | null;
+  /**
+   * True for what is likely a browser: Fetch Metadata, or a `Mozilla/` user
+   * agent (browsers without Fetch Metadata, such as Safari before 16.4). Such a
+   * caller is never offered Basic: a browser would show its own login dialog.
+   */
+  browser: boolean;
 }
 
 /** The browser context of a request, from its headers. */
 export function browserContext(get: (name: string) => string | null | undefined): BrowserContext {
-  return { fetchSite: get("sec-fetch-site") ?? null, origin: get("origin") ?? null, host: get("host") ?? null };
+  const fetchSite = get("sec-fetch-site") ?? null;
+  return { fetchSite, origin: get("origin") ?? null, host: get("host") ?? null, browser: fetchSite !== null || (get("user-agent") ?? "").startsWith("Mozilla/") };
+}
+
+/** Default ports, which a Host header may name and an Origin never does. */
+const DEFAULT_PORTS: Record<string, string> = { "http:": "80", "https:": "443" };
+
+/** A host as compared: lowercase, no trailing dot, no default port. */
+function comparableHost(host: string, protocol: string): string {
+  const m = /^(.*?)(?::(\d+))?$/.exec(host.toLowerCase())!;
+  const name = m[1]!.replace(/\.$/, "");
+  return m[2] === undefined || m[2] === DEFAULT_PORTS[protocol] ? name : `${name}:${m[2]}`;
 }
 
 /**
@@ -125,7 +143,8 @@ export function crossSiteBrowser(b: BrowserContext, corsOrigins: readonly string
   // Browsers without Fetch Metadata: an Origin whose host is not the gateway's.
   if (b.origin === null || b.origin === "null") return b.origin === "null";
   try {
-    return new URL(b.origin).host !== b.host;
+    const origin = new URL(b.origin);
+    return b.host === null || comparableHost(origin.host, origin.protocol) !== comparableHost(b.host, origin.protocol);
   } catch {
     return true;
   }
@@ -139,13 +158,18 @@ export function crossSiteBrowser(b: BrowserContext, corsOrigins: readonly string
 export function credentialsFrom(req: Request, allowQueryAndCookie: boolean): Presented {
   const header = req.headers.get("authorization");
   if (header !== null || !allowQueryAndCookie) return credentialsOf(header);
-  return tokenFrom(req, true);
+  return streamToken(req);
 }
 
 /** Where a bearer token may come from: streams (SSE, WebSocket) also accept query and cookie. */
 export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | undefined {
   const header = req.headers.get("authorization");
   if (header !== null || !allowQueryAndCookie) return bearerToken(header);
+  return streamToken(req);
+}
+
+/** A stream's token from `access_token` or the `natsgate_token` cookie, for a request without an Authorization header. */
+function streamToken(req: Request): string | undefined {
   const query = new URL(req.url).searchParams.get("access_token");
   if (query !== null) return query;
   const cookie = req.headers.get("cookie");
@@ -162,6 +186,12 @@ export function tokenFrom(req: Request, allowQueryAndCookie: boolean): string | 
     }
   }
   return undefined;
+}
+
+/** Where a password check comes from and what guards its hash. */
+export interface PasswordGuard {
+  remote: string | undefined;
+  attempts: PasswordAttempts;
 }
 
 /** Authenticates bearer tokens and passwords per the `auth` config. */
@@ -194,21 +224,20 @@ export class Authenticator {
     this.#jwt = auth.jwt ? new JwtVerifier(auth.jwt, now, internal) : undefined;
   }
 
-  /** True when checking `presented` would run scrypt (a password not verified within the cache time). */
-  wouldHash(presented: BasicCredentials): boolean {
-    return this.required && this.#passwords !== undefined && !this.#passwords.cached(presented.user, presented.password);
-  }
-
   /** True when some client signs in with a password: 401s then offer Basic too. */
   get acceptsPasswords(): boolean {
     return this.#passwords !== undefined;
   }
 
-  /** The principal for what the caller presented (a bearer token, or a user and password), or `UnauthorizedError`. */
-  async authenticate(presented: Presented): Promise<Principal> {
+  /**
+   * The principal for what the caller presented (a bearer token, or a user and
+   * password), or `UnauthorizedError`. A password is checked for `guard.remote`
+   * behind `guard.attempts` (429 without a hash once a budget is spent).
+   */
+  async authenticate(presented: Presented, guard: PasswordGuard): Promise<Principal> {
     if (!this.required) return this.#anonymous;
     try {
-      return typeof presented === "object" ? await this.#password(presented) : await this.#token(presented);
+      return typeof presented === "object" ? await this.#password(presented, guard) : await this.#token(presented);
     } catch (err) {
       // Every 401 names both ways in when passwords are accepted (a JWT's own refusal included).
       if (err instanceof UnauthorizedError && this.acceptsPasswords && !err.basic) throw new UnauthorizedError(err.message, true, { cause: err.cause });
@@ -216,9 +245,9 @@ export class Authenticator {
     }
   }
 
-  async #password({ user, password }: BasicCredentials): Promise<Principal> {
+  async #password({ user, password }: BasicCredentials, { remote, attempts }: PasswordGuard): Promise<Principal> {
     if (!this.#passwords) throw new UnauthorizedError("no client signs in with a password here; send a bearer token");
-    const found = await this.#passwords.verify(user, password);
+    const found = await this.#passwords.verify(user, password, remote, () => attempts.begin(remote, user));
     if (!found) throw new UnauthorizedError("unknown user or wrong password", true);
     return { name: found.name, kind: "password", permissions: found.permissions };
   }

@@ -11,8 +11,7 @@ import { remoteAddress } from "../http/remote.js";
 import { outcomeOf, who, type AuditAction } from "./audit.js";
 import { browserContext, credentialsFrom, crossSiteBrowser, type BrowserContext, type Presented, type Principal } from "./auth.js";
 import { adminRequired, AuthBusyError, RateLimitedError, UnauthorizedError } from "../errors.js";
-import { failureKey, type Attempt } from "./password-attempts.js";
-import { chargeRequest, limitKey } from "./rate-limit.js";
+import { chargeRequest, failureKey, limitKey } from "./rate-limit.js";
 
 /** Options for `authenticate`. */
 export interface AuthenticateOptions {
@@ -29,33 +28,31 @@ export interface Caller {
 
 /**
  * Authenticates a token or a user and password, then charges the caller's rate
- * limit; every refusal is audited (never with the secret). Failed attempts spend
- * the address's budget, so guessing slows down to the rate limit. A password
- * that would be hashed reserves its failure token first (`password-attempts.ts`),
- * so guesses cannot buy scrypt time past the budget, however many run at once;
- * a password verified within the cache time costs nothing and is let through.
- * `browser` (the request's Fetch Metadata and Origin) refuses a password sent
- * from another site's page and keeps browsers from being offered a Basic prompt.
+ * limit; every refusal is audited (never with the secret). Refused tokens spend
+ * the address's request budget, so guessing slows down to the rate limit. A
+ * password is checked behind budgets of its own (`password-attempts.ts`), which
+ * it reserves before scrypt runs, so guesses cannot buy hashing time past them
+ * however many run at once. `browser` (the request's Fetch Metadata and Origin)
+ * refuses a password sent from another site's page and keeps browsers from
+ * being offered a Basic prompt.
  */
 export async function authenticateCaller(gw: CoreGateway, presented: Presented, remote: string | undefined, ids: RequestIds, browser?: BrowserContext): Promise<Caller> {
   const password = typeof presented === "object" && gw.auth.required;
   let principal;
-  let attempt: Attempt | undefined;
   try {
     if (password && browser && crossSiteBrowser(browser, gw.config.server.cors?.origins ?? [])) {
-      throw new UnauthorizedError("a password is not taken from another site's page; sign in from the gateway's own origin or a listed CORS origin", true);
+      // No Basic challenge: it would prompt the browser on another site's behalf.
+      throw new UnauthorizedError("a password is not taken from another site's page; sign in from the gateway's own origin or a listed CORS origin");
     }
-    if (password && gw.auth.wouldHash(presented)) attempt = gw.passwordAttempts.begin(remote);
-    principal = await gw.auth.authenticate(presented);
-    attempt?.succeeded();
+    principal = await gw.auth.authenticate(presented, { remote, attempts: gw.passwordAttempts });
   } catch (err) {
     if (err instanceof RateLimitedError) {
       gw.audit.record({ action: "auth", outcome: "limited", status: 429, remote, detail: err.message, ...ids });
     }
     if (err instanceof AuthBusyError) gw.audit.record({ action: "auth", outcome: "failed", status: 503, remote, detail: err.message, ...ids });
     if (!(err instanceof UnauthorizedError)) throw err;
-    // A reserved attempt has spent its failure token already.
-    if (!attempt) {
+    // A password that was checked has spent its own failure budgets already.
+    if (!(password && gw.auth.acceptsPasswords)) {
       try {
         chargeRequest(gw.limiter, failureKey(remote));
       } catch (limited) {
@@ -65,10 +62,8 @@ export async function authenticateCaller(gw: CoreGateway, presented: Presented, 
     }
     gw.audit.record({ action: "auth", outcome: "unauthenticated", status: 401, remote, detail: err.message, ...ids });
     // A browser offered Basic shows its own login dialog, then sends the password everywhere.
-    if (err.basic && browser?.fetchSite && !password) throw new UnauthorizedError(err.message, false, { cause: err.cause });
+    if (err.basic && browser?.browser && !password) throw new UnauthorizedError(err.message, false, { cause: err.cause });
     throw err;
-  } finally {
-    attempt?.release();
   }
   try {
     return { principal, remaining: chargeRequest(gw.limiter, limitKey(principal, remote)) };

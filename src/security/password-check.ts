@@ -2,13 +2,16 @@
  * Checking a user's password against its scrypt hash (`passwords.ts`) without
  * letting the check become a timing oracle, a CPU sink or a thread-pool jam:
  * unknown users cost a full hash too (a dummy with the same parameters), a
- * verified credential is remembered briefly so a busy client pays one scrypt per
- * `DEFAULT_PASSWORD_CACHE_MS` rather than per request, and at most
+ * credential verified from an address is remembered briefly for that address,
+ * so a busy client pays one scrypt per `DEFAULT_PASSWORD_CACHE_MS` rather than
+ * per request, and at most
  * `MAX_CONCURRENT_CHECKS` run at once with a bounded queue behind them.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { AuthBusyError } from "../errors.js";
+import type { Attempt } from "./password-attempts.js";
 import { verifyPassword, type PasswordHash } from "./passwords.js";
+import { addressKey } from "./rate-limit.js";
 
 /** How long a verified user and password are taken without another scrypt, in ms. */
 export const DEFAULT_PASSWORD_CACHE_MS = 60_000;
@@ -50,6 +53,7 @@ export class PasswordCheck<T> {
   readonly #key = randomBytes(32);
   readonly #verified = new Map<string, { client: T; until: number }>();
   readonly #refused = new Map<string, number>();
+  readonly #pending = new Map<string, Promise<T | undefined>>();
   readonly #now: () => number;
   readonly #cacheMs: number;
   #running = 0;
@@ -70,33 +74,53 @@ export class PasswordCheck<T> {
     return new Set([...this.#byUser.values()].map((e) => `${e.hash.cost},${e.hash.block},${e.hash.parallel},${e.hash.key.length}`)).size > 1;
   }
 
-  /** True when `user` and `password` were verified within the cache time: checking them costs no hash. */
-  cached(user: string, password: string): boolean {
-    const hit = this.#verified.get(this.#id(user, password));
-    return hit !== undefined && hit.until > this.#now();
+  #id(address: string, user: string, password: string): string {
+    return createHmac("sha256", this.#key).update(address).update("\0").update(user.normalize("NFC")).update("\0").update(password.normalize("NFC")).digest("base64");
   }
 
-  #id(user: string, password: string): string {
-    return createHmac("sha256", this.#key).update(user.normalize("NFC")).update("\0").update(password.normalize("NFC")).digest("base64");
-  }
-
-  /** The client `user` names when `password` is its password; undefined otherwise. Names and passwords compare in NFC. */
-  async verify(user: string, password: string): Promise<T | undefined> {
-    const id = this.#id(user, password);
+  /**
+   * The client `user` names when `password` is its password; undefined otherwise.
+   * Names and passwords compare in NFC. A credential verified from the same
+   * address (`addressKey`) within the cache time is taken without a hash;
+   * anything else calls `beforeHash` first (which reserves the check or throws
+   * 429), so a spent budget refuses right and wrong passwords alike. Checks of
+   * one credential from one address at once share one hash.
+   */
+  async verify(user: string, password: string, remote: string | undefined, beforeHash: () => Attempt): Promise<T | undefined> {
+    const id = this.#id(addressKey(remote), user, password);
     const now = this.#now();
     const hit = this.#verified.get(id);
     if (hit && hit.until > now) return hit.client;
     if (hit) this.#verified.delete(id);
     const refusedUntil = this.#refused.get(id);
     if (refusedUntil !== undefined && refusedUntil > now) return undefined;
-    const entry = this.#byUser.get(user.normalize("NFC"));
-    const ok = await this.#limited(() => verifyPassword(password, entry?.hash ?? this.#dummy));
-    if (!entry || !ok) {
-      remember(this.#refused, id, this.#now() + REFUSED_CACHE_MS);
-      return undefined;
+    const pending = this.#pending.get(id);
+    if (pending) return pending;
+    const attempt = beforeHash();
+    const check = this.#check(id, user, password, attempt);
+    this.#pending.set(id, check);
+    return check;
+  }
+
+  async #check(id: string, user: string, password: string, attempt: Attempt): Promise<T | undefined> {
+    try {
+      const entry = this.#byUser.get(user.normalize("NFC"));
+      const ok = await this.#limited(() => verifyPassword(password, entry?.hash ?? this.#dummy));
+      if (!entry || !ok) {
+        remember(this.#refused, id, this.#now() + REFUSED_CACHE_MS);
+        return undefined;
+      }
+      attempt.succeeded();
+      remember(this.#verified, id, { client: entry.client, until: this.#now() + this.#cacheMs });
+      return entry.client;
+    } catch (err) {
+      // A check that never ran (503: the queue is full) is no failed sign-in.
+      attempt.succeeded();
+      throw err;
+    } finally {
+      attempt.release();
+      this.#pending.delete(id);
     }
-    remember(this.#verified, id, { client: entry.client, until: this.#now() + this.#cacheMs });
-    return entry.client;
   }
 
   async #limited<R>(check: () => Promise<R>): Promise<R> {

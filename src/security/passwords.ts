@@ -7,7 +7,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import { memoryOf, passwordHashProblem, passwordProblem, type PasswordHash } from "../config/password-hash.js";
 
-export { HASH_PASSWORD_COMMAND, MIN_SCRYPT_COST, parsePasswordHash, passwordHashProblem, passwordProblem, type PasswordHash } from "../config/password-hash.js";
+export { CONTROL_CHARACTERS, HASH_PASSWORD_COMMAND, MIN_SCRYPT_COST, parsePasswordHash, passwordHashProblem, passwordProblem, type PasswordHash } from "../config/password-hash.js";
 
 /** scrypt cost Node uses by default: 2^14, with r=8 about 16 MiB and tens of ms per check. */
 export const DEFAULT_SCRYPT_COST = 16_384;

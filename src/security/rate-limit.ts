@@ -90,9 +90,34 @@ export class ClientSlots {
   }
 }
 
+/**
+ * The key an address's limits count against. An IPv6 host usually holds a whole
+ * /64 (privacy addresses rotate inside it), so one /64 is one key, not 2^64;
+ * an IPv4-mapped address is its IPv4 address.
+ */
+export function addressKey(remote: string | undefined): string {
+  if (remote === undefined) return "local";
+  if (!remote.includes(":")) return remote;
+  const address = remote.toLowerCase().replace(/%.*$/, "");
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
+  if (mapped) return mapped[1]!;
+  const [head, tail, ...more] = address.split("::");
+  const parts = (s: string | undefined) => (s ? s.split(":") : []);
+  const front = parts(head);
+  const back = parts(tail);
+  // An embedded IPv4 tail (::1.2.3.4) is two groups; only the first four groups matter here.
+  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill("0"), ...back];
+  const prefix = groups.slice(0, 4);
+  if (more.length > 0 || prefix.length < 4 || !prefix.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return address;
+  return `${prefix.map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+}
+
+/** The key of an address's refused tokens (passwords have budgets of their own: `password-attempts.ts`). */
+export const failureKey = (remote: string | undefined) => `auth-failure:${addressKey(remote)}`;
+
 /** The key limits count against: the client (by kind and name), or its address when anonymous. */
 export function limitKey(principal: Principal, remote: string | undefined): string {
-  if (principal.kind === "anonymous") return `ip:${remote ?? "local"}`;
+  if (principal.kind === "anonymous") return `ip:${addressKey(remote)}`;
   // A configured client is one client whether it sent its token or its password; a JWT whose
   // sub equals a configured client's name has a budget of its own.
   return `${principal.kind === "password" ? "token" : principal.kind}:${principal.name}`;

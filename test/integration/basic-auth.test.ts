@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/security/passwords.js";
 import { useGateway } from "../support/fixture.js";
 import { collector, text } from "../support/nats.js";
+import { rawRequest } from "../support/raw-http.js";
 import { rawSse } from "../support/sse.js";
 import { wsClient } from "../support/ws.js";
 
@@ -97,6 +98,7 @@ describe("auth - HTTP Basic", () => {
     expect((await batch.json()).results.map((r: { status: number }) => r.status)).toEqual([202, 403]);
 
     const responder = f.nc.subscribe("basic.echo", { callback: (_e, m) => void m.respond(m.data) });
+    await f.nc.flush();
     const reply = await f.gw.fetch("/v1/request/basic.echo", { method: "POST", headers: { ...json, ...probe }, body: '{"ping":1}' });
     expect([reply.status, await reply.text()]).toEqual([200, '{"ping":1}']);
     responder.unsubscribe();
@@ -139,7 +141,8 @@ describe("auth - HTTP Basic", () => {
     const crossSite: Record<string, string>[] = [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { origin: "https://evil.example" }, { origin: "null" }];
     for (const headers of crossSite) {
       const res = await post(headers);
-      expect(res.status).toBe(401);
+      // Bearer only: a Basic challenge would have the browser prompt on the other site's behalf.
+      expect([res.status, res.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="natsgate"']);
       expect((await res.json()).detail).toBe(refused);
     }
     const host = new URL(f.gw.url).host;
@@ -147,12 +150,30 @@ describe("auth - HTTP Basic", () => {
     for (const headers of ownOrNone) {
       expect((await post(headers)).status).toBe(202);
     }
+    // The Host header as a client may write it (fetch cannot: it sets its own): another case, a trailing dot.
+    const [name, port] = host.split(":");
+    for (const [origin, hostHeader, status] of [
+      [`http://${host}`, `${name!.toUpperCase()}.:${port}`, 202],
+      [`http://${name}.:${port}`, host, 202],
+      [`http://${name}`, host, 401],
+    ] as const) {
+      const res = await rawRequest(f.gw.url, {
+        path: "/v1/publish/basic.site",
+        host: hostHeader,
+        head: [`authorization: ${probe.authorization}`, `origin: ${origin}`, "content-type: text/plain", "content-length: 1"],
+        body: "x",
+      });
+      expect([origin, hostHeader, res!.status]).toEqual([origin, hostHeader, status]);
+    }
   });
 
   it("a browser asking without credentials is offered Bearer only (a Basic challenge makes it prompt); other clients both", async () => {
     const browser = await f.gw.fetch("/v1/me", { headers: { "sec-fetch-site": "same-origin", "sec-fetch-mode": "cors" } });
     expect([browser.status, browser.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="natsgate"']);
-    const other = await f.gw.fetch("/v1/me");
+    // A browser without Fetch Metadata (Safari before 16.4) is known by its user agent.
+    const oldSafari = await f.gw.fetch("/v1/me", { headers: { "user-agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/15.6 Safari/605.1.15" } });
+    expect([oldSafari.status, oldSafari.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="natsgate"']);
+    const other = await f.gw.fetch("/v1/me", { headers: { "user-agent": "curl/8.5.0" } });
     expect(other.headers.get("www-authenticate")).toBe(CHALLENGE);
     // A browser that sent a password is told the Basic realm it failed.
     const wrong = await f.gw.fetch("/v1/me", { headers: { "sec-fetch-site": "same-origin", ...basic("probe", "nope") } });
@@ -168,31 +189,47 @@ describe("auth - HTTP Basic", () => {
 });
 
 describe("auth - failed passwords spend the address's budget", () => {
-  const f = useGateway({ ...config(), rateLimit: { perSecond: 0.01, burst: 3 } });
+  // Behind one trusted proxy, so each test names its address in X-Forwarded-For.
+  const f = useGateway({ ...config(), server: { trustProxy: true }, rateLimit: { perSecond: 0.01, burst: 3 } });
+  const from = (address: string, headers: Record<string, string>) => ({ ...headers, "x-forwarded-for": address });
   const publish = (headers: Record<string, string>) => f.gw.fetch("/v1/publish/basic.limited", { method: "POST", headers: { ...json, ...headers }, body: "{}" });
 
-  it("once spent, a password not verified lately is refused with 429 before it is hashed; one verified lately still passes", async () => {
-    // Verified now: remembered for a minute, so checking it again costs no hash.
-    expect((await f.gw.fetch("/v1/me", { headers: basic("ops", OPS_PASSWORD) })).status).toBe(200);
+  it("once spent, every password from that address is refused with 429 before it is hashed, a right one too; one verified from there lately still passes", async () => {
+    const guesser = "198.51.100.9";
+    // ops signed in lately from its own address, and the guesser from its own; both remembered for a minute.
+    expect((await f.gw.fetch("/v1/me", { headers: from("203.0.113.5", basic("ops", OPS_PASSWORD)) })).status).toBe(200);
+    expect((await f.gw.fetch("/v1/me", { headers: from(guesser, basic("both", BOTH_PASSWORD)) })).status).toBe(200);
     f.gw.audit.length = 0;
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await publish(basic("probe", `guess-${i}`))).status);
+    for (let i = 0; i < 4; i++) statuses.push((await publish(from(guesser, basic("probe", `guess-${i}`)))).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
-    const right = await publish(basic("probe", PROBE_PASSWORD));
+    const right = await publish(from(guesser, basic("probe", PROBE_PASSWORD)));
     expect(right.status).toBe(429);
     expect(Number(right.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await right.json()).detail).toBe("too many failed sign-ins from this address; the password was not checked");
-    expect(f.gw.audit.map((r) => [r.outcome, r.status])).toEqual([
-      ["unauthenticated", 401],
-      ["unauthenticated", 401],
-      ["unauthenticated", 401],
-      ["limited", 429],
-      ["limited", 429],
+    // No oracle: ops' right password, verified lately but from elsewhere, gets the same 429 as a wrong one.
+    const opsHere = await f.gw.fetch("/v1/me", { headers: from(guesser, basic("ops", OPS_PASSWORD)) });
+    const wrongHere = await f.gw.fetch("/v1/me", { headers: from(guesser, basic("ops", "not-it")) });
+    expect([opsHere.status, await opsHere.text()]).toEqual([wrongHere.status, await wrongHere.text()]);
+    expect(opsHere.status).toBe(429);
+    expect(f.gw.audit.map((r) => [r.outcome, r.status, r.remote])).toEqual([
+      ...Array(3).fill(["unauthenticated", 401, guesser]),
+      ...Array(4).fill(["limited", 429, guesser]),
     ]);
-    // A bearer token from the same address is still checked (its failures spend the same budget),
-    // and so is a password verified within the cache time.
-    expect((await f.gw.fetch("/v1/me", { headers: bearer(TOKEN) })).status).toBe(200);
-    expect((await f.gw.fetch("/v1/me", { headers: basic("ops", OPS_PASSWORD) })).status).toBe(200);
+    // What the guesser's address verified itself, and a bearer token (whose failures have the request
+    // budget), still pass; so does ops from its own address.
+    expect((await f.gw.fetch("/v1/me", { headers: from(guesser, basic("both", BOTH_PASSWORD)) })).status).toBe(200);
+    expect((await f.gw.fetch("/v1/me", { headers: from(guesser, bearer(TOKEN)) })).status).toBe(200);
+    expect((await f.gw.fetch("/v1/me", { headers: from("203.0.113.5", basic("ops", OPS_PASSWORD)) })).status).toBe(200);
+  });
+
+  it("an IPv6 /64 is one address: guesses from its other addresses meet the same spent budget", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await publish(from(`2001:db8:7:7::${i + 1}`, basic("probe", `v6-guess-${i}`)))).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    expect((await publish(from("2001:db8:7:7:ffff:1:2:3", basic("probe", "v6-other")))).status).toBe(429);
+    // The next /64 is another address.
+    expect((await publish(from("2001:db8:7:8::1", basic("probe", PROBE_PASSWORD)))).status).toBe(202);
   });
 });
 

@@ -3,6 +3,7 @@
  * and on a terminal (a pty from `script`), its refusals, and a hash it prints
  * taken by the config and verified by the gateway.
  */
+import { PasswordAttempts } from "../../src/security/password-attempts.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -35,8 +36,9 @@ describe("hash-password", () => {
     expect(await verifyPassword("pässwörd ✓", parsePasswordHash(hash)!)).toBe(true);
     const config = parseConfig({ auth: { mode: "required", clients: [{ name: "probe", user: "probe", password: hash }] } });
     const auth = new Authenticator(config.auth, silentLogger);
-    expect(await auth.authenticate({ user: "probe", password: "pässwörd ✓" })).toMatchObject({ name: "probe", kind: "password" });
-    await expect(auth.authenticate({ user: "probe", password: "pässwörd ✓\n" })).rejects.toThrow("unknown user or wrong password");
+    const guard = { remote: "192.0.2.1", attempts: new PasswordAttempts() };
+    expect(await auth.authenticate({ user: "probe", password: "pässwörd ✓" }, guard)).toMatchObject({ name: "probe", kind: "password" });
+    await expect(auth.authenticate({ user: "probe", password: "pässwörd ✓\n" }, guard)).rejects.toThrow("unknown user or wrong password");
   });
 
   it("on a terminal: asks twice (Password:, Again:); two different answers print nothing", async () => {

@@ -219,7 +219,6 @@ describe("Workers entry under wrangler dev", () => {
     expect(ok.status).toBe(202);
     expect(text((await sub.next(1))[0]!)).toBe('{"via":"basic"}');
     sub.unsubscribe();
-    // (A password is checked once, by the app: so a wrong one, unlike a wrong token, costs a NATS connection.)
     const wrong = await fetch(`${url}/v1/publish/wk.basic`, { method: "POST", headers: basic("wrong"), body: "{}" });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="natsgate", Basic realm="natsgate", charset="UTF-8"');
@@ -233,6 +232,13 @@ describe("Workers entry under wrangler dev", () => {
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     for (let i = 0; i < 5; i++) expect((await fetch(`${url}/v1/publish/wk.core`, { method: "POST", headers: { authorization: "Bearer wrong-token-0123456789" }, body: "{}" })).status).toBe(401);
     expect((await fetch(`${url}/v1/subscribe?subject=wk.core&access_token=wrong-token-0123456789`)).status).toBe(401);
+    // A wrong password is checked before a connection is made (behind the same budgets as the app's
+    // check, which then answers from what the first one found); so is a password from another site.
+    const basic = (password: string) => `Basic ${Buffer.from(`edge-user:${password}`, "utf8").toString("base64")}`;
+    const wrong = await fetch(`${url}/v1/publish/wk.basic`, { method: "POST", headers: { authorization: basic("wrong-again"), "content-type": "application/json" }, body: "{}" });
+    expect([wrong.status, (await wrong.json()).detail]).toEqual([401, "unknown user or wrong password"]);
+    const crossSite = await fetch(`${url}/v1/publish/wk.basic`, { method: "POST", headers: { authorization: basic(PASSWORD), "sec-fetch-site": "cross-site", "content-type": "text/plain" }, body: "{}" });
+    expect(crossSite.status).toBe(401);
     expect(await total()).toBe(before);
     expect((await publish("wk.core", {})).status).toBe(202);
     expect(await total()).toBe(before + 1);

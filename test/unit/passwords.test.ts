@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { credentialsOf, crossSiteBrowser } from "../../src/security/auth.js";
-import { DEFAULT_PASSWORD_FAILURES, failureKey, PasswordAttempts } from "../../src/security/password-attempts.js";
+import { DEFAULT_GATEWAY_FAILURES, DEFAULT_PASSWORD_FAILURES, DEFAULT_USER_FAILURES, PasswordAttempts } from "../../src/security/password-attempts.js";
+import { addressKey } from "../../src/security/rate-limit.js";
 import { MAX_CONCURRENT_CHECKS, MAX_WAITING_CHECKS, PasswordCheck, DEFAULT_PASSWORD_CACHE_MS } from "../../src/security/password-check.js";
 import { hashPassword, parsePasswordHash, passwordHashProblem, verifyPassword } from "../../src/security/passwords.js";
 import { AuthBusyError } from "../../src/errors.js";
 
 const basic = (userPass: string) => `Basic ${Buffer.from(userPass, "utf8").toString("base64")}`;
 const FAST = { cost: 1024 };
+const ADDRESS = "198.51.100.1";
+/** A check with no budgets in front of it: these tests are about the check itself. */
+const unguarded = () => ({ succeeded() {}, release() {} });
 
 describe("passwords - scrypt hashes", () => {
   it("a hash names its parameters, is salted, and verifies only its own password", async () => {
@@ -84,18 +88,18 @@ describe("passwords - checking with a cache, a dummy and a queue", () => {
   it("a verified credential is taken from the cache until it expires, then checked again", async () => {
     let now = 1_000_000;
     const check = new PasswordCheck(await entries(), { now: () => now });
-    const first = await timed(() => check.verify("alice", "s3cret"));
-    const again = await timed(() => check.verify("alice", "s3cret"));
+    const first = await timed(() => check.verify("alice", "s3cret", ADDRESS, unguarded));
+    const again = await timed(() => check.verify("alice", "s3cret", ADDRESS, unguarded));
     expect([first.value, again.value]).toEqual(["alice-client", "alice-client"]);
     // The first paid a full scrypt (N=16384: tens of ms), the second none.
     expect(again.ms).toBeLessThan(first.ms / 10);
     now += DEFAULT_PASSWORD_CACHE_MS + 1;
-    const expired = await timed(() => check.verify("alice", "s3cret"));
+    const expired = await timed(() => check.verify("alice", "s3cret", ADDRESS, unguarded));
     expect(expired.value).toBe("alice-client");
     expect(expired.ms).toBeGreaterThan(again.ms * 10);
     // Another password of the same user is never served from the cache.
-    expect(await check.verify("alice", "s3cret ")).toBeUndefined();
-    expect(await check.verify("bob", "s3cret")).toBeUndefined();
+    expect(await check.verify("alice", "s3cret ", ADDRESS, unguarded)).toBeUndefined();
+    expect(await check.verify("bob", "s3cret", ADDRESS, unguarded)).toBeUndefined();
   });
 
   it("an unknown user costs a full hash, as a wrong password does", async () => {
@@ -107,38 +111,38 @@ describe("passwords - checking with a cache, a dummy and a queue", () => {
     };
     let n = 0;
     // Different passwords each time: a refused credential is remembered for a second.
-    const wrong = await median(() => check.verify("alice", `wrong-${n++}`));
-    const unknown = await median(() => check.verify("mallory", `guess-${n++}`));
+    const wrong = await median(() => check.verify("alice", `wrong-${n++}`, ADDRESS, unguarded));
+    const unknown = await median(() => check.verify("mallory", `guess-${n++}`, ADDRESS, unguarded));
     // Loose bounds: the suite runs many files at once on two cores.
     expect(unknown).toBeGreaterThan(wrong / 3);
     expect(unknown).toBeLessThan(wrong * 3);
-    expect(await check.verify("mallory", "s3cret")).toBeUndefined();
+    expect(await check.verify("mallory", "s3cret", ADDRESS, unguarded)).toBeUndefined();
   });
 
   it("a config with a changed password (a new check) refuses the old one, though it was cached", async () => {
     const old = new PasswordCheck([{ user: "alice", hash: parsePasswordHash(await hashPassword("before", FAST))!, client: "a" }]);
-    expect(await old.verify("alice", "before")).toBe("a");
+    expect(await old.verify("alice", "before", ADDRESS, unguarded)).toBe("a");
     const changed = new PasswordCheck([{ user: "alice", hash: parsePasswordHash(await hashPassword("after", FAST))!, client: "a" }]);
-    expect(await changed.verify("alice", "before")).toBeUndefined();
-    expect(await changed.verify("alice", "after")).toBe("a");
+    expect(await changed.verify("alice", "before", ADDRESS, unguarded)).toBeUndefined();
+    expect(await changed.verify("alice", "after", ADDRESS, unguarded)).toBe("a");
   });
 
   it(`runs ${MAX_CONCURRENT_CHECKS} checks at once, queues ${MAX_WAITING_CHECKS}, and refuses the rest with 503`, async () => {
     const check = new PasswordCheck([{ user: "alice", hash: parsePasswordHash(await hashPassword("pw", FAST))!, client: "a" }]);
     const total = MAX_CONCURRENT_CHECKS + MAX_WAITING_CHECKS + 40;
-    const settled = await Promise.allSettled(Array.from({ length: total }, (_, i) => check.verify("alice", i === 0 ? "pw" : `guess-${i}`)));
+    const settled = await Promise.allSettled(Array.from({ length: total }, (_, i) => check.verify("alice", i === 0 ? "pw" : `guess-${i}`, ADDRESS, unguarded)));
     const busy = settled.filter((s) => s.status === "rejected");
     expect(busy).toHaveLength(40);
     expect((busy[0] as PromiseRejectedResult).reason).toBeInstanceOf(AuthBusyError);
     expect((busy[0] as PromiseRejectedResult).reason.status).toBe(503);
     expect(settled[0]).toEqual({ status: "fulfilled", value: "a" });
     // The queue drained: a new check runs at once.
-    expect(await check.verify("alice", "pw")).toBe("a");
+    expect(await check.verify("alice", "pw", ADDRESS, unguarded)).toBe("a");
   });
 });
 
 describe("passwords - browsers and mixed costs", () => {
-  const ctx = (fetchSite: string | null, origin: string | null, host = "gw.example:8080") => ({ fetchSite, origin, host });
+  const ctx = (fetchSite: string | null, origin: string | null, host: string | null = "gw.example:8080") => ({ fetchSite, origin, host, browser: true });
 
   it.each([
     [ctx("cross-site", null), [], true],
@@ -150,6 +154,14 @@ describe("passwords - browsers and mixed costs", () => {
     [ctx(null, "null"), [], true],
     [ctx(null, "http://gw.example:8080"), [], false],
     [ctx(null, "not a url"), [], true],
+    [ctx(null, "http://GW.example:8080"), [], false],
+    [ctx(null, "http://gw.example:8080", "GW.Example.:8080"), [], false],
+    [ctx(null, "http://gw.example", "gw.example:80"), [], false],
+    [ctx(null, "https://gw.example", "gw.example:443"), [], false],
+    [ctx(null, "http://gw.example", "gw.example:8080"), [], true],
+    [ctx(null, "http://gw.example.evil", "gw.example"), [], true],
+    [ctx(null, "http://gw.example"), [], true],
+    [ctx(null, "http://gw.example", null), [], true],
     [ctx(null, null), [], false],
   ])("crossSiteBrowser(%j, cors %j) is %j", (b, cors, expected) => {
     expect(crossSiteBrowser(b, cors as string[])).toBe(expected);
@@ -168,32 +180,119 @@ describe("passwords - browsers and mixed costs", () => {
       await f();
       return performance.now() - t;
     };
-    const dearWrong = await ms(() => check.verify("dear", "x1"));
-    const unknown = await ms(() => check.verify("nobody", "x2"));
+    const dearWrong = await ms(() => check.verify("dear", "x1", ADDRESS, unguarded));
+    const unknown = await ms(() => check.verify("nobody", "x2", ADDRESS, unguarded));
     expect(unknown).toBeGreaterThan(dearWrong / 3);
     expect(new PasswordCheck([{ user: "cheap", hash: cheap, client: 1 }]).mixedParameters).toBe(false);
   });
 
-  it("an attempt reserves a failure token before hashing and gives it back on success", () => {
+  it("an attempt reserves failure tokens before hashing and gives them back on success", () => {
     let now = 0;
-    const attempts = new PasswordAttempts(undefined, () => now);
-    const key = failureKey("198.51.100.7");
+    const attempts = new PasswordAttempts({ now: () => now });
     for (let i = 0; i < DEFAULT_PASSWORD_FAILURES.burst; i++) {
-      const a = attempts.begin("198.51.100.7");
+      const a = attempts.begin("198.51.100.7", `user-${i}`);
       if (i === 0) a.succeeded();
       a.release();
     }
-    // One success gave its token back: one more attempt fits, then the budget is spent.
-    attempts.begin("198.51.100.7").release();
-    expect(() => attempts.begin("198.51.100.7")).toThrow("too many failed sign-ins from this address; the password was not checked");
-    expect(attempts.failures.take(key).ok).toBe(false);
+    // One success gave its token back: one more attempt fits, then the address's budget is spent.
+    attempts.begin("198.51.100.7", "x").release();
+    expect(() => attempts.begin("198.51.100.7", "y")).toThrow("too many failed sign-ins from this address; the password was not checked");
     now += 1_000;
-    attempts.begin("198.51.100.7").release();
+    attempts.begin("198.51.100.7", "z").release();
     // Another address has a budget of its own; two checks at once per address, not three.
-    const one = attempts.begin("203.0.113.1");
-    attempts.begin("203.0.113.1");
-    expect(() => attempts.begin("203.0.113.1")).toThrow("at most 2 password checks at once from one address; the password was not checked");
+    const one = attempts.begin("203.0.113.1", "a");
+    attempts.begin("203.0.113.1", "b");
+    expect(() => attempts.begin("203.0.113.1", "c")).toThrow("at most 2 password checks at once from one address; the password was not checked");
     one.release();
-    expect(() => attempts.begin("203.0.113.1").release()).not.toThrow();
+    expect(() => attempts.begin("203.0.113.1", "d").release()).not.toThrow();
+  });
+
+  it("one user name has a budget across addresses, and the gateway one across users", () => {
+    let now = 0;
+    const attempts = new PasswordAttempts({ now: () => now });
+    for (let i = 0; i < DEFAULT_USER_FAILURES.burst; i++) attempts.begin(`192.0.2.${i}`, "alice").release();
+    expect(() => attempts.begin("192.0.2.200", "alice")).toThrow("too many failed sign-ins for this user; the password was not checked");
+    // The refused attempt took nothing from its address: that address still has its whole budget.
+    for (let i = 0; i < DEFAULT_PASSWORD_FAILURES.burst; i++) attempts.begin("192.0.2.200", `other-${i}`).release();
+    // alice's composed and decomposed names are one user.
+    expect(() => attempts.begin("192.0.2.201", "alice".normalize("NFD"))).toThrow("for this user");
+    now += 5_000;
+    attempts.begin("192.0.2.201", "alice").release();
+
+    const gateway = new PasswordAttempts({ now: () => now });
+    const spent = DEFAULT_GATEWAY_FAILURES.burst;
+    for (let i = 0; i < spent; i++) gateway.begin(`10.0.${i >> 8}.${i & 255}`, `user-${i}`).release();
+    expect(() => gateway.begin("10.9.9.9", "fresh")).toThrow("too many failed sign-ins on this gateway; the password was not checked");
+  });
+
+  it("with a stricter rateLimit the per-address budget follows it, never a looser one", () => {
+    expect(PasswordAttempts.perAddress(undefined)).toEqual(DEFAULT_PASSWORD_FAILURES);
+    expect(PasswordAttempts.perAddress({ perSecond: 100, burst: 200 })).toEqual(DEFAULT_PASSWORD_FAILURES);
+    expect(PasswordAttempts.perAddress({ perSecond: 0.5, burst: 3 })).toEqual({ perSecond: 0.5, burst: 3 });
+  });
+
+  it.each([
+    ["203.0.113.9", "203.0.113.9"],
+    ["::ffff:203.0.113.9", "203.0.113.9"],
+    ["2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002::1", "2001:db8:1:2::/64"],
+    ["2001:db8::1", "2001:db8:0:0::/64"],
+    ["2001:db8:1:2::", "2001:db8:1:2::/64"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["::", "0:0:0:0::/64"],
+    ["1:2:3:4:5:6:7:8", "1:2:3:4::/64"],
+    ["1::2::3", "1::2::3"],
+    ["zz::1", "zz::1"],
+    [undefined, "local"],
+  ])("the address %j counts as %j", (remote, key) => {
+    expect(addressKey(remote)).toBe(key);
+  });
+});
+
+describe("passwords - what a check costs whom", () => {
+  const counted = () => {
+    const calls = { begun: 0, refunded: 0, released: 0 };
+    const begin = () => {
+      calls.begun++;
+      return { succeeded: () => void calls.refunded++, release: () => void calls.released++ };
+    };
+    return { calls, begin };
+  };
+
+  it("a remembered password passes only for the address that verified it; elsewhere it is checked (and guarded) again", async () => {
+    const check = new PasswordCheck([{ user: "alice", hash: parsePasswordHash(await hashPassword("pw", FAST))!, client: "a" }]);
+    const { calls, begin } = counted();
+    expect(await check.verify("alice", "pw", "192.0.2.1", begin)).toBe("a");
+    expect(await check.verify("alice", "pw", "192.0.2.1", begin)).toBe("a");
+    expect(calls).toEqual({ begun: 1, refunded: 1, released: 1 });
+    // Another address: the guard is asked first, and a guard that refuses stops the check.
+    const refuse = () => {
+      throw new Error("budget spent");
+    };
+    await expect(check.verify("alice", "pw", "192.0.2.2", refuse)).rejects.toThrow("budget spent");
+    // The same /64 is the same address.
+    expect(await check.verify("alice", "pw", "2001:db8:1:2::a", begin)).toBe("a");
+    expect(await check.verify("alice", "pw", "2001:db8:1:2::b", refuse)).toBe("a");
+  });
+
+  it("checks of one credential at once share one hash; a refused one is not charged again within a second", async () => {
+    const check = new PasswordCheck([{ user: "alice", hash: parsePasswordHash(await hashPassword("pw", FAST))!, client: "a" }]);
+    const { calls, begin } = counted();
+    const all = await Promise.all(Array.from({ length: 5 }, () => check.verify("alice", "pw", ADDRESS, begin)));
+    expect(all).toEqual(["a", "a", "a", "a", "a"]);
+    expect(calls).toEqual({ begun: 1, refunded: 1, released: 1 });
+    expect(await check.verify("alice", "nope", ADDRESS, begin)).toBeUndefined();
+    expect(await check.verify("alice", "nope", ADDRESS, begin)).toBeUndefined();
+    expect(calls).toEqual({ begun: 2, refunded: 1, released: 2 });
+  });
+
+  it("a check refused for a full queue (503) gives its failure tokens back", async () => {
+    const check = new PasswordCheck([{ user: "alice", hash: parsePasswordHash(await hashPassword("pw", FAST))!, client: "a" }]);
+    const { calls, begin } = counted();
+    const total = MAX_CONCURRENT_CHECKS + MAX_WAITING_CHECKS + 3;
+    const settled = await Promise.allSettled(Array.from({ length: total }, (_, i) => check.verify("alice", `guess-${i}`, ADDRESS, begin)));
+    expect(settled.filter((s) => s.status === "rejected")).toHaveLength(3);
+    expect(calls).toEqual({ begun: total, refunded: 3, released: total });
   });
 });
