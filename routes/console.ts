@@ -1,18 +1,9 @@
 /** `GET /`: the console page (live events, publish form, schemas, webhooks, operations), plain HTML/CSS/JS modules. */
 import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
+import { CONSOLE_ASSETS } from "../src/http/console-openapi.js";
 import type { AppEnv } from "../src/http/env.js";
 import { readPackageFile } from "../src/node/package-root.js";
-
-/** The page's modules and stylesheet under /console/, read once at start. */
-const ASSETS = {
-  "console.js": "text/javascript; charset=utf-8",
-  "sse.js": "text/javascript; charset=utf-8",
-  "events.js": "text/javascript; charset=utf-8",
-  "chart.js": "text/javascript; charset=utf-8",
-  "operations.js": "text/javascript; charset=utf-8",
-  "console.css": "text/css; charset=utf-8",
-} as const;
 
 /** Console routes; the page itself is public, the APIs it calls need a token when auth is on. */
 export function consoleRoutes(_gw: Gateway): Hono<AppEnv> {
@@ -20,7 +11,7 @@ export function consoleRoutes(_gw: Gateway): Hono<AppEnv> {
   const html = readPackageFile("public/console.html");
   const csp = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'";
   app.get("/", (c) => c.body(html, 200, { "content-type": "text/html; charset=utf-8", "content-security-policy": csp }));
-  for (const [name, type] of Object.entries(ASSETS)) {
+  for (const [name, type] of Object.entries(CONSOLE_ASSETS)) {
     const body = readPackageFile(`public/${name}`);
     app.get(`/console/${name}`, (c) => c.body(body, 200, { "content-type": type, "cache-control": "no-cache" }));
   }

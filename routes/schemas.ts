@@ -7,6 +7,9 @@ import { NotFoundError } from "../src/errors.js";
 import { subjectParam } from "../src/http/problem.js";
 import { openApiDocument } from "../src/http/openapi.js";
 import { webhookOpenApi } from "../src/webhooks/openapi.js";
+import { streamOpenApi } from "../src/subscribe/openapi.js";
+import { inboundOpenApi } from "../src/publish/openapi.js";
+import { consoleOpenApi } from "../src/http/console-openapi.js";
 import { VERSION } from "../src/version.js";
 
 /** Schema discovery routes. */
@@ -41,7 +44,7 @@ export function schemaRoutes(gw: Gateway): Hono<AppEnv> {
     openapi ??= JSON.stringify(openApiDocument(
       VERSION,
       gw.registry.list().map((e) => ({ subject: e.subject, jsonSchema: gw.registry.jsonSchema(e) as Record<string, unknown> })),
-      [webhookOpenApi],
+      [streamOpenApi, inboundOpenApi, webhookOpenApi, consoleOpenApi],
     ));
     return c.body(openapi, 200, { "content-type": "application/json" });
   });

@@ -19,6 +19,8 @@ export interface EventSchemaDoc {
   jsonSchema: Record<string, unknown>;
 }
 
+import { authResponses, PUBLIC, SECURITY_SCHEMES, TOKEN_SECURITY, unavailable } from "./openapi-common.js";
+
 const problem = { $ref: "#/components/schemas/Problem" };
 const problemContent = { "application/problem+json": { schema: problem } };
 const err = (description: string) => ({ description, content: problemContent });
@@ -48,9 +50,13 @@ const publishErrors = {
   "413": err("Body over the size limit"),
   "415": err("Content type not accepted for this subject"),
   "422": err("Event violates the subject's schema"),
-  "503": err("NATS unavailable (Retry-After)"),
+  ...authResponses(err),
+  "503": unavailable(err, "NATS unavailable"),
   "504": err("JetStream acknowledgement timed out"),
 };
+/** What an admin route adds to the refusals of an authenticated one. */
+const adminErrors = { ...authResponses(err), "403": err("Not an admin client") };
+const jsonOf = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
 
 /** Component name for a subject pattern (`cluster.*.nodeAdded` -> `cluster_any_nodeAdded`). */
 export function componentName(subject: string): string {
@@ -60,12 +66,21 @@ export function componentName(subject: string): string {
 /** Builds the OpenAPI document. */
 export function openApiDocument(version: string, events: readonly EventSchemaDoc[], parts: readonly OpenApiPart[] = []): object {
   const eventSchemas: Record<string, object> = {};
+  const eventEnvelopes: Record<string, object> = {};
   for (const { subject, jsonSchema } of events) {
     const { $schema: _ignored, ...schema } = jsonSchema;
-    eventSchemas[componentName(subject)] = { ...schema, "x-natsgate-subject": subject };
+    const name = componentName(subject);
+    eventSchemas[name] = { ...schema, "x-natsgate-subject": subject };
+    // What a subscriber receives for this subject: typed generators give `data` the event's type.
+    eventEnvelopes[`${name}_envelope`] = {
+      allOf: [{ $ref: "#/components/schemas/Envelope" }, { type: "object", properties: { data: { $ref: `#/components/schemas/${name}` } } }],
+      "x-natsgate-subject": subject,
+    };
   }
   return {
     openapi: "3.1.0",
+    // Every operation takes credentials unless it says otherwise (probes, the console, hooks).
+    security: TOKEN_SECURITY,
     info: {
       title: "natsgate",
       version,
@@ -106,6 +121,7 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
             "400": err("Body is not a batch"),
             "413": err("Batch over the size limit"),
             "415": err("Content type is not NDJSON or JSON"),
+            ...authResponses(err),
           },
         },
       },
@@ -116,17 +132,27 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
           responses: {
             "200": { description: "The reply; its NATS headers as NatsH-* headers", content: { "*/*": {} } },
             "400": err("Invalid subject or timeout"),
-            "503": err("No responders, or NATS unavailable"),
+            "403": err("Subject reserved or not permitted"),
+            "413": err("Body over the size limit"),
+            "415": err("Content type not accepted for this subject"),
+            "422": err("Request violates the subject's schema"),
+            ...authResponses(err),
+            "503": unavailable(err, "No responders, or NATS unavailable"),
             "504": err("No reply in time"),
           },
         },
       },
-      "/v1/schemas": { get: { summary: "Every registered subject pattern with its JSON Schema", responses: { "200": { description: "Schemas" } } } },
+      "/v1/schemas": {
+        get: {
+          summary: "Every registered subject pattern with its JSON Schema",
+          responses: { "200": { description: "Schemas", content: { "application/json": { schema: { type: "object", properties: { schemas: { type: "array", items: { type: "object" } } } } } } }, ...authResponses(err) },
+        },
+      },
       "/v1/schemas/{subject}": {
         get: {
           summary: "The JSON Schema for a subject or subject pattern",
           parameters: [{ ...subjectParam, description: "A subject or registered pattern (wildcards allowed)" }],
-          responses: { "200": { description: "JSON Schema", content: { "application/schema+json": {} } }, "404": err("No schema") },
+          responses: { "200": { description: "JSON Schema", content: { "application/schema+json": { schema: { type: "object" } } } }, "400": err("Invalid subject"), "404": err("No schema"), ...authResponses(err) },
         },
       },
       ...Object.assign({}, ...parts.map((p) => p.paths(err))),
@@ -138,35 +164,50 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
             { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
             { name: "after", in: "query", schema: { type: "string" }, description: "The id after which the page starts (the previous page's next)" },
           ],
-          responses: { "200": { description: "A page of sessions", content: { "application/json": { schema: { type: "object" } } } }, "400": err("Bad limit"), "401": err("No or bad token"), "403": err("Not an admin client") },
+          responses: { "200": { description: "A page of sessions", content: { "application/json": { schema: { type: "object" } } } }, "400": err("Bad limit"), ...adminErrors },
         },
       },
       "/v1/connections/{id}": {
         delete: {
           summary: "Ends a session cleanly (SSE: event shutdown; WebSocket: 1001); its client resumes from its cursor",
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-          responses: { "204": { description: "Ended" }, "401": err("No or bad token"), "403": err("Not an admin client"), "404": err("No such live session here") },
+          responses: { "204": { description: "Ended" }, "404": err("No such live session here"), ...adminErrors },
         },
       },
       "/v1/me": {
         get: {
           summary: "The caller: name, kind, admin, and publish/subscribe rules as configured",
-          responses: { "200": { description: "The caller", content: { "application/json": { schema: { $ref: "#/components/schemas/Me" } } } }, "401": err("No or bad token") },
+          responses: { "200": jsonOf("Me", "The caller"), ...authResponses(err) },
         },
       },
       "/v1/stats": {
         get: {
           summary: "This replica's operations numbers (the console's panel): NATS state, publishes, open streams, webhook outcomes",
           description: "Open unless metrics.token is set; then that token or an admin client's.",
-          responses: { "200": { description: "Counters since start, gauges now", content: { "application/json": { schema: { type: "object" } } } }, "401": err("No or bad token"), "403": err("Not an admin client") },
+          security: [{ bearer: [] }, { basic: [] }, {}],
+          responses: { "200": { description: "Counters since start, gauges now", content: { "application/json": { schema: { type: "object" } } } }, ...adminErrors },
         },
       },
-      "/metrics": { get: { summary: "Prometheus text format", responses: { "200": { description: "Metrics", content: { "text/plain": {} } }, "401": err("metrics.token is set and was not given") } } },
-      "/healthz": { get: { summary: "Process is alive", responses: { "200": { description: "Alive" } } } },
-      "/readyz": { get: { summary: "NATS connected and streams in place", responses: { "200": { description: "Ready" }, "503": err("Not ready") } } },
-      "/openapi.json": { get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } } },
+      "/metrics": {
+        get: {
+          summary: "Prometheus text format",
+          description: "Open unless metrics.token is set; then that bearer token.",
+          security: [{ bearer: [] }, {}],
+          responses: { "200": { description: "Metrics", content: { "text/plain": { schema: { type: "string" } } } }, "401": err("metrics.token is set and was not given") },
+        },
+      },
+      "/healthz": { get: { summary: "Process is alive", security: PUBLIC, responses: { "200": { description: "Alive", content: { "application/json": { schema: { type: "object", properties: { status: { const: "ok" } } } } } } } } },
+      "/readyz": {
+        get: {
+          summary: "NATS connected and streams in place",
+          security: PUBLIC,
+          responses: { "200": { description: "Ready", content: { "application/json": { schema: { type: "object" } } } }, "503": unavailable(err, "Not ready") },
+        },
+      },
+      "/openapi.json": { get: { summary: "This document", security: PUBLIC, responses: { "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: { type: "object" } } } } } } },
     },
     components: {
+      securitySchemes: SECURITY_SCHEMES,
       schemas: {
         Problem: {
           type: "object",
@@ -212,6 +253,7 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
         },
         ...Object.assign({}, ...parts.map((p) => p.components())),
         ...eventSchemas,
+        ...eventEnvelopes,
       },
     },
   };

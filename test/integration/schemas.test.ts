@@ -117,32 +117,12 @@ describe("schemas, docs and probes", () => {
     expect(res.status).toBe(200);
     const doc = await res.json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual([
-      "/healthz",
-      "/metrics",
-      "/openapi.json",
-      "/readyz",
-      "/v1/connections",
-      "/v1/connections/{id}",
-      "/v1/dead-letters",
-      "/v1/dead-letters/{id}/retry",
-      "/v1/me",
-      "/v1/publish",
-      "/v1/publish/{subject}",
-      "/v1/request/{subject}",
-      "/v1/schemas",
-      "/v1/schemas/{subject}",
-      "/v1/stats",
-      "/v1/webhooks",
-      "/v1/webhooks/{id}",
-      "/v1/webhooks/{id}/deliveries",
-      "/v1/webhooks/{id}/replay",
-      "/v1/webhooks/{id}/test",
-    ]);
+    // That it lists every route the app serves is openapi.test.ts's.
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/publish/{subject}", "/v1/subscribe", "/v1/ws", "/v1/hooks/{name}", "/v1/webhooks"]));
     expect(doc.components.schemas.WebhookInput.required).toEqual(["subjects", "url"]);
     expect(Object.keys(doc.components.schemas.WebhookInput.properties)).toEqual(expect.arrayContaining(["id", "subjects", "url", "format", "secret", "template", "retry", "ordered"]));
     expect(Object.keys(doc.paths["/v1/publish/{subject}"].post.responses).sort()).toEqual(
-      ["201", "202", "400", "403", "409", "412", "413", "415", "422", "503", "504"],
+      ["201", "202", "400", "401", "403", "409", "412", "413", "415", "422", "429", "503", "504"],
     );
     expect(doc.components.schemas.transfer_completed["x-natsgate-subject"]).toBe("transfer.completed");
     expect(doc.components.schemas.cluster_any_nodeAdded.required).toEqual(["cluster", "node", "addedAt"]);
