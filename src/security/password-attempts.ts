@@ -1,17 +1,21 @@
 /**
  * Limits on password checks that would run scrypt: passwords are guessable
  * where tokens are not, and each guess costs ~16 MiB and tens of ms. A check
- * reserves one token from three failure budgets before it hashes — its
- * address's (an IPv6 /64 is one address), its user name's (a guesser spread
- * over many addresses) and the gateway's (one spraying many users) — and gets
- * them back when the password was right, so concurrent guesses cannot slip past
- * budgets charged afterwards. At most `MAX_CHECKS_PER_ADDRESS` run or wait per
- * address, so one address cannot hold the process-wide check queue.
+ * reserves tokens before it hashes, so concurrent guesses cannot slip past
+ * budgets charged afterwards: its address's failure budget (an IPv6 /64 is one
+ * address), and — unless the user signed in from that address lately — the
+ * gateway's and the user name's failure budgets (a guesser spread over many
+ * addresses or spraying many users) and the user's budget of checks from new
+ * addresses. A right password gives the failure tokens back. At most
+ * `MAX_CHECKS_PER_ADDRESS` run or wait per address.
  *
- * Only a password verified from the same address within the cache time skips
- * this (`password-check.ts`): anything else that a spent budget let through
- * would answer right guesses 200 and wrong ones a cheap 429, an oracle.
+ * A password verified from the same address within the cache time needs no
+ * hash (`password-check.ts`), but still meets a spent address budget
+ * (`remembered`): anything a spent budget let through would answer a right
+ * guess 200 and wrong ones a cheap 429, an oracle. So clients sharing an
+ * address (a NAT, a /64, a proxy without `trustProxy`) share its budget.
  */
+import { createHash } from "node:crypto";
 import { RateLimitedError } from "../errors.js";
 import { addressKey, ClientSlots, TokenBuckets } from "./rate-limit.js";
 
@@ -27,22 +31,34 @@ export const DEFAULT_PASSWORD_FAILURES: FailureBudget = { perSecond: 1, burst: 1
 export const DEFAULT_USER_FAILURES: FailureBudget = { perSecond: 0.2, burst: 20 };
 /** Failed checks on the whole gateway: 100, then 10 a second (a hash runs in ~40 ms, two at once). */
 export const DEFAULT_GATEWAY_FAILURES: FailureBudget = { perSecond: 10, burst: 100 };
+/**
+ * Checks of one user's password from addresses it has not signed in from, right or
+ * wrong (never given back): 60, then one a second. One valid password cannot buy
+ * unbounded scrypt time by signing in from ever new addresses.
+ */
+export const DEFAULT_USER_HASHES: FailureBudget = { perSecond: 1, burst: 60 };
+/** How long an address a user signed in from skips the user's and the gateway's budgets, in ms. */
+export const KNOWN_ADDRESS_MS = 24 * 60 * 60 * 1000;
+/** Addresses remembered per user; the oldest is forgotten first. */
+export const MAX_KNOWN_ADDRESSES = 256;
 /** Password checks one address may have running or waiting at once. */
 export const MAX_CHECKS_PER_ADDRESS = 2;
 /** Seconds an address at its in-flight cap is told to wait. */
 const IN_FLIGHT_RETRY_S = 1;
 
-/** One reserved check: `succeeded()` gives its failure tokens back (also for a check that never ran); `release()` frees its slot. */
+/** One reserved check: `succeeded()` gives its failure tokens back and remembers the address for the user; `refund()` gives them back for a check that never ran; `release()` frees its slot. */
 export interface Attempt {
   succeeded(): void;
+  refund(): void;
   release(): void;
 }
 
-/** Options for `PasswordAttempts`: the three budgets. */
+/** Options for `PasswordAttempts`: the budgets. */
 export interface PasswordAttemptsOptions {
   perAddress?: FailureBudget;
   perUser?: FailureBudget;
   gateway?: FailureBudget;
+  userHashes?: FailureBudget;
   now?: () => number;
 }
 
@@ -51,12 +67,18 @@ export class PasswordAttempts {
   readonly #address: TokenBuckets;
   readonly #user: TokenBuckets;
   readonly #gateway: TokenBuckets;
+  readonly #hashes: TokenBuckets;
   readonly #inFlight = new ClientSlots(MAX_CHECKS_PER_ADDRESS, "password checks in progress");
+  // Per user (by digest): the addresses it signed in from, and until when they count.
+  readonly #known = new Map<string, Map<string, number>>();
+  readonly #now: () => number;
 
-  constructor({ perAddress = DEFAULT_PASSWORD_FAILURES, perUser = DEFAULT_USER_FAILURES, gateway = DEFAULT_GATEWAY_FAILURES, now = Date.now }: PasswordAttemptsOptions = {}) {
+  constructor({ perAddress = DEFAULT_PASSWORD_FAILURES, perUser = DEFAULT_USER_FAILURES, gateway = DEFAULT_GATEWAY_FAILURES, userHashes = DEFAULT_USER_HASHES, now = Date.now }: PasswordAttemptsOptions = {}) {
     this.#address = new TokenBuckets(perAddress.perSecond, perAddress.burst, now);
     this.#user = new TokenBuckets(perUser.perSecond, perUser.burst, now);
     this.#gateway = new TokenBuckets(gateway.perSecond, gateway.burst, now);
+    this.#hashes = new TokenBuckets(userHashes.perSecond, userHashes.burst, now);
+    this.#now = now;
   }
 
   /** The per-address budget for a gateway whose `rateLimit` is `rate`: the default, or `rate` where that is stricter. */
@@ -65,36 +87,77 @@ export class PasswordAttempts {
     return rate ? { perSecond: Math.min(d.perSecond, rate.perSecond), burst: Math.min(d.burst, rate.burst) } : d;
   }
 
-  /** Reserves a check of `user`'s password from `remote`, or throws 429 (a budget spent, or too many in flight) without hashing. */
+  /**
+   * Refuses a remembered password (no hash needed) when its address's budget is
+   * spent, with the very 429 a wrong guess gets: right and wrong passwords then
+   * read alike, for a guesser who shares the address of a signed-in client too.
+   */
+  remembered(remote: string | undefined): void {
+    this.#addressOpen(addressKey(remote));
+  }
+
+  #addressOpen(address: string): void {
+    const t = this.#address.peek(address);
+    if (!t.ok) throw this.#spent("from this address", this.#address, t.retryAfterMs);
+  }
+
+  #spent(where: string, buckets: TokenBuckets, retryAfterMs: number): RateLimitedError {
+    return new RateLimitedError(`too many failed sign-ins ${where}; the password was not checked`, buckets.burst, Math.ceil(retryAfterMs / 1000));
+  }
+
+  /**
+   * Reserves a check of `user`'s password from `remote`, or throws 429 (a budget
+   * spent, or too many in flight) without hashing. An address the user signed in
+   * from lately pays only its own budget, so guesses at the user from elsewhere
+   * do not lock its running clients out.
+   */
   begin(remote: string | undefined, user: string): Attempt {
     const address = addressKey(remote);
+    this.#addressOpen(address);
     const release = this.#inFlight.acquire(address);
     if (!release) {
       throw new RateLimitedError(`at most ${MAX_CHECKS_PER_ADDRESS} password checks at once from one address; the password was not checked`, MAX_CHECKS_PER_ADDRESS, IN_FLIGHT_RETRY_S);
     }
-    const budgets: [TokenBuckets, string, string][] = [
-      [this.#address, address, "from this address"],
-      [this.#user, user.normalize("NFC"), "for this user"],
-      [this.#gateway, "all", "on this gateway"],
-    ];
-    const taken: [TokenBuckets, string][] = [];
-    for (const [buckets, key, where] of budgets) {
+    // A fixed-size key: a user name is the caller's to make long.
+    const userKey = createHash("sha256").update(user.normalize("NFC")).digest("base64");
+    const known = this.#isKnown(userKey, address);
+    // The gateway's budget before the user's: a refused guess leaves no bucket behind for its made-up name.
+    const budgets: [TokenBuckets, string, string, boolean][] = [[this.#address, address, "from this address", true]];
+    if (!known) budgets.push([this.#gateway, "all", "on this gateway", true], [this.#user, userKey, "for this user", true], [this.#hashes, userKey, "for this user from new addresses", false]);
+    const taken: [TokenBuckets, string, boolean][] = [];
+    const giveBack = (all: boolean) => {
+      for (const [b, k, refundable] of taken.splice(0)) if (all || refundable) b.refund(k);
+    };
+    for (const [buckets, key, where, refundable] of budgets) {
       const t = buckets.take(key);
       if (!t.ok) {
-        for (const [b, k] of taken) b.refund(k);
+        giveBack(true);
         release();
-        throw new RateLimitedError(`too many failed sign-ins ${where}; the password was not checked`, buckets.burst, Math.ceil(t.retryAfterMs / 1000));
+        throw this.#spent(where, buckets, t.retryAfterMs);
       }
-      taken.push([buckets, key]);
+      taken.push([buckets, key, refundable]);
     }
-    let refunded = false;
     return {
       succeeded: () => {
-        if (refunded) return;
-        refunded = true;
-        for (const [b, k] of taken) b.refund(k);
+        giveBack(false);
+        this.#remember(userKey, address);
       },
+      refund: () => giveBack(true),
       release,
     };
+  }
+
+  #isKnown(userKey: string, address: string): boolean {
+    const until = this.#known.get(userKey)?.get(address);
+    return until !== undefined && until > this.#now();
+  }
+
+  #remember(userKey: string, address: string): void {
+    // Only users who signed in get an entry: the map's keys are the configured users at most.
+    let addresses = this.#known.get(userKey);
+    if (!addresses) this.#known.set(userKey, (addresses = new Map()));
+    addresses.delete(address);
+    if (addresses.size >= MAX_KNOWN_ADDRESSES) addresses.delete(addresses.keys().next().value!);
+    addresses.set(address, this.#now() + KNOWN_ADDRESS_MS);
   }
 }

@@ -32,6 +32,12 @@ export const MAX_CONCURRENT_CHECKS = 2;
 /** Checks waiting for a turn; past that, 503 with Retry-After. */
 export const MAX_WAITING_CHECKS = 256;
 
+/** What stands before a check: `begin` reserves a hash (or throws 429), `remembered` lets an answer already known through (or throws the same 429). */
+export interface CheckGuard {
+  begin(): Attempt;
+  remembered(): void;
+}
+
 /** A client that signs in with a user name and password. */
 export interface PasswordEntry<T> {
   user: string;
@@ -82,21 +88,28 @@ export class PasswordCheck<T> {
    * The client `user` names when `password` is its password; undefined otherwise.
    * Names and passwords compare in NFC. A credential verified from the same
    * address (`addressKey`) within the cache time is taken without a hash;
-   * anything else calls `beforeHash` first (which reserves the check or throws
-   * 429), so a spent budget refuses right and wrong passwords alike. Checks of
-   * one credential from one address at once share one hash.
+   * anything else calls `guard.begin` first (which reserves the check or throws
+   * 429). Either way a spent budget refuses right and wrong passwords alike
+   * (`guard.remembered` for those that need no hash). Checks of one credential
+   * from one address at once share one hash.
    */
-  async verify(user: string, password: string, remote: string | undefined, beforeHash: () => Attempt): Promise<T | undefined> {
+  async verify(user: string, password: string, remote: string | undefined, guard: CheckGuard): Promise<T | undefined> {
     const id = this.#id(addressKey(remote), user, password);
     const now = this.#now();
     const hit = this.#verified.get(id);
-    if (hit && hit.until > now) return hit.client;
+    if (hit && hit.until > now) {
+      guard.remembered();
+      return hit.client;
+    }
     if (hit) this.#verified.delete(id);
     const refusedUntil = this.#refused.get(id);
-    if (refusedUntil !== undefined && refusedUntil > now) return undefined;
+    if (refusedUntil !== undefined && refusedUntil > now) {
+      guard.remembered();
+      return undefined;
+    }
     const pending = this.#pending.get(id);
     if (pending) return pending;
-    const attempt = beforeHash();
+    const attempt = guard.begin();
     const check = this.#check(id, user, password, attempt);
     this.#pending.set(id, check);
     return check;
@@ -115,7 +128,7 @@ export class PasswordCheck<T> {
       return entry.client;
     } catch (err) {
       // A check that never ran (503: the queue is full) is no failed sign-in.
-      attempt.succeeded();
+      attempt.refund();
       throw err;
     } finally {
       attempt.release();

@@ -20,6 +20,9 @@ interface Bucket {
   at: number;
 }
 
+/** Buckets kept at most; past that the oldest is forgotten, so keys a caller makes up cannot grow memory without bound. */
+export const MAX_BUCKETS = 100_000;
+
 /** Token buckets keyed by client. */
 export class TokenBuckets {
   readonly #buckets = new Map<string, Bucket>();
@@ -29,16 +32,28 @@ export class TokenBuckets {
     readonly perSecond: number,
     readonly burst: number,
     private readonly now: () => number = Date.now,
+    private readonly maxBuckets = MAX_BUCKETS,
   ) {}
+
+  /** What taking `cost` tokens from `key` would give, without taking them (or remembering `key`). */
+  peek(key: string, cost = 1): Take {
+    const b = this.#buckets.get(key);
+    const tokens = b ? Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.perSecond) : this.burst;
+    return tokens >= cost ? { ok: true, remaining: Math.floor(tokens - cost) } : { ok: false, retryAfterMs: Math.ceil(((cost - tokens) / this.perSecond) * 1000) };
+  }
 
   /** Takes `cost` tokens from `key`'s bucket. */
   take(key: string, cost = 1): Take {
     const t = this.now();
     this.#sweep(t);
-    const b = this.#buckets.get(key) ?? { tokens: this.burst, at: t };
+    let b = this.#buckets.get(key);
+    if (!b) {
+      if (this.#buckets.size >= this.maxBuckets) this.#buckets.delete(this.#buckets.keys().next().value!);
+      b = { tokens: this.burst, at: t };
+      this.#buckets.set(key, b);
+    }
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.perSecond);
     b.at = t;
-    this.#buckets.set(key, b);
     if (b.tokens >= cost) {
       b.tokens -= cost;
       return { ok: true, remaining: Math.floor(b.tokens) };
@@ -93,23 +108,48 @@ export class ClientSlots {
 /**
  * The key an address's limits count against. An IPv6 host usually holds a whole
  * /64 (privacy addresses rotate inside it), so one /64 is one key, not 2^64;
- * an IPv4-mapped address is its IPv4 address.
+ * an IPv4 address written as IPv6 (`::ffff:1.2.3.4`, `::ffff:0:1.2.3.4`, in
+ * any spelling) is its IPv4 address. Anything unparsable is its own key, lowercased.
  */
 export function addressKey(remote: string | undefined): string {
   if (remote === undefined) return "local";
   if (!remote.includes(":")) return remote;
   const address = remote.toLowerCase().replace(/%.*$/, "");
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(address);
-  if (mapped) return mapped[1]!;
-  const [head, tail, ...more] = address.split("::");
-  const parts = (s: string | undefined) => (s ? s.split(":") : []);
-  const front = parts(head);
-  const back = parts(tail);
-  // An embedded IPv4 tail (::1.2.3.4) is two groups; only the first four groups matter here.
-  const groups = tail === undefined ? front : [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill("0"), ...back];
-  const prefix = groups.slice(0, 4);
-  if (more.length > 0 || prefix.length < 4 || !prefix.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return address;
-  return `${prefix.map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+  const groups = ipv6Groups(address);
+  if (!groups) return address;
+  // ::ffff:0:0/96 (mapped) and ::ffff:0:0:0/96 (translated).
+  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+  const translated = groups.slice(0, 4).every((g) => g === 0) && groups[4] === 0xffff && groups[5] === 0;
+  if (mapped || translated) return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".");
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail is the last two); undefined when it is not one. */
+function ipv6Groups(address: string): number[] | undefined {
+  const halves = address.split("::");
+  if (halves.length > 2) return undefined;
+  // A dotted IPv4 part may only end the address.
+  const parse = (part: string, last: boolean): number[] | undefined => {
+    if (part === "") return [];
+    const out: number[] = [];
+    const pieces = part.split(":");
+    for (const [i, piece] of pieces.entries()) {
+      const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(piece);
+      if (v4 && last && i === pieces.length - 1) {
+        const b = v4.slice(1).map(Number);
+        if (b.some((x) => x > 255)) return undefined;
+        out.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
+      } else if (/^[0-9a-f]{1,4}$/.test(piece)) out.push(parseInt(piece, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const head = parse(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? parse(halves[1]!, true) : [];
+  if (!head || !tail) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const missing = 8 - head.length - tail.length;
+  return missing >= 1 ? [...head, ...Array<number>(missing).fill(0), ...tail] : undefined;
 }
 
 /** The key of an address's refused tokens (passwords have budgets of their own: `password-attempts.ts`). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { credentialsOf, crossSiteBrowser } from "../../src/security/auth.js";
-import { DEFAULT_GATEWAY_FAILURES, DEFAULT_PASSWORD_FAILURES, DEFAULT_USER_FAILURES, PasswordAttempts } from "../../src/security/password-attempts.js";
-import { addressKey } from "../../src/security/rate-limit.js";
+import { DEFAULT_GATEWAY_FAILURES, DEFAULT_PASSWORD_FAILURES, DEFAULT_USER_FAILURES, DEFAULT_USER_HASHES, PasswordAttempts } from "../../src/security/password-attempts.js";
+import { addressKey, TokenBuckets } from "../../src/security/rate-limit.js";
 import { MAX_CONCURRENT_CHECKS, MAX_WAITING_CHECKS, PasswordCheck, DEFAULT_PASSWORD_CACHE_MS } from "../../src/security/password-check.js";
 import { hashPassword, parsePasswordHash, passwordHashProblem, verifyPassword } from "../../src/security/passwords.js";
 import { AuthBusyError } from "../../src/errors.js";
@@ -10,7 +10,7 @@ const basic = (userPass: string) => `Basic ${Buffer.from(userPass, "utf8").toStr
 const FAST = { cost: 1024 };
 const ADDRESS = "198.51.100.1";
 /** A check with no budgets in front of it: these tests are about the check itself. */
-const unguarded = () => ({ succeeded() {}, release() {} });
+const unguarded = { begin: () => ({ succeeded() {}, refund() {}, release() {} }), remembered() {} };
 
 describe("passwords - scrypt hashes", () => {
   it("a hash names its parameters, is salted, and verifies only its own password", async () => {
@@ -225,6 +225,53 @@ describe("passwords - browsers and mixed costs", () => {
     expect(() => gateway.begin("10.9.9.9", "fresh")).toThrow("too many failed sign-ins on this gateway; the password was not checked");
   });
 
+  it("a spent address budget refuses remembered passwords alike; an address the user signed in from skips the user's and gateway's budgets", () => {
+    let now = 0;
+    const attempts = new PasswordAttempts({ now: () => now });
+    // alice signs in from her address; a guesser then spends the user's budget from elsewhere.
+    const first = attempts.begin("192.0.2.1", "alice");
+    first.succeeded();
+    first.release();
+    for (let i = 0; i < DEFAULT_USER_FAILURES.burst; i++) attempts.begin(`198.51.100.${i}`, "alice").release();
+    expect(() => attempts.begin("198.51.100.200", "alice")).toThrow("too many failed sign-ins for this user");
+    // Her own address still checks (a new password, a cache entry run out), paying only its own budget.
+    now += 120_000;
+    attempts.begin("192.0.2.1", "alice").release();
+    // A guesser behind her address: once that address's budget is spent, remembered passwords are refused too.
+    expect(() => attempts.remembered("192.0.2.1")).not.toThrow();
+    for (let i = 1; i < DEFAULT_PASSWORD_FAILURES.burst; i++) attempts.begin("192.0.2.1", `guess-${i}`).release();
+    expect(() => attempts.begin("192.0.2.1", "x")).toThrow("too many failed sign-ins from this address; the password was not checked");
+    expect(() => attempts.remembered("192.0.2.1")).toThrow("too many failed sign-ins from this address; the password was not checked");
+  });
+
+  it("one user's checks from new addresses are bounded even when every one is right; a refund gives everything back", () => {
+    const attempts = new PasswordAttempts({ now: () => 0 });
+    for (let i = 0; i < DEFAULT_USER_HASHES.burst; i++) {
+      const a = attempts.begin(`10.1.${i >> 8}.${i & 255}`, "bob");
+      a.succeeded();
+      a.release();
+    }
+    expect(() => attempts.begin("10.2.0.1", "bob")).toThrow("too many failed sign-ins for this user from new addresses; the password was not checked");
+    // Known addresses are not held back by it.
+    attempts.begin("10.1.0.1", "bob").release();
+    // A check that never ran (503) costs nothing.
+    for (let i = 0; i < DEFAULT_GATEWAY_FAILURES.burst + 5; i++) {
+      const a = attempts.begin(`10.3.${i >> 8}.${i & 255}`, `carol-${i}`);
+      a.refund();
+      a.release();
+    }
+  });
+
+  it("token buckets keep at most maxBuckets keys, the oldest forgotten first", () => {
+    const b = new TokenBuckets(1, 1, () => 0, 3);
+    for (const k of ["a", "b", "c"]) expect(b.take(k).ok).toBe(true);
+    expect(b.take("a").ok).toBe(false);
+    expect(b.take("d").ok).toBe(true);
+    // "a" was the oldest: forgotten, so it has its burst again, and "b" is gone next.
+    expect(b.peek("a")).toEqual({ ok: true, remaining: 0 });
+    expect(b.take("c").ok).toBe(false);
+  });
+
   it("with a stricter rateLimit the per-address budget follows it, never a looser one", () => {
     expect(PasswordAttempts.perAddress(undefined)).toEqual(DEFAULT_PASSWORD_FAILURES);
     expect(PasswordAttempts.perAddress({ perSecond: 100, burst: 200 })).toEqual(DEFAULT_PASSWORD_FAILURES);
@@ -243,6 +290,13 @@ describe("passwords - browsers and mixed costs", () => {
     ["::", "0:0:0:0::/64"],
     ["1:2:3:4:5:6:7:8", "1:2:3:4::/64"],
     ["1::2::3", "1::2::3"],
+    ["0:0:0:0:0:ffff:1.2.3.4", "1.2.3.4"],
+    ["::ffff:0102:0304", "1.2.3.4"],
+    ["::FFFF:0:1.2.3.4", "1.2.3.4"],
+    ["2001::a:b:c:d:1.2.3.4", "2001:0:a:b::/64"],
+    ["1.2.3.4::1", "1.2.3.4::1"],
+    ["::ffff:1.2.3.256", "::ffff:1.2.3.256"],
+    ["1:2:3:4:5:6:7", "1:2:3:4:5:6:7"],
     ["zz::1", "zz::1"],
     [undefined, "local"],
   ])("the address %j counts as %j", (remote, key) => {
@@ -253,11 +307,14 @@ describe("passwords - browsers and mixed costs", () => {
 describe("passwords - what a check costs whom", () => {
   const counted = () => {
     const calls = { begun: 0, refunded: 0, released: 0 };
-    const begin = () => {
-      calls.begun++;
-      return { succeeded: () => void calls.refunded++, release: () => void calls.released++ };
+    const guard = {
+      begin: () => {
+        calls.begun++;
+        return { succeeded: () => void calls.refunded++, refund: () => void calls.refunded++, release: () => void calls.released++ };
+      },
+      remembered() {},
     };
-    return { calls, begin };
+    return { calls, begin: guard };
   };
 
   it("a remembered password passes only for the address that verified it; elsewhere it is checked (and guarded) again", async () => {
@@ -267,8 +324,11 @@ describe("passwords - what a check costs whom", () => {
     expect(await check.verify("alice", "pw", "192.0.2.1", begin)).toBe("a");
     expect(calls).toEqual({ begun: 1, refunded: 1, released: 1 });
     // Another address: the guard is asked first, and a guard that refuses stops the check.
-    const refuse = () => {
-      throw new Error("budget spent");
+    const refuse = {
+      begin: () => {
+        throw new Error("budget spent");
+      },
+      remembered() {},
     };
     await expect(check.verify("alice", "pw", "192.0.2.2", refuse)).rejects.toThrow("budget spent");
     // The same /64 is the same address.
