@@ -16,6 +16,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY routes ./routes
 COPY schemas ./schemas
+COPY client ./client
 RUN npm run build
 
 # Production dependencies only, installed fresh from the lockfile.

@@ -1,0 +1,168 @@
+/**
+ * A subscription over Server-Sent Events that outlives its connections: it
+ * keeps the cursor of the last event, and after a network loss, a gateway
+ * restart, an overflow or an expired token it comes back with Last-Event-ID,
+ * so subjects a stream captures arrive with no gap and no duplicate. Each event
+ * is handed over only once `onEvent` has finished with the last one: a slow
+ * consumer stops the reading, and the gateway's bounded buffer then ends the
+ * stream (`overflow`) for a resume from the cursor instead of growing memory.
+ */
+import type { Client } from "./client.js";
+import type { Envelope } from "./envelope.js";
+import { ProblemError, UnauthorizedError } from "./problem.js";
+import { SseParser } from "./sse.js";
+
+/** An event as delivered: the envelope and, where a stream holds it, its cursor. */
+export interface SubscriptionEvent<T = unknown> extends Envelope<T> {
+  /** Resume after this event with it (`lastEventId`); undefined for core NATS messages. */
+  id: string | undefined;
+}
+
+/** Where a subscription is. */
+export type SubscriptionStatus =
+  | { state: "connecting" }
+  | { state: "live" }
+  | { state: "retrying"; reason: string; inMs: number }
+  /** Given up: a refusal retrying cannot fix (400, 403, a second 401), or `close()`. */
+  | { state: "closed"; error?: ProblemError };
+
+/** Options of `subscribe`. */
+export interface SubscribeOptions<T = unknown> {
+  onEvent(event: SubscriptionEvent<T>): void | Promise<void>;
+  onStatus?(status: SubscriptionStatus): void;
+  /** Start after this cursor (a previous subscription's `cursor`). */
+  lastEventId?: string;
+  /** Start at this time (subjects a stream captures). */
+  since?: string | Date;
+  deliver?: "all" | "last" | "new";
+  queue?: string;
+  signal?: AbortSignal;
+}
+
+/** A running subscription. */
+export interface Subscription {
+  /** The last event's cursor: give it to a later `subscribe` as `lastEventId`. */
+  readonly cursor: string | undefined;
+  /** Resolves once the subscription has ended (closed, or refused for good). */
+  readonly closed: Promise<ProblemError | undefined>;
+  close(): void;
+}
+
+/** First wait before reconnecting, in ms; doubled per failure up to `MAX_RETRY_MS`. */
+export const MIN_RETRY_MS = 500;
+/** Longest wait between reconnects, in ms. */
+export const MAX_RETRY_MS = 15_000;
+
+/** Why a live stream ended, as the gateway said. */
+type Ending = "overflow" | "expired" | "shutdown" | "ended";
+
+/** Starts a subscription (see `Client.subscribe`). */
+export function subscribe<T>(client: Client, subjects: readonly string[], options: SubscribeOptions<T>): Subscription {
+  let cursor = options.lastEventId;
+  let since = options.since instanceof Date ? options.since.toISOString() : options.since;
+  let deliver = options.deliver;
+  let controller: AbortController | undefined;
+  let stopped = false;
+  let finish!: (err: ProblemError | undefined) => void;
+  const closed = new Promise<ProblemError | undefined>((resolve) => (finish = resolve));
+  const status = (s: SubscriptionStatus) => options.onStatus?.(s);
+
+  const end = (error?: ProblemError) => {
+    if (stopped) return;
+    stopped = true;
+    controller?.abort();
+    status(error ? { state: "closed", error } : { state: "closed" });
+    finish(error);
+  };
+  options.signal?.addEventListener("abort", () => end(), { once: true });
+
+  const query = () => {
+    const q = new URLSearchParams();
+    for (const s of subjects) q.append("subject", s);
+    if (options.queue) q.set("queue", options.queue);
+    // A cursor (in the header) says where to resume; before the first event, where to start.
+    if (cursor === undefined) {
+      if (since !== undefined) q.set("since", since);
+      else if (deliver !== undefined) q.set("deliver", deliver);
+    }
+    return q.toString();
+  };
+
+  async function run(): Promise<void> {
+    let failures = 0;
+    let unauthorized = 0;
+    while (!stopped) {
+      controller = new AbortController();
+      status({ state: "connecting" });
+      let retryIn: number | undefined;
+      let reason: string;
+      try {
+        const res = await client.fetch(`/v1/subscribe?${query()}`, {
+          headers: { accept: "text/event-stream", ...(cursor !== undefined ? { "last-event-id": cursor } : {}) },
+          signal: controller.signal,
+          cache: "no-store",
+        });
+        // Live from here: before any event, a reconnect must not skip what was published meanwhile.
+        if (cursor === undefined && since === undefined && !options.queue && (deliver === undefined || deliver === "new")) {
+          since = new Date().toISOString();
+          deliver = undefined;
+        }
+        status({ state: "live" });
+        failures = 0;
+        unauthorized = 0;
+        const ending = await read(res, controller.signal);
+        if (ending === "expired" && !client.canRefresh) return end(new UnauthorizedError({ type: "about:blank", title: "Token expired", status: 401, detail: "the token expired and no getToken is set to refresh it" }));
+        reason = `stream ended (${ending})`;
+        // An overflow or shutdown is answered at once: the gateway is ready for the resume.
+        retryIn = ending === "ended" ? undefined : 0;
+      } catch (err) {
+        if (stopped) return;
+        if (err instanceof UnauthorizedError && unauthorized++ === 0 && client.canRefresh) {
+          // Perhaps the token was refreshed meanwhile: one more try with getToken's answer.
+          reason = "401, retrying with a fresh token";
+          retryIn = 0;
+        } else if (err instanceof ProblemError && err.status !== 429 && err.status < 500) {
+          return end(err);
+        } else {
+          reason = err instanceof Error ? err.message : String(err);
+          if (err instanceof ProblemError) retryIn = err.retryAfterMs;
+        }
+      }
+      if (stopped) return;
+      const inMs = retryIn ?? Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(failures++, 5));
+      status({ state: "retrying", reason, inMs });
+      await new Promise((resolve) => setTimeout(resolve, inMs));
+    }
+  }
+
+  async function read(res: Response, signal: AbortSignal): Promise<Ending> {
+    const parser = new SseParser();
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return "ended";
+        for (const e of parser.push(value)) {
+          if (e.event === "overflow" || e.event === "expired" || e.event === "shutdown") return e.event;
+          if (e.event !== "message") continue;
+          const envelope = JSON.parse(e.data) as Omit<SubscriptionEvent<T>, "id">;
+          await options.onEvent({ ...envelope, id: e.id });
+          // The cursor moves once the consumer has had the event: a crash inside onEvent resumes at it.
+          if (e.id !== undefined) cursor = e.id;
+          if (signal.aborted) return "ended";
+        }
+      }
+    } finally {
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  void run().catch((err) => end(err instanceof ProblemError ? err : undefined));
+  return {
+    get cursor() {
+      return cursor;
+    },
+    closed,
+    close: () => end(),
+  };
+}
