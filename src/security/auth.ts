@@ -247,7 +247,7 @@ export class Authenticator {
 
   async #password({ user, password }: BasicCredentials, { remote, attempts }: PasswordGuard): Promise<Principal> {
     if (!this.#passwords) throw new UnauthorizedError("no client signs in with a password here; send a bearer token");
-    const found = await this.#passwords.verify(user, password, remote, { begin: () => attempts.begin(remote, user), remembered: () => attempts.remembered(remote) });
+    const found = await this.#passwords.verify(user, password, remote, { begin: () => attempts.begin(remote, user), remembered: () => attempts.remembered(remote, user) });
     if (!found) throw new UnauthorizedError("unknown user or wrong password", true);
     return { name: found.name, kind: "password", permissions: found.permissions };
   }

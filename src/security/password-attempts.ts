@@ -3,17 +3,19 @@
  * where tokens are not, and each guess costs ~16 MiB and tens of ms. A check
  * reserves tokens before it hashes, so concurrent guesses cannot slip past
  * budgets charged afterwards: its address's failure budget (an IPv6 /64 is one
- * address), and — unless the user signed in from that address lately — the
- * gateway's and the user name's failure budgets (a guesser spread over many
+ * address), and — unless the user signed in from that address lately, when
+ * that pair's own budget applies — the gateway's and the user name's failure budgets (a guesser spread over many
  * addresses or spraying many users) and the user's budget of checks from new
  * addresses. A right password gives the failure tokens back. At most
  * `MAX_CHECKS_PER_ADDRESS` run or wait per address.
  *
  * A password verified from the same address within the cache time needs no
- * hash (`password-check.ts`), but still meets a spent address budget
- * (`remembered`): anything a spent budget let through would answer a right
- * guess 200 and wrong ones a cheap 429, an oracle. So clients sharing an
- * address (a NAT, a /64, a proxy without `trustProxy`) share its budget.
+ * hash (`password-check.ts`), but still meets the spent budgets a check of it
+ * would be charged (`remembered`): anything a spent budget let through would
+ * answer a right guess 200 and wrong ones a cheap 429, an oracle. So clients
+ * sharing an address (a NAT, a /64, a proxy without `trustProxy`) share its
+ * budget. A (user, address) pair that signed in lately has a failure budget of
+ * its own instead of the user's and gateway's.
  */
 import { createHash } from "node:crypto";
 import { RateLimitedError } from "../errors.js";
@@ -39,8 +41,8 @@ export const DEFAULT_GATEWAY_FAILURES: FailureBudget = { perSecond: 10, burst: 1
 export const DEFAULT_USER_HASHES: FailureBudget = { perSecond: 1, burst: 60 };
 /** How long an address a user signed in from skips the user's and the gateway's budgets, in ms. */
 export const KNOWN_ADDRESS_MS = 24 * 60 * 60 * 1000;
-/** Addresses remembered per user; the oldest is forgotten first. */
-export const MAX_KNOWN_ADDRESSES = 256;
+/** (user, address) pairs remembered on the gateway; the oldest is forgotten first. */
+export const MAX_KNOWN_PAIRS = 100_000;
 /** Password checks one address may have running or waiting at once. */
 export const MAX_CHECKS_PER_ADDRESS = 2;
 /** Seconds an address at its in-flight cap is told to wait. */
@@ -62,15 +64,20 @@ export interface PasswordAttemptsOptions {
   now?: () => number;
 }
 
+/** One budget a check is charged against: its buckets, key, the 429's words, and whether a right password gives the token back. */
+type Budget = [buckets: TokenBuckets, key: string, where: string, refundable: boolean];
+
 /** Guards password checks per address, per user and per gateway. */
 export class PasswordAttempts {
   readonly #address: TokenBuckets;
   readonly #user: TokenBuckets;
   readonly #gateway: TokenBuckets;
   readonly #hashes: TokenBuckets;
+  // A known pair's own failures, at the user budget's rates: guesses there are no cheaper than elsewhere.
+  readonly #pair: TokenBuckets;
   readonly #inFlight = new ClientSlots(MAX_CHECKS_PER_ADDRESS, "password checks in progress");
-  // Per user (by digest): the addresses it signed in from, and until when they count.
-  readonly #known = new Map<string, Map<string, number>>();
+  // `${user digest} ${address}` -> until when the user counts as signed in from there.
+  readonly #known = new Map<string, number>();
   readonly #now: () => number;
 
   constructor({ perAddress = DEFAULT_PASSWORD_FAILURES, perUser = DEFAULT_USER_FAILURES, gateway = DEFAULT_GATEWAY_FAILURES, userHashes = DEFAULT_USER_HASHES, now = Date.now }: PasswordAttemptsOptions = {}) {
@@ -78,6 +85,7 @@ export class PasswordAttempts {
     this.#user = new TokenBuckets(perUser.perSecond, perUser.burst, now);
     this.#gateway = new TokenBuckets(gateway.perSecond, gateway.burst, now);
     this.#hashes = new TokenBuckets(userHashes.perSecond, userHashes.burst, now);
+    this.#pair = new TokenBuckets(perUser.perSecond, perUser.burst, now);
     this.#now = now;
   }
 
@@ -88,17 +96,21 @@ export class PasswordAttempts {
   }
 
   /**
-   * Refuses a remembered password (no hash needed) when its address's budget is
-   * spent, with the very 429 a wrong guess gets: right and wrong passwords then
-   * read alike, for a guesser who shares the address of a signed-in client too.
+   * The budgets a check of `user` from `address` is charged against. The
+   * address's always; a pair the user signed in from lately its own as well;
+   * any other the gateway's (first: a refused guess leaves no bucket behind for
+   * a made-up name), the user's, and the user's checks from new addresses.
    */
-  remembered(remote: string | undefined): void {
-    this.#addressOpen(addressKey(remote));
-  }
-
-  #addressOpen(address: string): void {
-    const t = this.#address.peek(address);
-    if (!t.ok) throw this.#spent("from this address", this.#address, t.retryAfterMs);
+  #budgets(address: string, userKey: string): Budget[] {
+    const pair = `${userKey} ${address}`;
+    const until = this.#known.get(pair);
+    if (until !== undefined && until > this.#now()) return [[this.#address, address, "from this address", true], [this.#pair, pair, "for this user", true]];
+    return [
+      [this.#address, address, "from this address", true],
+      [this.#gateway, "all", "on this gateway", true],
+      [this.#user, userKey, "for this user", true],
+      [this.#hashes, userKey, "for this user from new addresses", false],
+    ];
   }
 
   #spent(where: string, buckets: TokenBuckets, retryAfterMs: number): RateLimitedError {
@@ -106,24 +118,38 @@ export class PasswordAttempts {
   }
 
   /**
+   * Refuses a remembered password (no hash needed) with the very 429 a check of
+   * it would get where a budget it would be charged is spent: right, wrong and
+   * remembered passwords then read alike, for a guesser who shares the address
+   * of a signed-in client too.
+   */
+  remembered(remote: string | undefined, user: string): void {
+    this.#peek(this.#budgets(addressKey(remote), userDigest(user)));
+  }
+
+  #peek(budgets: Budget[]): void {
+    for (const [buckets, key, where] of budgets) {
+      const t = buckets.peek(key);
+      if (!t.ok) throw this.#spent(where, buckets, t.retryAfterMs);
+    }
+  }
+
+  /**
    * Reserves a check of `user`'s password from `remote`, or throws 429 (a budget
    * spent, or too many in flight) without hashing. An address the user signed in
-   * from lately pays only its own budget, so guesses at the user from elsewhere
+   * from lately pays its own budgets only, so guesses at the user from elsewhere
    * do not lock its running clients out.
    */
   begin(remote: string | undefined, user: string): Attempt {
     const address = addressKey(remote);
-    this.#addressOpen(address);
+    const userKey = userDigest(user);
+    const budgets = this.#budgets(address, userKey);
+    // Spent budgets answer before the in-flight cap, as they do for a remembered password.
+    this.#peek(budgets);
     const release = this.#inFlight.acquire(address);
     if (!release) {
       throw new RateLimitedError(`at most ${MAX_CHECKS_PER_ADDRESS} password checks at once from one address; the password was not checked`, MAX_CHECKS_PER_ADDRESS, IN_FLIGHT_RETRY_S);
     }
-    // A fixed-size key: a user name is the caller's to make long.
-    const userKey = createHash("sha256").update(user.normalize("NFC")).digest("base64");
-    const known = this.#isKnown(userKey, address);
-    // The gateway's budget before the user's: a refused guess leaves no bucket behind for its made-up name.
-    const budgets: [TokenBuckets, string, string, boolean][] = [[this.#address, address, "from this address", true]];
-    if (!known) budgets.push([this.#gateway, "all", "on this gateway", true], [this.#user, userKey, "for this user", true], [this.#hashes, userKey, "for this user from new addresses", false]);
     const taken: [TokenBuckets, string, boolean][] = [];
     const giveBack = (all: boolean) => {
       for (const [b, k, refundable] of taken.splice(0)) if (all || refundable) b.refund(k);
@@ -140,24 +166,20 @@ export class PasswordAttempts {
     return {
       succeeded: () => {
         giveBack(false);
-        this.#remember(userKey, address);
+        this.#remember(`${userKey} ${address}`);
       },
       refund: () => giveBack(true),
       release,
     };
   }
 
-  #isKnown(userKey: string, address: string): boolean {
-    const until = this.#known.get(userKey)?.get(address);
-    return until !== undefined && until > this.#now();
-  }
-
-  #remember(userKey: string, address: string): void {
-    // Only users who signed in get an entry: the map's keys are the configured users at most.
-    let addresses = this.#known.get(userKey);
-    if (!addresses) this.#known.set(userKey, (addresses = new Map()));
-    addresses.delete(address);
-    if (addresses.size >= MAX_KNOWN_ADDRESSES) addresses.delete(addresses.keys().next().value!);
-    addresses.set(address, this.#now() + KNOWN_ADDRESS_MS);
+  #remember(pair: string): void {
+    // Only a right password makes an entry, and the map is bounded besides.
+    this.#known.delete(pair);
+    if (this.#known.size >= MAX_KNOWN_PAIRS) this.#known.delete(this.#known.keys().next().value!);
+    this.#known.set(pair, this.#now() + KNOWN_ADDRESS_MS);
   }
 }
+
+/** A fixed-size key for a user name: the name is the caller's to make long. */
+const userDigest = (user: string) => createHash("sha256").update(user.normalize("NFC")).digest("base64");

@@ -108,8 +108,8 @@ export class ClientSlots {
 /**
  * The key an address's limits count against. An IPv6 host usually holds a whole
  * /64 (privacy addresses rotate inside it), so one /64 is one key, not 2^64;
- * an IPv4 address written as IPv6 (`::ffff:1.2.3.4`, `::ffff:0:1.2.3.4`, in
- * any spelling) is its IPv4 address. Anything unparsable is its own key, lowercased.
+ * an IPv4 address written as IPv6 (`::ffff:1.2.3.4`, `::ffff:0:1.2.3.4`,
+ * `64:ff9b::1.2.3.4`, `::1.2.3.4`, in any spelling) is its IPv4 address. Anything unparsable is its own key, lowercased.
  */
 export function addressKey(remote: string | undefined): string {
   if (remote === undefined) return "local";
@@ -117,10 +117,14 @@ export function addressKey(remote: string | undefined): string {
   const address = remote.toLowerCase().replace(/%.*$/, "");
   const groups = ipv6Groups(address);
   if (!groups) return address;
-  // ::ffff:0:0/96 (mapped) and ::ffff:0:0:0/96 (translated).
-  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  const translated = groups.slice(0, 4).every((g) => g === 0) && groups[4] === 0xffff && groups[5] === 0;
-  if (mapped || translated) return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".");
+  // ::ffff:0:0/96 (mapped), ::ffff:0:0:0/96 (translated), 64:ff9b::/96 (NAT64) and the old
+  // IPv4-compatible ::a.b.c.d (the high half non-zero, so ::1 stays itself).
+  const zeros = (from: number, to: number) => groups.slice(from, to).every((g) => g === 0);
+  const mapped = zeros(0, 5) && groups[5] === 0xffff;
+  const translated = zeros(0, 4) && groups[4] === 0xffff && groups[5] === 0;
+  const nat64 = groups[0] === 0x64 && groups[1] === 0xff9b && zeros(2, 6);
+  const compatible = zeros(0, 6) && groups[6] !== 0;
+  if (mapped || translated || nat64 || compatible) return [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255].join(".");
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
 }
 

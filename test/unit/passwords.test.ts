@@ -238,10 +238,41 @@ describe("passwords - browsers and mixed costs", () => {
     now += 120_000;
     attempts.begin("192.0.2.1", "alice").release();
     // A guesser behind her address: once that address's budget is spent, remembered passwords are refused too.
-    expect(() => attempts.remembered("192.0.2.1")).not.toThrow();
+    expect(() => attempts.remembered("192.0.2.1", "alice")).not.toThrow();
     for (let i = 1; i < DEFAULT_PASSWORD_FAILURES.burst; i++) attempts.begin("192.0.2.1", `guess-${i}`).release();
     expect(() => attempts.begin("192.0.2.1", "x")).toThrow("too many failed sign-ins from this address; the password was not checked");
-    expect(() => attempts.remembered("192.0.2.1")).toThrow("too many failed sign-ins from this address; the password was not checked");
+    expect(() => attempts.remembered("192.0.2.1", "alice")).toThrow("too many failed sign-ins from this address; the password was not checked");
+  });
+
+  it("a remembered password from an address the user is not known at meets the budgets a check there would; a known pair's guesses are held to the user's rate", () => {
+    let now = 0;
+    const attempts = new PasswordAttempts({ now: () => now });
+    // The user's checks from new addresses are spent (a busy fleet): a cached password from an unknown pair is refused alike.
+    for (let i = 0; i < DEFAULT_USER_HASHES.burst; i++) {
+      const a = attempts.begin(`10.1.${i >> 8}.${i & 255}`, "svc");
+      a.succeeded();
+      a.release();
+    }
+    expect(() => attempts.remembered("10.9.0.1", "svc")).toThrow("too many failed sign-ins for this user from new addresses; the password was not checked");
+    expect(() => attempts.remembered("10.1.0.1", "svc")).not.toThrow();
+    // A known pair: guesses there pay its own budget at the user's rate, not just the address's.
+    const known = new PasswordAttempts({ now: () => now });
+    const ok = known.begin("192.0.2.9", "alice");
+    ok.succeeded();
+    ok.release();
+    let checked = 0;
+    let refusal = "";
+    for (let i = 0; i < 60 && !refusal; i++) {
+      now += 1_000;
+      try {
+        known.begin("192.0.2.9", "alice").release();
+        checked++;
+      } catch (err) {
+        refusal = (err as Error).message;
+      }
+    }
+    expect(refusal).toBe("too many failed sign-ins for this user; the password was not checked");
+    expect(checked).toBeLessThan(DEFAULT_USER_FAILURES.burst + 12);
   });
 
   it("one user's checks from new addresses are bounded even when every one is right; a refund gives everything back", () => {
@@ -295,6 +326,8 @@ describe("passwords - browsers and mixed costs", () => {
     ["::FFFF:0:1.2.3.4", "1.2.3.4"],
     ["2001::a:b:c:d:1.2.3.4", "2001:0:a:b::/64"],
     ["1.2.3.4::1", "1.2.3.4::1"],
+    ["64:ff9b::1.2.3.4", "1.2.3.4"],
+    ["::1.2.3.4", "1.2.3.4"],
     ["::ffff:1.2.3.256", "::ffff:1.2.3.256"],
     ["1:2:3:4:5:6:7", "1:2:3:4:5:6:7"],
     ["zz::1", "zz::1"],
