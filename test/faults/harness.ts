@@ -160,9 +160,15 @@ export interface StoredMsg {
   data: string;
 }
 
+/** How long reading a stream back waits for JetStream to answer, in ms. */
+const READ_BACK_TIMEOUT_MS = 20_000;
+
 /** Reads a whole stream back, in order, with an ordered consumer. */
 export async function readStream(nc: NatsConnection, stream: string): Promise<StoredMsg[]> {
-  const jsm = await jetstreamManager(nc);
+  // Right after a broker restart the connection may still be reconnecting, and JetStream
+  // recovering its store: flush waits for the one, a longer timeout for the other.
+  await nc.flush();
+  const jsm = await jetstreamManager(nc, { timeout: READ_BACK_TIMEOUT_MS });
   const info = await jsm.streams.info(stream);
   const out: StoredMsg[] = [];
   if (info.state.messages === 0) return out;
