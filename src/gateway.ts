@@ -75,7 +75,7 @@ export interface CoreGateway {
   audit: AuditLog;
   /** Per-client request rate, when `rateLimit` is set. */
   limiter: TokenBuckets | undefined;
-  /** Per-address guard on password checks (failure budget, checks in flight); always on. */
+  /** The guard on password checks (failure budgets per address, user and gateway; checks in flight); always on. */
   passwordAttempts: PasswordAttempts;
   /** Open SSE streams and WebSocket sockets per client (limits.maxStreamsPerClient). */
   streamSlots: ClientSlots;

@@ -43,6 +43,14 @@ export function authResponses(err: ErrorResponse): Record<string, object> {
   };
 }
 
+/** The refusals of an admin route: those of an authenticated one, and 403 for a client without admin permission. */
+export function adminResponses(err: ErrorResponse): Record<string, object> {
+  return { ...authResponses(err), "403": err("Not an admin client") };
+}
+
+/** A JSON response whose body is the component schema `ref`. */
+export const jsonResponse = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
+
 /** A 503 with Retry-After. */
 export function unavailable(err: ErrorResponse, description: string): object {
   return { ...err(description), headers: { "Retry-After": retryAfter } };

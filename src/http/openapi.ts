@@ -4,6 +4,8 @@
  * document always matches what the gateway validates; this file knows neither.
  */
 
+import { adminResponses, authResponses, jsonResponse, PUBLIC, SECURITY_SCHEMES, TOKEN_SECURITY, unavailable } from "./openapi-common.js";
+
 /** A problem+json response object for one status. */
 export type ErrorResponse = (description: string) => object;
 
@@ -18,8 +20,6 @@ export interface EventSchemaDoc {
   subject: string;
   jsonSchema: Record<string, unknown>;
 }
-
-import { authResponses, PUBLIC, SECURITY_SCHEMES, TOKEN_SECURITY, unavailable } from "./openapi-common.js";
 
 const problem = { $ref: "#/components/schemas/Problem" };
 const problemContent = { "application/problem+json": { schema: problem } };
@@ -54,9 +54,7 @@ const publishErrors = {
   "503": unavailable(err, "NATS unavailable"),
   "504": err("JetStream acknowledgement timed out"),
 };
-/** What an admin route adds to the refusals of an authenticated one. */
-const adminErrors = { ...authResponses(err), "403": err("Not an admin client") };
-const jsonOf = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
+const adminErrors = adminResponses(err);
 
 /** Component name for a subject pattern (`cluster.*.nodeAdded` -> `cluster_any_nodeAdded`). */
 export function componentName(subject: string): string {
@@ -100,8 +98,8 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
             },
           },
           responses: {
-            "201": { description: "Stored by a JetStream stream", content: { "application/json": { schema: { $ref: "#/components/schemas/PublishResult" } } } },
-            "202": { description: "Published on core NATS", content: { "application/json": { schema: { $ref: "#/components/schemas/PublishResult" } } } },
+            "201": jsonResponse("PublishResult", "Stored by a JetStream stream"),
+            "202": jsonResponse("PublishResult", "Published on core NATS"),
             ...publishErrors,
           },
         },
@@ -117,7 +115,7 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
             },
           },
           responses: {
-            "200": { description: "One result per item, in order", content: { "application/json": { schema: { $ref: "#/components/schemas/BatchResults" } } } },
+            "200": jsonResponse("BatchResults", "One result per item, in order"),
             "400": err("Body is not a batch"),
             "413": err("Batch over the size limit"),
             "415": err("Content type is not NDJSON or JSON"),
@@ -177,14 +175,13 @@ export function openApiDocument(version: string, events: readonly EventSchemaDoc
       "/v1/me": {
         get: {
           summary: "The caller: name, kind, admin, and publish/subscribe rules as configured",
-          responses: { "200": jsonOf("Me", "The caller"), ...authResponses(err) },
+          responses: { "200": jsonResponse("Me", "The caller"), ...authResponses(err) },
         },
       },
       "/v1/stats": {
         get: {
           summary: "This replica's operations numbers (the console's panel): NATS state, publishes, open streams, webhook outcomes",
           description: "Open unless metrics.token is set; then that token or an admin client's.",
-          security: [{ bearer: [] }, { basic: [] }, {}],
           responses: { "200": { description: "Counters since start, gauges now", content: { "application/json": { schema: { type: "object" } } } }, ...adminErrors },
         },
       },

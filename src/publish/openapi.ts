@@ -4,18 +4,17 @@
  * `inbound[].verify` says) is the credential, not a token.
  */
 import type { ErrorResponse, OpenApiPart } from "../http/openapi.js";
-import { unavailable } from "../http/openapi-common.js";
+import { jsonResponse, PUBLIC, unavailable } from "../http/openapi-common.js";
 
 const header = (name: string, description: string) => ({ name, in: "header", schema: { type: "string" }, description });
 
 function paths(err: ErrorResponse): Record<string, object> {
-  const result = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/PublishResult" } } } });
   return {
     "/v1/hooks/{name}": {
       post: {
         summary: "Receive a signed webhook from another system and publish it to the source's subject",
         description: "The body is published as received. Each delivery becomes one Nats-Msg-Id, so a redelivered one is a 409 where a stream captures the subject.",
-        security: [],
+        security: PUBLIC,
         parameters: [
           { name: "name", in: "path", required: true, schema: { type: "string" }, description: "inbound[].name" },
           header("webhook-id", "Standard Webhooks"),
@@ -28,8 +27,8 @@ function paths(err: ErrorResponse): Record<string, object> {
         ],
         requestBody: { required: true, content: { "*/*": { schema: {} } } },
         responses: {
-          "201": result("Stored by a JetStream stream"),
-          "202": result("Published on core NATS"),
+          "201": jsonResponse("PublishResult", "Stored by a JetStream stream"),
+          "202": jsonResponse("PublishResult", "Published on core NATS"),
           "400": err("Body not accepted for the source's subject"),
           "401": err("Missing or wrong signature, or a stale timestamp"),
           "404": err("No inbound webhook by that name"),

@@ -5,11 +5,10 @@
 import { z } from "zod";
 import type { ErrorResponse, OpenApiPart } from "../http/openapi.js";
 import { webhookSchema } from "../config/webhook.js";
-import { authResponses, unavailable } from "../http/openapi-common.js";
+import { adminResponses, jsonResponse as json, unavailable } from "../http/openapi-common.js";
 
-const json = (ref: string, description: string) => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } };
-const adminErrors = (err: ErrorResponse) => ({ ...authResponses(err), "403": err("Admin permission required"), "503": unavailable(err, "NATS or JetStream unavailable") });
+const adminErrors = (err: ErrorResponse) => ({ ...adminResponses(err), "503": unavailable(err, "NATS or JetStream unavailable") });
 
 /** Paths under /v1/webhooks and /v1/dead-letters. */
 export function webhookPaths(err: ErrorResponse): Record<string, object> {
