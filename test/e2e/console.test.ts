@@ -217,11 +217,13 @@ describe("console page (headless Chromium), auth off", () => {
     await nc.close();
 
     await startGateway();
-    await item("demo.missed.2").waitFor({ timeout: 15_000 });
+    // The page retries with backoff up to 15 s (public/sse.js RETRY_MAX_MS); where the restart
+    // falls in that schedule is the suite's load, so the wait spans a whole longest interval and more.
+    await item("demo.missed.2").waitFor({ timeout: 35_000 });
     await page.waitForSelector('#status[data-state="live"]');
     const subjects = (await page.locator("#events li .subject").allTextContents()).reverse();
     expect(subjects.slice(-4)).toEqual(["demo.before", "demo.missed.0", "demo.missed.1", "demo.missed.2"]);
-  }, 30_000);
+  }, 60_000);
 
   it("console - the operations panel shows a NATS outage while it lasts", async () => {
     await expect.poll(() => stat("nats"), POLL).toBe("connected");
