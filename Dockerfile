@@ -18,6 +18,8 @@ COPY routes ./routes
 COPY schemas ./schemas
 COPY client ./client
 RUN npm run build
+# The console runs on @natsgate/client's browser build: its modules, without types or maps.
+RUN mkdir -p console-client && cp client/dist/*.js console-client/
 
 # Production dependencies only, installed fresh from the lockfile.
 FROM node:24-slim AS deps
@@ -31,6 +33,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console-client ./client/dist
 COPY public ./public
 USER node
 EXPOSE 8080

@@ -3,11 +3,13 @@
 // refused or a token is missing or expired; a rate chart, pause, copy-as-curl; a publish
 // form with per-field validation errors; the schema list, webhook status and the
 // operations panel (this replica's numbers from /v1/stats).
-// Plain browser modules, served as they are (no build step).
+// Plain browser modules, served as they are (no build step of their own), on top of the
+// browser build of @natsgate/client: its subscription resumes from the last event after a
+// network loss, an overflow or a gateway restart, and its errors carry the gateway's problem.
+import { createClient, ProblemError, TokenExpiredError } from "./client/index.js";
 import { RateChart } from "./chart.js";
 import { eventItem } from "./events.js";
 import { OperationsPanel } from "./operations.js";
-import { openStream } from "./sse.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_EVENTS = 500;
@@ -17,16 +19,23 @@ tokenInput.value = localStorage.getItem("natsgate.token") ?? "";
 // "user:password" signs in with HTTP Basic (UTF-8, RFC 7617); anything else is a bearer
 // token. JWTs and the gateway's tokens have no colon.
 const isPassword = (value) => value.indexOf(":") > 0;
-const utf8Base64 = (text) => btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(""));
 const authKind = () => (!tokenInput.value ? undefined : isPassword(tokenInput.value) ? "basic" : "bearer");
-const authHeaders = () => {
-  const value = tokenInput.value;
-  if (!value) return {};
-  return { authorization: isPassword(value) ? `Basic ${utf8Base64(value)}` : `Bearer ${value}` };
-};
+/** A client for what the token field holds now; a 429 is shown at once, not waited out. */
+function clientFor(value) {
+  const credentials = !value ? {} : isPassword(value) ? { user: value.slice(0, value.indexOf(":")), password: value.slice(value.indexOf(":") + 1) } : { token: value };
+  return createClient({ url: location.origin, maxRetries: 0, ...credentials });
+}
+let client = clientFor(tokenInput.value);
+/** A GET with the current credentials; a refusal comes back as its Response-like status, not thrown. */
+const get = (path) =>
+  client.fetch(path).catch((err) => {
+    if (!(err instanceof ProblemError)) throw err;
+    return new Response(JSON.stringify({ title: err.title, detail: err.detail }), { status: err.status, statusText: err.title });
+  });
 const chart = new RateChart($("rate"));
-const operations = new OperationsPanel($("ops"), () => fetch("/v1/stats", { headers: authHeaders() }));
+const operations = new OperationsPanel($("ops"), () => get("/v1/stats"));
 let stream = null;
+let streams = 0;
 let paused = false;
 let held = [];
 
@@ -72,18 +81,22 @@ function onStatus(s) {
   if (s.state === "connecting") setStatus("connecting", `Connecting to ${filter}…`);
   else if (s.state === "live") setStatus(paused ? "paused" : "live", paused ? `Paused · ${held.length} new` : `Live: ${filter}`);
   else if (s.state === "retrying") setStatus("retrying", `Reconnecting in ${Math.round(s.inMs / 1000)} s (${s.reason})…`);
-  else if (s.state === "expired") setStatus("expired", "Token expired: enter a new token above to continue.");
-  else if (s.state === "refused" && s.status === 401) setStatus("unauthorized", `${s.status} ${s.title}: ${s.detail}. Enter a valid token above.`);
-  else if (s.state === "refused") setStatus("refused", `${s.status} ${s.title}: ${s.detail}`);
+  else if (s.state === "closed" && s.error) showRefusal(s.error);
+}
+
+function showRefusal(err) {
+  if (err instanceof TokenExpiredError) setStatus("expired", "Token expired: enter a new token above to continue.");
+  else if (err.status === 401) setStatus("unauthorized", `${err.status} ${err.title}: ${err.detail}. Enter a valid token above.`);
+  else setStatus("refused", `${err.status} ${err.title}: ${err.detail}`);
 }
 
 function connect() {
   stream?.close();
   const subjects = filterSubjects();
   if (subjects.length === 0) return setStatus("refused", "Nothing to subscribe to: enter one or more subjects.");
-  const params = new URLSearchParams();
-  for (const s of subjects) params.append("subject", s);
-  stream = openStream(`/v1/subscribe?${params}`, { headers: authHeaders(), onEvent, onStatus });
+  // A replaced subscription's last words (its "closed") must not overwrite the new one's status.
+  const mine = ++streams;
+  stream = client.subscribe(subjects, { onEvent, onStatus: (s) => mine === streams && onStatus(s) });
 }
 
 // Who is calling decides the default filter: everything its subscribe rules allow.
@@ -92,7 +105,7 @@ let generation = 0;
 async function start() {
   const mine = ++generation;
   stream?.close();
-  const res = await fetch("/v1/me", { headers: authHeaders() }).catch(() => null);
+  const res = await get("/v1/me").catch(() => null);
   if (mine !== generation) return;
   if (!res) return setStatus("retrying", "Gateway unreachable; retrying…"), setTimeout(() => mine === generation && start(), 2000);
   const body = await res.json().catch(() => ({}));
@@ -142,18 +155,18 @@ async function publish(event) {
   } catch (err) {
     return showResult(false, "Not valid JSON", String(err.message));
   }
-  const res = await fetch(`/v1/publish/${encodeURIComponent(subject)}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...authHeaders() },
-    body,
-  });
-  const payload = await res.json().catch(() => ({}));
-  if (res.ok) showResult(true, `${res.status} ${res.status === 201 ? "stored" : "published"}`, JSON.stringify(payload, null, 2));
-  else showResult(false, `${res.status} ${payload.title ?? res.statusText}`, payload.detail ?? "", payload.errors ?? []);
+  try {
+    // The text as typed is what the gateway validates and publishes.
+    const result = await client.publish(subject, body, { contentType: "application/json" });
+    showResult(true, result.stream ? "201 stored" : "202 published", JSON.stringify(result, null, 2));
+  } catch (err) {
+    if (!(err instanceof ProblemError)) return showResult(false, "Gateway unreachable", String(err.message));
+    showResult(false, `${err.status} ${err.title}`, err.detail, err.errors);
+  }
 }
 
 async function loadSchemas() {
-  const res = await fetch("/v1/schemas", { headers: authHeaders() }).catch(() => null);
+  const res = await get("/v1/schemas").catch(() => null);
   if (!res?.ok) return;
   const { schemas } = await res.json();
   $("schemas").replaceChildren(
@@ -170,7 +183,7 @@ async function loadSchemas() {
 // Webhook status: needs an admin token when auth is on; refreshed every 10 s.
 async function loadWebhooks() {
   const note = $("webhooks-note");
-  const res = await fetch("/v1/webhooks", { headers: authHeaders() }).catch(() => null);
+  const res = await get("/v1/webhooks").catch(() => null);
   if (!res || !res.ok) {
     note.textContent = res && (res.status === 401 || res.status === 403) ? "Webhook status needs an admin token." : "Webhooks unavailable.";
     $("webhooks").replaceChildren();
@@ -189,9 +202,12 @@ function webhookItem(w) {
   const detail = span("detail", w.disabledReason ?? "");
   const test = Object.assign(document.createElement("button"), { type: "button", textContent: "Test" });
   test.addEventListener("click", async () => {
-    const r = await fetch(`/v1/webhooks/${encodeURIComponent(w.id)}/test`, { method: "POST", headers: authHeaders() });
-    const out = await r.json().catch(() => ({}));
-    detail.textContent = out.delivered ? `test delivered: HTTP ${out.status} in ${out.durationMs} ms` : `test failed: ${out.error ?? `HTTP ${out.status ?? r.status}`}`;
+    try {
+      const out = await (await client.fetch(`/v1/webhooks/${encodeURIComponent(w.id)}/test`, { method: "POST" })).json();
+      detail.textContent = out.delivered ? `test delivered: HTTP ${out.status} in ${out.durationMs} ms` : `test failed: ${out.error ?? `HTTP ${out.status}`}`;
+    } catch (err) {
+      detail.textContent = `test failed: ${err instanceof ProblemError ? `HTTP ${err.status} ${err.title}` : err.message}`;
+    }
   });
   li.append(span("id", w.id), state, span("where", `${w.subjects.join(" ")} → ${new URL(w.url).host} (${w.format})`), test, detail);
   return li;
@@ -208,6 +224,7 @@ tokenInput.addEventListener("change", () => {
   // A token is remembered for the next visit; a password never is (it stays in this page only).
   if (isPassword(tokenInput.value)) localStorage.removeItem("natsgate.token");
   else localStorage.setItem("natsgate.token", tokenInput.value);
+  client = clientFor(tokenInput.value);
   start();
   loadSchemas();
   loadWebhooks();

@@ -1,7 +1,10 @@
-/** `GET /`: the console page (live events, publish form, schemas, webhooks, operations), plain HTML/CSS/JS modules. */
+/**
+ * `GET /`: the console page (live events, publish form, schemas, webhooks,
+ * operations), plain HTML/CSS/JS modules on top of `@natsgate/client`'s build.
+ */
 import { Hono } from "hono";
 import type { Gateway } from "../src/gateway.js";
-import { CONSOLE_ASSETS } from "../src/http/console-openapi.js";
+import { CLIENT_MODULES, CONSOLE_ASSETS } from "../src/http/console-openapi.js";
 import type { AppEnv } from "../src/http/env.js";
 import { readPackageFile } from "../src/node/package-root.js";
 
@@ -15,5 +18,19 @@ export function consoleRoutes(_gw: Gateway): Hono<AppEnv> {
     const body = readPackageFile(`public/${name}`);
     app.get(`/console/${name}`, (c) => c.body(body, 200, { "content-type": type, "cache-control": "no-cache" }));
   }
+  for (const name of CLIENT_MODULES) {
+    // The maps point at client/src, which is not served: without the comment devtools asks for nothing.
+    const body = clientModule(name).replace(/^\/\/# sourceMappingURL=.*$/m, "");
+    app.get(`/console/client/${name}`, (c) => c.body(body, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" }));
+  }
   return app;
+}
+
+/** One module of the client's build; `npm run build` (also run by `npm ci` and `npm start`) makes it. */
+function clientModule(name: string): string {
+  try {
+    return readPackageFile(`client/dist/${name}`);
+  } catch (cause) {
+    throw new Error(`natsgate: the console needs client/dist/${name}; run \`npm run build\``, { cause });
+  }
 }

@@ -50,6 +50,10 @@ export class BadRequestError extends ProblemError {
 export class UnauthorizedError extends ProblemError {
   override name = "UnauthorizedError";
 }
+/** 401 during a subscription: the token ran out and no `getToken` can give another. */
+export class TokenExpiredError extends UnauthorizedError {
+  override name = "TokenExpiredError";
+}
 /** 403: the client may not use this subject or route. */
 export class ForbiddenError extends ProblemError {
   override name = "ForbiddenError";

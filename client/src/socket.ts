@@ -9,7 +9,8 @@
  */
 import type { Client, PublishResult, Reply } from "./client.js";
 import type { Envelope } from "./envelope.js";
-import { errorFor, ProblemError, type Problem } from "./problem.js";
+import { report } from "./report.js";
+import { errorFor, ProblemError, UnauthorizedError, type Problem } from "./problem.js";
 
 /** A message delivered to a subscription. */
 export interface SocketMessage<T = unknown> extends Envelope<T> {
@@ -22,7 +23,10 @@ export type SocketStatus =
   | { state: "connecting" }
   | { state: "open" }
   | { state: "retrying"; reason: string; inMs: number }
-  | { state: "closed" };
+  /** More than `maxQueued` messages wait for the consumer: the socket is let go, and reopened once they are handled. */
+  | { state: "behind"; queued: number }
+  /** Ended: by `close()`, or with `error` when the gateway refuses the credentials for good (a 401 a fresh token did not cure). */
+  | { state: "closed"; error?: ProblemError };
 
 /** Options of `socket()`. */
 export interface SocketOptions {
@@ -50,8 +54,8 @@ export interface Socket {
   publish(subject: string, data: unknown, options?: { headers?: Record<string, string> }): Promise<PublishResult & { status: number }>;
   request(subject: string, data: unknown, options?: { timeoutMs?: number }): Promise<Reply>;
   close(): void;
-  /** Resolves once `close()` has been called and the socket is closed. */
-  readonly closed: Promise<void>;
+  /** Resolves once the socket has ended: after `close()`, or with the refusal that ended it. */
+  readonly closed: Promise<ProblemError | undefined>;
 }
 
 /** The socket closed before a publish or request was answered: it may or may not have happened. */
@@ -94,9 +98,11 @@ export function openSocket(client: Client, WS: typeof WebSocket, options: Socket
   let draining: Promise<void> | undefined;
   let paused = false;
   let lastHeard = Date.now();
-  let finish!: () => void;
-  const closed = new Promise<void>((resolve) => (finish = resolve));
-  const status = (s: SocketStatus) => options.onStatus?.(s);
+  let unauthorized = 0;
+  let ending: ProblemError | undefined;
+  let finish!: (error: ProblemError | undefined) => void;
+  const closed = new Promise<ProblemError | undefined>((resolve) => (finish = resolve));
+  const status = (s: SocketStatus) => report(options.onStatus, s);
   const send = (frame: object) => {
     if (ws?.readyState === WS.OPEN) ws.send(JSON.stringify(frame));
   };
@@ -114,6 +120,7 @@ export function openSocket(client: Client, WS: typeof WebSocket, options: Socket
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     // A browser's WebSocket sends no Authorization header: the token goes in the query (never a password).
     const token = await client.token();
+    if (stopped || paused) return;
     if (token) url.searchParams.set("access_token", token);
     const socket = new WS(url);
     ws = socket;
@@ -123,26 +130,80 @@ export function openSocket(client: Client, WS: typeof WebSocket, options: Socket
       send({ op: "ping" });
     }, pingMs);
     socket.onopen = () => {
+      if (ws !== socket) return;
       opened = true;
       failures = 0;
+      unauthorized = 0;
       lastHeard = Date.now();
       status({ state: "open" });
       for (const s of subs.values()) send(subFrame(s));
     };
+    // A socket let go of (the consumer fell behind) is not read any further: its
+    // messages come again from the cursors on the next one, in order.
     socket.onmessage = (e) => {
+      if (ws !== socket) return;
       lastHeard = Date.now();
       onFrame(JSON.parse(String(e.data)) as Record<string, unknown>);
     };
+    // A close always follows; an error without a listener would be thrown by Node's `ws`.
+    socket.onerror = () => {};
     socket.onclose = (e) => {
       clearInterval(ping);
-      if (ws === socket) ws = undefined;
+      if (ws !== socket) return;
+      ws = undefined;
       failPending(`the socket closed (${e.code}${e.reason ? ` ${e.reason}` : ""}) before the gateway answered`);
-      if (stopped) return finish();
-      if (paused) return;
-      const inMs = opened && e.code !== 1008 ? MIN_RETRY_MS : Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(failures++, 5));
-      status({ state: "retrying", reason: `closed ${e.code}${e.reason ? `: ${e.reason}` : ""}`, inMs });
-      setTimeout(() => void connect(), inMs);
+      if (stopped) return finish(ending);
+      void reopen(opened, `closed ${e.code}${e.reason ? `: ${e.reason}` : ""}`, e.code);
     };
+  }
+
+  async function reopen(opened: boolean, reason: string, code: number): Promise<void> {
+    if (!opened) {
+      // A browser's WebSocket never sees a refused upgrade's status: the HTTP API, asked
+      // with the same credentials, tells a 401 (give up, or once with a fresh token) from
+      // a gateway that is down, busy or being restarted (retry).
+      const refusal = await credentialsRefused();
+      if (stopped) return;
+      if (refusal && (unauthorized++ > 0 || !client.canRefresh)) return end(refusal);
+      if (refusal) return retryIn(0, "401, retrying with a fresh token");
+    }
+    retryIn(opened && code !== 1008 ? MIN_RETRY_MS : Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(failures++, 5)), reason);
+  }
+
+  function retryIn(inMs: number, reason: string): void {
+    status({ state: "retrying", reason, inMs });
+    setTimeout(() => void connect(), inMs);
+  }
+
+  /** The 401 the gateway gives these credentials now, or undefined (they pass, or it cannot say). */
+  async function credentialsRefused(): Promise<ProblemError | undefined> {
+    try {
+      await client.fetch("/v1/me");
+      return undefined;
+    } catch (err) {
+      return err instanceof UnauthorizedError ? err : undefined;
+    }
+  }
+
+  /** Ends the socket for good: by `close()`, or with the refusal that ended it. */
+  function end(error?: ProblemError): void {
+    if (stopped) return;
+    stopped = true;
+    ending = error;
+    queue.length = 0;
+    status(error ? { state: "closed", error } : { state: "closed" });
+    if (ws) ws.close(1000, "closed by the client");
+    else finish(error);
+  }
+
+  /** Lets the socket go until the consumer has caught up; the cursors say where to resume. */
+  function pause(): void {
+    paused = true;
+    const behind = ws;
+    ws = undefined;
+    failPending("the socket was closed to let the consumer catch up before the gateway answered");
+    behind?.close(1000, "consumer behind");
+    status({ state: "behind", queued: queue.length });
   }
 
   function onFrame(f: Record<string, unknown>): void {
@@ -152,11 +213,7 @@ export function openSocket(client: Client, WS: typeof WebSocket, options: Socket
         if (!sub) return;
         const { op: _op, sid: _sid, ...message } = f;
         queue.push({ sub, message: message as unknown as SocketMessage });
-        if (queue.length > maxQueued && !paused) {
-          // Stop reading until the consumer catches up; the cursors say where to resume.
-          paused = true;
-          ws?.close(1000, "consumer behind");
-        }
+        if (queue.length > maxQueued && !paused) pause();
         draining ??= drain();
         return;
       }
@@ -166,7 +223,7 @@ export function openSocket(client: Client, WS: typeof WebSocket, options: Socket
       case "err": {
         const error = errorFor(f as unknown as Problem);
         if (f.id !== undefined) return settle(f, error);
-        if (f.sid !== undefined && subs.delete(String(f.sid))) options.onSubscriptionError?.(String(f.sid), error);
+        if (f.sid !== undefined && subs.delete(String(f.sid))) report((e: ProblemError) => options.onSubscriptionError?.(String(f.sid), e), error);
         return;
       }
     }
@@ -233,13 +290,7 @@ export function openSocket(client: Client, WS: typeof WebSocket, options: Socket
       const f = await call({ op: "req", subject, data, ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}) });
       return { data: f.data, headers: (f.headers as Record<string, string> | undefined) ?? {}, status: 200 };
     },
-    close() {
-      if (stopped) return;
-      stopped = true;
-      status({ state: "closed" });
-      if (ws) ws.close(1000, "closed by the client");
-      else finish();
-    },
+    close: () => end(),
     closed,
   };
 }

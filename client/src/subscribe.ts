@@ -9,7 +9,8 @@
  */
 import type { Client } from "./client.js";
 import type { Envelope } from "./envelope.js";
-import { ProblemError, UnauthorizedError } from "./problem.js";
+import { ProblemError, TokenExpiredError, UnauthorizedError } from "./problem.js";
+import { report } from "./report.js";
 import { SseParser } from "./sse.js";
 
 /** An event as delivered: the envelope and, where a stream holds it, its cursor. */
@@ -65,7 +66,7 @@ export function subscribe<T>(client: Client, subjects: readonly string[], option
   let stopped = false;
   let finish!: (err: ProblemError | undefined) => void;
   const closed = new Promise<ProblemError | undefined>((resolve) => (finish = resolve));
-  const status = (s: SubscriptionStatus) => options.onStatus?.(s);
+  const status = (s: SubscriptionStatus) => report(options.onStatus, s);
 
   const end = (error?: ProblemError) => {
     if (stopped) return;
@@ -111,7 +112,7 @@ export function subscribe<T>(client: Client, subjects: readonly string[], option
         failures = 0;
         unauthorized = 0;
         const ending = await read(res, controller.signal);
-        if (ending === "expired" && !client.canRefresh) return end(new UnauthorizedError({ type: "about:blank", title: "Token expired", status: 401, detail: "the token expired and no getToken is set to refresh it" }));
+        if (ending === "expired" && !client.canRefresh) return end(new TokenExpiredError({ type: "about:blank", title: "Token expired", status: 401, detail: "the token expired and no getToken is set to refresh it" }));
         reason = `stream ended (${ending})`;
         // An overflow or shutdown is answered at once: the gateway is ready for the resume.
         retryIn = ending === "ended" ? undefined : 0;

@@ -8,7 +8,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { createClient, ForbiddenError, RateLimitedError, UnauthorizedError, UnavailableError, ValidationError, type SubscriptionEvent, type SubscriptionStatus } from "../../client/src/index.js";
+import { createClient, ForbiddenError, RateLimitedError, UnauthorizedError, UnavailableError, ValidationError, type SocketStatus, type SubscriptionEvent, type SubscriptionStatus } from "../../client/src/index.js";
 import { transferCompleted } from "../fixtures/events.js";
 import { startGateway, type TestGateway } from "../support/gateway.js";
 import { signToken } from "../support/jwt.js";
@@ -197,5 +197,67 @@ describe("client - against a real gateway", () => {
     expect(sub.cursor).toMatch(/CLIENT/);
     socket.close();
     await socket.closed;
+  });
+
+  it("socket: a consumer slower than the stream lets the socket go and comes back from its cursor: every message once, in order", async () => {
+    const client = createClient({ url: gw.url, token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    const states: SocketStatus[] = [];
+    const socket = client.socket({ maxQueued: 5, onStatus: (s) => states.push(s) });
+    await expect.poll(() => states.some((s) => s.state === "open")).toBe(true);
+    const got: number[] = [];
+    socket.subscribe<{ n: number }>("cl.w.slow", async (m) => {
+      await new Promise((r) => setTimeout(r, 5));
+      got.push(m.data.n);
+    });
+    await socket.publish("cl.w.slow", { n: 0 });
+    const batch = await createClient({ url: gw.url, token: TOKEN }).publishBatch(Array.from({ length: 80 }, (_, i) => ({ subject: "cl.w.slow", data: { n: i + 1 } })));
+    expect(batch.filter((r) => r.status !== 201)).toEqual([]);
+    await until(got, 81);
+    // Nothing more comes: a message handed over twice would show up after the 81st.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual(Array.from({ length: 81 }, (_, n) => n));
+    // It stopped reading at maxQueued + 1 each time, and reopened once the consumer was done.
+    const behind = states.filter((s) => s.state === "behind");
+    expect(behind.length).toBeGreaterThanOrEqual(1);
+    expect(behind.every((s) => s.state === "behind" && s.queued === 6)).toBe(true);
+    expect(states.filter((s) => s.state === "open").length).toBe(behind.length + 1);
+    socket.close();
+    await socket.closed;
+  });
+
+  it("socket: a burst larger than maxQueued, handed to a quick consumer, comes once and in order over one socket at a time", async () => {
+    const client = createClient({ url: gw.url, token: TOKEN, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    const states: SocketStatus["state"][] = [];
+    const socket = client.socket({ maxQueued: 2, onStatus: (s) => states.push(s.state) });
+    await expect.poll(() => states.includes("open")).toBe(true);
+    const got: number[] = [];
+    socket.subscribe<{ n: number }>("cl.w.burst", (m) => void got.push(m.data.n));
+    await socket.publish("cl.w.burst", { n: 0 });
+    await createClient({ url: gw.url, token: TOKEN }).publishBatch(Array.from({ length: 200 }, (_, i) => ({ subject: "cl.w.burst", data: { n: i + 1 } })));
+    await until(got, 201);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual(Array.from({ length: 201 }, (_, n) => n));
+    // Only the socket in use has a session at the gateway: none left over from a reopen.
+    const list = await (await gw.fetch("/v1/connections?client=svc", { headers: { authorization: `Bearer ${OPS}` } })).json();
+    expect((list.connections as { transport: string }[]).filter((c) => c.transport === "ws").length).toBe(1);
+    socket.close();
+    await socket.closed;
+  });
+
+  it("socket: a refused token is asked for again once, then the socket ends with the typed 401", async () => {
+    const WS = WebSocket as unknown as typeof globalThis.WebSocket;
+    let asked = 0;
+    const getToken = () => (++asked === 1 ? "not-a-token-0123456789" : TOKEN);
+    const states: string[] = [];
+    const refreshed = createClient({ url: gw.url, getToken, WebSocket: WS }).socket({ onStatus: (s) => states.push(s.state) });
+    await expect.poll(() => states.includes("open")).toBe(true);
+    expect(states.slice(0, 3)).toEqual(["connecting", "retrying", "connecting"]);
+    refreshed.close();
+    expect(await refreshed.closed).toBeUndefined();
+
+    const never = createClient({ url: gw.url, getToken: () => "not-a-token-0123456789", WebSocket: WS }).socket();
+    const error = await never.closed;
+    expect(error).toBeInstanceOf(UnauthorizedError);
+    expect(error).toMatchObject({ status: 401, detail: "unknown token" });
   });
 });

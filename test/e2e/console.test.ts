@@ -217,7 +217,7 @@ describe("console page (headless Chromium), auth off", () => {
     await nc.close();
 
     await startGateway();
-    // The page retries with backoff up to 15 s (public/sse.js RETRY_MAX_MS); where the restart
+    // The page retries with backoff up to 15 s (@natsgate/client MAX_RETRY_MS); where the restart
     // falls in that schedule is the suite's load, so the wait spans a whole longest interval and more.
     await item("demo.missed.2").waitFor({ timeout: 35_000 });
     await page.waitForSelector('#status[data-state="live"]');

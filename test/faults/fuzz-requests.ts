@@ -159,7 +159,7 @@ const schemasArb = fc.tuple(fc.option(subjectPathArb, { nil: undefined }), authA
   withAuth({ route: "schemas", mode: "http", method, target: subject === undefined ? "/v1/schemas" : `/v1/schemas/${subject}`, headers: [], body: { kind: "none" } }, auth),
 );
 const meArb = fc.tuple(authArb, methodArb("GET"), headersArb).map(([auth, method, headers]): Spec => withAuth({ route: "me", mode: "http", method, target: "/v1/me", headers, body: { kind: "none" } }, auth));
-const consoleArb = fc.tuple(fc.constantFrom("/", "/console/console.js", "/console/sse.js", "/console/events.js", "/console/chart.js", "/console/console.css", "/console/nope.js", "/console/../package.json", "/console/%2e%2e/package.json", "/console/"), methodArb("GET")).map(([target, method]): Spec => ({ route: "console", mode: "http", method, target, headers: [], body: { kind: "none" } }));
+const consoleArb = fc.tuple(fc.constantFrom("/", "/console/console.js", "/console/client/index.js", "/console/client/nope.js", "/console/events.js", "/console/chart.js", "/console/console.css", "/console/nope.js", "/console/../package.json", "/console/%2e%2e/package.json", "/console/"), methodArb("GET")).map(([target, method]): Spec => ({ route: "console", mode: "http", method, target, headers: [], body: { kind: "none" } }));
 const probesArb = fc.tuple(fc.constantFrom("/healthz", "/readyz", "/openapi.json", "/healthz?x=%zz", "/openapi.json/"), methodArb("GET")).map(([target, method]): Spec => ({ route: "probes", mode: "http", method, target, headers: [], body: { kind: "none" } }));
 const randomArb = fc
   .tuple(

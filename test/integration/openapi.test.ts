@@ -5,7 +5,7 @@
  * `openapi-typescript` turns it into types a program type-checks against.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -43,7 +43,7 @@ describe("openapi - the document and the app", () => {
     const routes = new Set<string>();
     for (const r of f.gw.app.routes) {
       if (r.method === "ALL") continue; // middleware
-      const path = r.path.replace(/:(\w+)/g, "{$1}").replace(/^\/console\/[^/]+$/, "/console/{asset}");
+      const path = r.path.replace(/:(\w+)/g, "{$1}").replace(/^\/console\/[^/]+$/, "/console/{asset}").replace(/^\/console\/client\/[^/]+$/, "/console/client/{module}");
       routes.add(`${r.method.toLowerCase()} ${path}`);
     }
     return routes;
@@ -54,9 +54,12 @@ describe("openapi - the document and the app", () => {
     const documented = new Set(Object.entries(d.paths).flatMap(([path, item]) => Object.keys(item).filter((m) => METHODS.includes(m)).map((m) => `${m} ${path}`)));
     expect([...served()].sort()).toEqual([...documented].sort());
     // The console's modules: each served one is in the parameter's enum.
-    const assets = f.gw.app.routes.filter((r) => r.path.startsWith("/console/")).map((r) => r.path.slice("/console/".length));
-    const param = (d.paths["/console/{asset}"]!.get as unknown as { parameters: { schema: { enum: string[] } }[] }).parameters[0]!;
-    expect(param.schema.enum.sort()).toEqual(assets.sort());
+    const enumOf = (path: string) => (d.paths[path]!.get as unknown as { parameters: { schema: { enum: string[] } }[] }).parameters[0]!.schema.enum.sort();
+    const under = (prefix: string) => f.gw.app.routes.map((r) => r.path).filter((p) => p.startsWith(prefix) && !p.slice(prefix.length).includes("/")).map((p) => p.slice(prefix.length)).sort();
+    expect(enumOf("/console/{asset}")).toEqual(under("/console/"));
+    expect(enumOf("/console/client/{module}")).toEqual(under("/console/client/"));
+    // Every module of the client's build is served: one the list forgot would break the page's imports.
+    expect(under("/console/client/")).toEqual(readdirSync(join(ROOT, "client/src")).map((n) => n.replace(/\.ts$/, ".js")).sort());
   });
 
   it("every operation that takes credentials documents 401 and 429, and every refusal is problem+json", async () => {
@@ -75,7 +78,7 @@ describe("openapi - the document and the app", () => {
 
   it("what each route answers a caller without credentials is one of its documented responses", async () => {
     const d = await doc();
-    const sample = (path: string) => path.replace("{subject}", "orders.created").replace("{id}", "x1").replace("{name}", "gh").replace("{asset}", "console.js");
+    const sample = (path: string) => path.replace("{subject}", "orders.created").replace("{id}", "x1").replace("{name}", "gh").replace("{asset}", "console.js").replace("{module}", "index.js");
     const seen: string[] = [];
     for (const [path, item] of Object.entries(d.paths)) {
       for (const [method, op] of Object.entries(item)) {
@@ -94,7 +97,7 @@ describe("openapi - the document and the app", () => {
       }
     }
     // The refusals were refusals: no route took the call without credentials, but the public ones.
-    expect(seen.filter((s) => / 2\d\d$/.test(s)).map((s) => s.replace(/ \d+$/, "")).sort()).toEqual(["get /", "get /console/{asset}", "get /healthz", "get /openapi.json", "get /readyz"]);
+    expect(seen.filter((s) => / 2\d\d$/.test(s)).map((s) => s.replace(/ \d+$/, "")).sort()).toEqual(["get /", "get /console/client/{module}", "get /console/{asset}", "get /healthz", "get /openapi.json", "get /readyz"]);
   });
 
   it("an independent OpenAPI 3.1 validator accepts the document", async () => {

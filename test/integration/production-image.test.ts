@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLIENT_MODULES } from "../../src/http/console-openapi.js";
 import { buildStages, listFiles, reuseInstalledModules, type Stage } from "../support/dockerfile.js";
 import { NatsServer } from "../support/nats-server.js";
 import { collector, natsConnect } from "../support/nats.js";
@@ -46,7 +47,10 @@ describe("production image (Dockerfile stages performed without Docker)", () => 
   });
 
   it("image - holds production dependencies and build output only, as a non-root user", () => {
-    expect(listFiles(app()).filter((f) => !f.startsWith("node_modules/") && !f.startsWith("dist/") && !f.startsWith("public/"))).toEqual(["package.json"]);
+    const files = listFiles(app());
+    expect(files.filter((f) => !f.startsWith("node_modules/") && !f.startsWith("dist/") && !f.startsWith("public/") && !f.startsWith("client/dist/"))).toEqual(["package.json"]);
+    // The console's copy of the client: the modules it serves, nothing else.
+    expect(files.filter((f) => f.startsWith("client/dist/")).sort()).toEqual(CLIENT_MODULES.map((m) => `client/dist/${m}`).sort());
     for (const dev of DEV_ONLY) expect(() => statSync(join(app(), "node_modules", dev)), dev).toThrow();
     for (const prod of ["hono", "@nats-io/nats-core", "zod", "prom-client"]) expect(statSync(join(app(), "node_modules", prod)).isDirectory()).toBe(true);
     const dist = listFiles(join(app(), "dist"));
