@@ -9,7 +9,7 @@
  * The gateway is the built output, as `npm start` runs it (`npm run build` first; `--script src/server.ts` for tsx).
  * Usage: npx tsx bench/batch.ts [--batch 1000 --concurrency 4 --duration 5 --rounds 2 --rows raw,core,js]
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -35,8 +35,14 @@ function ndjson(kind: Kind): string {
   return Array.from({ length: BATCH }, (_, i) => JSON.stringify({ subject: subjects[kind], data: data[kind](i) })).join("\n") + "\n";
 }
 
-/** Runs `one` with CONCURRENCY in flight for DURATION_S; events per second. */
-async function drive(one: () => Promise<number>): Promise<number> {
+/** CPU time (user + system) a process has used, in µs; 10 ms resolution (clock ticks). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+
+/** Runs `one` with CONCURRENCY in flight for DURATION_S; events per second and the events sent. */
+async function drive(one: () => Promise<number>): Promise<{ rate: number; events: number }> {
   const end = performance.now() + DURATION_S * 1000;
   let events = 0;
   const start = performance.now();
@@ -49,7 +55,7 @@ async function drive(one: () => Promise<number>): Promise<number> {
       }
     }),
   );
-  return events / ((performance.now() - start) / 1000);
+  return { rate: events / ((performance.now() - start) / 1000), events };
 }
 
 async function main() {
@@ -78,24 +84,35 @@ async function main() {
 
   try {
     // Warm up JIT and connections.
-    const row = (name: string, one: () => Promise<number>) => (ROWS.has(name) ? drive(one) : Promise.resolve(Number.NaN));
+    // Events/s moves with whatever else the host runs; the gateway's CPU per event does not.
+    const cpu: Record<string, number[]> = { core: [], js: [] };
+    const row = async (name: string, one: () => Promise<number>) => {
+      if (!ROWS.has(name)) return Number.NaN;
+      const before = name === "raw" ? 0 : cpuMicros(gw.child.pid!);
+      const { rate, events } = await drive(one);
+      if (name !== "raw") cpu[name]!.push((cpuMicros(gw.child.pid!) - before) / events);
+      return rate;
+    };
     await row("raw", raw);
     await row("core", gateway("core"));
     await row("js", gateway("js"));
+    cpu.core!.length = cpu.js!.length = 0; // the warm-up rows do not count
     const rows: { round: number; raw: number; core: number; js: number }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       rows.push({ round, raw: await row("raw", raw), core: await row("core", gateway("core")), js: await row("js", gateway("js")) });
     }
+    const peakRss = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${gw.child.pid}/status`, "utf8"))![1]) / 1024;
     const machine = `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}, nats-server ${nc.info?.version}`;
     const k = (n: number) => `${Math.round(n).toLocaleString("en-US")}`;
+    const us = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
     process.stdout.write(
       [
         `# NDJSON batch ingest ${new Date().toISOString()}`,
-        `machine: ${machine}; ${BATCH} events per batch, ${CONCURRENCY} batches in flight, ${DURATION_S} s per row`,
+        `machine: ${machine}; ${BATCH} events per batch, ${CONCURRENCY} batches in flight, ${DURATION_S} s per row; gateway peak RSS ${peakRss.toFixed(0)} MB`,
         "",
-        "| round | raw nats.js loop events/s | gateway core events/s | ratio | gateway JetStream events/s | ratio |",
-        "|---:|---:|---:|---:|---:|---:|",
-        ...rows.map((r) => `| ${r.round} | ${k(r.raw)} | ${k(r.core)} | ${(r.core / r.raw).toFixed(2)} | ${k(r.js)} | ${(r.js / r.raw).toFixed(2)} |`),
+        "| round | raw nats.js loop events/s | gateway core events/s | ratio | gateway CPU µs/event, core | gateway JetStream events/s | ratio | gateway CPU µs/event, JetStream |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ...rows.map((r, i) => `| ${r.round} | ${k(r.raw)} | ${k(r.core)} | ${(r.core / r.raw).toFixed(2)} | ${us(cpu.core![i])} | ${k(r.js)} | ${(r.js / r.raw).toFixed(2)} | ${us(cpu.js![i])} |`),
       ].join("\n") + "\n",
     );
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

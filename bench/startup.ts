@@ -12,14 +12,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { NatsServer } from "../test/support/nats-server.js";
-import { benchArgs, reportMetrics } from "./support.js";
+import { benchArgs, GATEWAY_NODE_FLAGS, reportMetrics } from "./support.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const args = benchArgs();
 const ROUNDS = Number(args.get("rounds") ?? 5);
 const VARIANTS = {
   "tsx src/server.ts": ["--import", "tsx", "src/server.ts"],
-  "node dist/src/server.js": ["dist/src/server.js"],
+  "node dist/src/server.js": [...GATEWAY_NODE_FLAGS, "dist/src/server.js"],
 } as const;
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;

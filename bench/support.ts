@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: arguments, a gateway child process, and a nats-server with WebSocket. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,12 @@ export function natsServerWithWebSocket(): Promise<NatsServer> {
 /** The gateway as `npm start` runs it: built output (under tsx, source maps cost JetStream publishes ~40 % more CPU). */
 export const GATEWAY_ENTRY = "dist/src/server.js";
 
+/** The Node flags `npm start` gives the gateway (package.json's start script), so a benchmark runs what users run. */
+export const GATEWAY_NODE_FLAGS: string[] = (() => {
+  const start = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+  return start.slice(1, start.indexOf(GATEWAY_ENTRY)).filter((a) => a.startsWith("--"));
+})();
+
 /**
  * Runs a script (default: the gateway's built entry) on a random port; resolves
  * once it logged its URL (and, for the gateway, its NATS connection). stdout
@@ -51,7 +57,8 @@ export function startProcess(env: Record<string, string>, script = GATEWAY_ENTRY
   const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // Built output runs as `npm start` runs it; TypeScript goes through tsx.
   const loader = /\.m?js$/.test(script) ? [] : ["--import", "tsx"];
-  const child = spawn(process.execPath, [...profile, ...loader, script], {
+  const flags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean) : GATEWAY_NODE_FLAGS;
+  const child = spawn(process.execPath, [...flags, ...profile, ...loader, script], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "ignore", "pipe"],

@@ -14,7 +14,7 @@ import type { NatsClient } from "../nats/client.js";
 import { fromNatsError, type NatsOperation } from "../nats/errors.js";
 import { MSG_ID_HEADER } from "../nats/headers.js";
 import type { Context as TraceContext, Span } from "@opentelemetry/api";
-import { ATTR, endSpan, MAX_ATTRIBUTE_CHARS, SpanKind, Tracing } from "../telemetry/tracing.js";
+import { ATTR, endSpan, MAX_ATTRIBUTE_CHARS, NO_SPAN, SpanKind, Tracing } from "../telemetry/tracing.js";
 
 
 /**
@@ -119,6 +119,7 @@ export class Publisher {
   }
 
   #span(operation: "publish" | "request", kind: SpanKind, ev: OutboundEvent, parent: TraceContext | undefined): Span {
+    if (!this.tracing.recording) return NO_SPAN;
     const msgId = ev.headers.has(MSG_ID_HEADER) ? ev.headers.get(MSG_ID_HEADER) : undefined;
     const span = this.tracing.startMessaging(`${operation} ${ev.subject}`, kind, parent ?? this.tracing.extract(ev.headers), ev.subject, {
       [ATTR.operationName]: operation,

@@ -8,10 +8,11 @@ import type { MsgHdrs } from "@nats-io/nats-core";
 import type { Span } from "@opentelemetry/api";
 import type { Envelope } from "../events/envelope.js";
 import { MSG_ID_HEADER } from "../nats/headers.js";
-import { ATTR, MAX_ATTRIBUTE_CHARS, SpanKind, type Tracing } from "../telemetry/tracing.js";
+import { ATTR, MAX_ATTRIBUTE_CHARS, NO_SPAN, SpanKind, type Tracing } from "../telemetry/tracing.js";
 
 /** Starts the span; returns it (the caller ends it once the frame is handed out) and the envelope carrying its context. */
 export function processSpan(tracing: Tracing, e: Envelope, headers: MsgHdrs | undefined, bytes: number, queue: string | undefined, subscribers: number): { span: Span; envelope: Envelope } {
+  if (!tracing.recording) return { span: NO_SPAN, envelope: e };
   const msgId = headers?.get(MSG_ID_HEADER);
   const span = tracing.startMessaging(`process ${e.subject}`, SpanKind.CONSUMER, tracing.extract(headers), e.subject, {
     ...(msgId ? { [ATTR.messageId]: msgId.slice(0, MAX_ATTRIBUTE_CHARS) } : {}),

@@ -11,7 +11,7 @@
  * non-recording spans it passes the caller's context on unchanged. Contexts are
  * passed explicitly, so no global context manager is needed (Workers has none).
  */
-import { isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapPropagator, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
+import { INVALID_SPAN_CONTEXT, isSpanContextValid, propagation, ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapPropagator, type TextMapSetter, type Tracer, type TracerProvider } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from "@opentelemetry/semantic-conventions";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Match, type MsgHdrs } from "@nats-io/nats-core";
@@ -59,6 +59,9 @@ const setter: TextMapSetter<Carrier> = {
   },
 };
 
+/** What a feature holds instead of a span when none can be recorded: ending it, or setting attributes on it, does nothing. */
+export const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Options for `Tracing`. */
 export interface TracingOptions {
   /** `host:port` of the NATS server the gateway is connected to, for `server.address`/`server.port`. */
@@ -68,12 +71,22 @@ export interface TracingOptions {
 /** The tracer and the propagation the gateway's features share. */
 export class Tracing {
   readonly tracer: Tracer;
+  /**
+   * False when no span can ever be recorded: the global provider with no SDK behind
+   * it. Per-message spans are then not built at all (`NO_SPAN`): a no-op span still
+   * costs a context extraction, its attributes and its name on every message, and
+   * without a recorded span nothing is injected, so what a message carries is the
+   * same either way.
+   */
+  readonly recording: boolean;
   readonly #propagator: TextMapPropagator;
   readonly #natsServer: () => string | undefined;
 
   /** `provider`: where spans go; the global one (a no-op without an SDK) by default. */
   constructor(provider: TracerProvider = trace.getTracerProvider(), { natsServer = () => undefined }: TracingOptions = {}) {
     this.tracer = provider.getTracer("natsgate", VERSION);
+    // Decided once, like the propagator: the global proxy without a delegate has no SDK behind it.
+    this.recording = !(provider instanceof ProxyTracerProvider && provider.getDelegateTracer("natsgate", VERSION) === undefined);
     // Decided once: an SDK registers its propagator before the gateway is built.
     this.#propagator = propagation.fields().length > 0 ? propagation : w3c;
     this.#natsServer = natsServer;

@@ -70,6 +70,9 @@ describe("production image (Dockerfile stages performed without Docker)", () => 
     expect(imported.size).toBeGreaterThan(10);
     for (const pkg of imported) expect(existsSync(join(app(), "node_modules", pkg, "package.json")), `${pkg} is imported by dist/ but not installed`).toBe(true);
     expect(image.user).toBe("node");
+    // The image runs the gateway as `npm start` does, Node flags included.
+    const start = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+    expect(image.cmd!.join(" ")).toBe(start);
     expect(image.exposed).toEqual([Number(image.env.PORT)]);
     console.log(`image-equivalent size: node_modules ${megabytes(join(app(), "node_modules")).toFixed(1)} MB, dist ${megabytes(join(app(), "dist")).toFixed(1)} MB, public ${megabytes(join(app(), "public")).toFixed(1)} MB`);
   });
