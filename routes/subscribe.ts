@@ -3,10 +3,8 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { CoreGateway } from "../src/gateway.js";
 import type { AppEnv } from "../src/http/env.js";
-import { parseCursor } from "../src/subscribe/cursor.js";
 import { BadRequestError, MethodNotAllowedError } from "../src/errors.js";
-import { parseRfc3339 } from "../src/http/time.js";
-import type { StartSpec } from "../src/subscribe/feed-plan.js";
+import { startSpec } from "../src/subscribe/start.js";
 import { authenticate } from "../src/security/middleware.js";
 import { honoOutput } from "../src/subscribe/sse-output.js";
 import { openSubscription } from "../src/subscribe/subscription.js";
@@ -14,21 +12,6 @@ import { requestFields } from "../src/telemetry/http.js";
 
 /** Most subjects in one subscription. */
 export const MAX_SUBJECTS_PER_STREAM = 32;
-
-/** Where a fresh or resumed subscription starts. */
-export function startSpec(lastEventId: string | undefined, deliver: string | undefined, since: string | undefined): StartSpec {
-  if (lastEventId) return { kind: "cursor", positions: parseCursor(lastEventId) };
-  if (since !== undefined) {
-    const time = parseRfc3339(since);
-    if (!time) {
-      throw new BadRequestError(`since must be an RFC 3339 time such as 2026-11-24T20:00:00Z, got ${JSON.stringify(since)}`);
-    }
-    return { kind: "since", time };
-  }
-  if (deliver === undefined || deliver === "new") return { kind: "new" };
-  if (deliver === "all" || deliver === "last") return { kind: deliver };
-  throw new BadRequestError(`deliver must be all, last or new, got ${JSON.stringify(deliver)}`);
-}
 
 /**
  * Hono serves HEAD with the GET handler and drops the body: the stream would

@@ -6,6 +6,7 @@
  * up to `maxRetries`, and every other refusal is a typed `ProblemError`.
  */
 import { problemError, type ProblemError } from "./problem.js";
+import { sleep } from "./sleep.js";
 import { subscribe, type Subscription, type SubscribeOptions } from "./subscribe.js";
 import { openSocket, type Socket, type SocketOptions } from "./socket.js";
 
@@ -54,6 +55,12 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
+/** Options of one request: a publish's, without an idempotency key (a request is not stored), and how long to wait for the reply. */
+export interface RequestOptions extends Omit<PublishOptions, "idempotencyKey"> {
+  /** How long the gateway waits for the reply, in ms (the gateway's default otherwise). */
+  timeoutMs?: number;
+}
+
 /** One item of a batch. */
 export interface BatchItem {
   subject: string;
@@ -88,12 +95,20 @@ export function natsHeaders(headers: Record<string, string> | undefined): Record
 /** A subject as one path segment: its characters kept where a URL allows them. */
 const subjectPath = (subject: string) => encodeURIComponent(subject).replaceAll("%2A", "*").replaceAll("%3E", ">");
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
+/** Base64 of UTF-8 text, in chunks: spreading a long string's bytes into one call overflows the stack. */
+function base64Utf8(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** A body sent as it is (bytes, a Blob, or a string with its own content type), not as JSON. */
+const isRaw = (data: unknown, contentType: string | undefined) =>
+  data instanceof Uint8Array || data instanceof ArrayBuffer || (typeof Blob !== "undefined" && data instanceof Blob) || (typeof data === "string" && contentType !== undefined);
+
+/** 503 answers that are not worth a retry: no one subscribes to the request's subject. */
+const NOT_RETRIED = new Set(["https://natsgate.dev/problems/no-responders"]);
 
 /** The gateway's API. */
 export class Client {
@@ -123,8 +138,7 @@ export class Client {
     if (token) return `Bearer ${token}`;
     const { user, password } = this.#options;
     if (user === undefined || password === undefined) return undefined;
-    const bytes = new TextEncoder().encode(`${user}:${password}`);
-    return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+    return `Basic ${base64Utf8(`${user}:${password}`)}`;
   }
 
   /** Resolves `path` against the gateway's URL. */
@@ -144,14 +158,14 @@ export class Client {
       if (res.ok) return res;
       const err: ProblemError = await problemError(res);
       const delay = err.retryAfterMs ?? DEFAULT_RETRY_DELAY_MS;
-      if ((res.status !== 429 && res.status !== 503) || attempt >= maxRetries || delay > maxDelay) throw err;
+      if ((res.status !== 429 && res.status !== 503) || NOT_RETRIED.has(err.type) || attempt >= maxRetries || delay > maxDelay) throw err;
       await sleep(delay, init.signal ?? undefined);
     }
   }
 
   /** Publishes one event; a stream's subject answers with its stream and sequence. */
   async publish(subject: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    const raw = data instanceof Uint8Array || data instanceof ArrayBuffer || data instanceof Blob || (typeof data === "string" && options.contentType !== undefined);
+    const raw = isRaw(data, options.contentType);
     const headers: Record<string, string> = { "content-type": options.contentType ?? (raw ? "application/octet-stream" : "application/json"), ...natsHeaders(options.headers) };
     if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
     const body = raw ? (data as BodyInit) : JSON.stringify(data);
@@ -167,13 +181,13 @@ export class Client {
   }
 
   /** NATS request/reply: the first reply, or a `ProblemError` (503 no responders, 504 timeout). */
-  async request(subject: string, data: unknown, options: PublishOptions & { timeoutMs?: number } = {}): Promise<Reply> {
+  async request(subject: string, data: unknown, options: RequestOptions = {}): Promise<Reply> {
     const query = options.timeoutMs === undefined ? "" : `?timeout=${options.timeoutMs}`;
-    const raw = typeof data === "string" && options.contentType !== undefined;
+    const raw = isRaw(data, options.contentType);
     const res = await this.fetch(`/v1/request/${subjectPath(subject)}${query}`, {
       method: "POST",
-      headers: { "content-type": options.contentType ?? "application/json", ...natsHeaders(options.headers) },
-      body: raw ? (data as string) : JSON.stringify(data),
+      headers: { "content-type": options.contentType ?? (raw ? "application/octet-stream" : "application/json"), ...natsHeaders(options.headers) },
+      body: raw ? (data as BodyInit) : JSON.stringify(data),
       signal: options.signal ?? null,
     });
     const headers: Record<string, string> = {};

@@ -5,7 +5,7 @@
  * or one passed in).
  */
 export { Client, createClient, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_DELAY_MS, natsHeaders } from "./client.js";
-export type { BatchItem, BatchResult, ClientOptions, PublishOptions, PublishResult, Reply } from "./client.js";
+export type { BatchItem, BatchResult, ClientOptions, PublishOptions, PublishResult, Reply, RequestOptions } from "./client.js";
 export { BadRequestError, errorFor, ForbiddenError, ProblemError, problemError, RateLimitedError, retryAfterMs, TokenExpiredError, UnauthorizedError, UnavailableError, ValidationError } from "./problem.js";
 export type { Problem, ProblemIssue } from "./problem.js";
 export type { Envelope } from "./envelope.js";

@@ -82,6 +82,39 @@ const CLASSES: Record<number, typeof ProblemError> = {
 
 /** Most of a problem body read, in bytes: a proxy's HTML error page is not worth more. */
 const MAX_PROBLEM_BYTES = 64 * 1024;
+/** Longest wait for a problem body, in ms: a body that never ends must not hold the call. */
+const PROBLEM_READ_MS = 10_000;
+
+/** Up to `MAX_PROBLEM_BYTES` of a body, within `PROBLEM_READ_MS`; the rest is not read. */
+async function readProblemText(res: Response): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, PROBLEM_READ_MS, undefined)));
+  try {
+    while (size < MAX_PROBLEM_BYTES) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === undefined || next.done) break;
+      chunks.push(next.value);
+      size += next.value.byteLength;
+    }
+  } catch {
+    // A body cut off midway: what arrived still says something.
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(size, MAX_PROBLEM_BYTES));
+  let at = 0;
+  for (const c of chunks) {
+    if (at >= bytes.length) break;
+    bytes.set(c.subarray(0, bytes.length - at), at);
+    at += Math.min(c.byteLength, bytes.length - at);
+  }
+  return new TextDecoder().decode(bytes);
+}
 
 /** Retry-After in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
@@ -93,7 +126,7 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 /** The error for a non-2xx response (its body is consumed). */
 export async function problemError(res: Response): Promise<ProblemError> {
-  const text = (await res.text().catch(() => "")).slice(0, MAX_PROBLEM_BYTES);
+  const text = await readProblemText(res);
   let body: Partial<Problem> = {};
   try {
     const parsed = JSON.parse(text) as unknown;

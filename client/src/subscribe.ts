@@ -10,7 +10,8 @@
 import type { Client } from "./client.js";
 import type { Envelope } from "./envelope.js";
 import { ProblemError, TokenExpiredError, UnauthorizedError } from "./problem.js";
-import { report } from "./report.js";
+import { report, reportError } from "./report.js";
+import { sleep } from "./sleep.js";
 import { SseParser } from "./sse.js";
 
 /** An event as delivered: the envelope and, where a stream holds it, its cursor. */
@@ -29,6 +30,12 @@ export type SubscriptionStatus =
 
 /** Options of `subscribe`. */
 export interface SubscribeOptions<T = unknown> {
+  /**
+   * Called once per event, in order; the next waits until it has returned (or its
+   * promise settled). What it throws is reported as an event listener's error is
+   * (the console; `uncaughtException` in Node) and the event counts as handled: a
+   * consumer that must not skip one keeps its own cursor and resubscribes from it.
+   */
   onEvent(event: SubscriptionEvent<T>): void | Promise<void>;
   onStatus?(status: SubscriptionStatus): void;
   /** Start after this cursor (a previous subscription's `cursor`). */
@@ -37,6 +44,12 @@ export interface SubscribeOptions<T = unknown> {
   since?: string | Date;
   deliver?: "all" | "last" | "new";
   queue?: string;
+  /**
+   * A live stream silent this long is taken for dead and reopened, in ms (default
+   * `DEFAULT_IDLE_TIMEOUT_MS`): the gateway sends a heartbeat every `sse.heartbeatMs`
+   * (15 s by default), so keep this above twice that.
+   */
+  idleTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -49,6 +62,8 @@ export interface Subscription {
   close(): void;
 }
 
+/** A live stream silent this long is reopened, in ms: three of the gateway's default 15 s heartbeats. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 45_000;
 /** First wait before reconnecting, in ms; doubled per failure up to `MAX_RETRY_MS`. */
 export const MIN_RETRY_MS = 500;
 /** Longest wait between reconnects, in ms. */
@@ -57,25 +72,36 @@ export const MAX_RETRY_MS = 15_000;
 /** Why a live stream ended, as the gateway said. */
 type Ending = "overflow" | "expired" | "shutdown" | "ended";
 
+/** The time the gateway answered at, from its Date header (whole seconds, so never later than the truth); undefined without one. */
+function serverTime(res: Response): string | undefined {
+  const date = Date.parse(res.headers.get("date") ?? "");
+  return Number.isNaN(date) ? undefined : new Date(date).toISOString();
+}
+
 /** Starts a subscription (see `Client.subscribe`). */
 export function subscribe<T>(client: Client, subjects: readonly string[], options: SubscribeOptions<T>): Subscription {
   let cursor = options.lastEventId;
   let since = options.since instanceof Date ? options.since.toISOString() : options.since;
   let deliver = options.deliver;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  // Aborted once the subscription ends: the live request, a retry's wait, the idle timer.
+  const stop = new AbortController();
   let controller: AbortController | undefined;
   let stopped = false;
   let finish!: (err: ProblemError | undefined) => void;
   const closed = new Promise<ProblemError | undefined>((resolve) => (finish = resolve));
   const status = (s: SubscriptionStatus) => report(options.onStatus, s);
+  const onAbort = () => end();
 
   const end = (error?: ProblemError) => {
     if (stopped) return;
     stopped = true;
+    options.signal?.removeEventListener("abort", onAbort);
     controller?.abort();
+    stop.abort();
     status(error ? { state: "closed", error } : { state: "closed" });
     finish(error);
   };
-  options.signal?.addEventListener("abort", () => end(), { once: true });
 
   const query = () => {
     const q = new URLSearchParams();
@@ -103,19 +129,20 @@ export function subscribe<T>(client: Client, subjects: readonly string[], option
           signal: controller.signal,
           cache: "no-store",
         });
-        // Live from here: before any event, a reconnect must not skip what was published meanwhile.
+        // Live from here: before any event, a reconnect must not skip what was published
+        // meanwhile. The gateway's clock says when, not this machine's, which may be off.
         if (cursor === undefined && since === undefined && !options.queue && (deliver === undefined || deliver === "new")) {
-          since = new Date().toISOString();
+          since = serverTime(res) ?? new Date().toISOString();
           deliver = undefined;
         }
         status({ state: "live" });
         failures = 0;
         unauthorized = 0;
-        const ending = await read(res, controller.signal);
+        const ending = await read(res, controller);
         if (ending === "expired" && !client.canRefresh) return end(new TokenExpiredError({ type: "about:blank", title: "Token expired", status: 401, detail: "the token expired and no getToken is set to refresh it" }));
         reason = `stream ended (${ending})`;
         // An overflow or shutdown is answered at once: the gateway is ready for the resume.
-        retryIn = ending === "ended" ? undefined : 0;
+        retryIn = ending === "ended" || ending === "silent" ? undefined : 0;
       } catch (err) {
         if (stopped) return;
         if (err instanceof UnauthorizedError && unauthorized++ === 0 && client.canRefresh) {
@@ -132,33 +159,53 @@ export function subscribe<T>(client: Client, subjects: readonly string[], option
       if (stopped) return;
       const inMs = retryIn ?? Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(failures++, 5));
       status({ state: "retrying", reason, inMs });
-      await new Promise((resolve) => setTimeout(resolve, inMs));
+      await sleep(inMs, stop.signal).catch(() => {});
     }
   }
 
-  async function read(res: Response, signal: AbortSignal): Promise<Ending> {
+  async function read(res: Response, live: AbortController): Promise<Ending | "silent"> {
     const parser = new SseParser();
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    // A path that goes quiet without closing (a NAT or Wi-Fi change) never ends the read: heartbeats must keep coming.
+    let heard = Date.now();
+    let silent = false;
+    const watchdog = setInterval(() => {
+      if (Date.now() - heard < idleMs) return;
+      silent = true;
+      live.abort();
+    }, Math.min(idleMs, 5_000));
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return "ended";
+        heard = Date.now();
         for (const e of parser.push(value)) {
           if (e.event === "overflow" || e.event === "expired" || e.event === "shutdown") return e.event;
           if (e.event !== "message") continue;
           const envelope = JSON.parse(e.data) as Omit<SubscriptionEvent<T>, "id">;
-          await options.onEvent({ ...envelope, id: e.id });
-          // The cursor moves once the consumer has had the event: a crash inside onEvent resumes at it.
+          try {
+            await options.onEvent({ ...envelope, id: e.id });
+          } catch (err) {
+            reportError(err);
+          }
+          // The cursor moves once the consumer has had the event.
           if (e.id !== undefined) cursor = e.id;
-          if (signal.aborted) return "ended";
+          heard = Date.now();
+          if (live.signal.aborted) return silent ? "silent" : "ended";
         }
       }
+    } catch (err) {
+      if (silent && !stopped) return "silent";
+      throw err;
     } finally {
+      clearInterval(watchdog);
       reader.cancel().catch(() => {});
     }
   }
 
-  void run().catch((err) => end(err instanceof ProblemError ? err : undefined));
+  if (options.signal?.aborted) end();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (!stopped) void run().catch((err) => end(err instanceof ProblemError ? err : undefined));
   return {
     get cursor() {
       return cursor;

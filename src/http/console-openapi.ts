@@ -16,7 +16,7 @@ export const CONSOLE_ASSETS = {
 } as const;
 
 /** The modules of `client/dist` (the build of `client/src`) the page imports from /console/client/. */
-export const CLIENT_MODULES = ["index.js", "client.js", "envelope.js", "problem.js", "report.js", "socket.js", "sse.js", "subscribe.js"] as const;
+export const CLIENT_MODULES = ["index.js", "client.js", "envelope.js", "problem.js", "report.js", "sleep.js", "socket.js", "sse.js", "subscribe.js"] as const;
 
 /** `/`, `/console/{asset}` and `/console/client/{module}` in `/openapi.json`. */
 export const consoleOpenApi: OpenApiPart = {

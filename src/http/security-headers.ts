@@ -8,7 +8,8 @@ import { cors } from "hono/cors";
 import type { Config } from "../config/load.js";
 
 /** Response headers scripts may read cross-origin. */
-export const CORS_EXPOSE_HEADERS = ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "WWW-Authenticate", "Idempotency-Key"];
+// Date: @natsgate/client reads the gateway's clock from it to resume a subscription by time.
+export const CORS_EXPOSE_HEADERS = ["Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "WWW-Authenticate", "Idempotency-Key", "Date"];
 
 /** nosniff, no framing, no referrer, no legacy XSS filter, HSTS when served over TLS. */
 export function securityHeaderPairs(server: Config["server"]): [string, string][] {

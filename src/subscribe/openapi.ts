@@ -19,7 +19,15 @@ const clientFrames = {
   WsSub: {
     type: "object",
     required: ["op", "sid", "subject"],
-    properties: { op: op("sub"), sid, subject: str, queue: str, lastEventId: { type: "string", description: "Resume after this cursor (subjects a stream captures)" } },
+    properties: {
+      op: op("sub"),
+      sid,
+      subject: str,
+      queue: str,
+      lastEventId: { type: "string", description: "Resume after this cursor (subjects a stream captures)" },
+      since: { type: "string", format: "date-time", description: "Without a cursor: start at this time (subjects a stream captures)" },
+      deliver: { enum: ["all", "last", "new"], description: "Without a cursor or since: where to start (default new)" },
+    },
   },
   WsUnsub: { type: "object", required: ["op", "sid"], properties: { op: op("unsub"), sid } },
   WsPub: {
@@ -60,7 +68,7 @@ const serverFrames = {
       errors: { type: "array", items: { type: "object", properties: { path: str, message: str } } },
     },
   },
-  WsPong: { type: "object", required: ["op"], properties: { op: op("pong") } },
+  WsPong: { type: "object", required: ["op", "time"], properties: { op: op("pong"), time: { type: "string", format: "date-time", description: "The gateway's clock when it answered" } } },
 };
 
 /** One of `frames`, told apart by `op`. */

@@ -10,11 +10,10 @@ import { who } from "../security/audit.js";
 import type { WebSocket } from "ws";
 import type { CoreGateway } from "../gateway.js";
 import type { Principal } from "../security/auth.js";
-import { parseCursor } from "./cursor.js";
+import { startSpec } from "./start.js";
 import { BadRequestError, GatewayError, internalProblem, MalformedJsonError } from "../errors.js";
 import { eventFromItem } from "../events/event.js";
 import type { Frame } from "./feed.js";
-import type { StartSpec } from "./feed-plan.js";
 import { httpHeaderRecord } from "../nats/headers.js";
 import { publishStatus, requestTimeout, type PublishResult } from "../publish/publisher.js";
 import { chargeRequest, claimSlot, limitKey } from "../security/rate-limit.js";
@@ -240,7 +239,8 @@ export class WsSession implements SessionStats {
   async #start(frame: Incoming): Promise<{ reply: Reply }> {
     switch (frame.op) {
       case "ping":
-        return { reply: Promise.resolve('{"op":"pong"}') };
+        // The gateway's time: a client resuming a subscription by time reads its clock from it.
+        return { reply: Promise.resolve(`{"op":"pong","time":"${new Date(this.gw.clock.now()).toISOString()}"}`) };
       case "pub":
         return { reply: this.#pub(frame) };
       case "sub":
@@ -299,7 +299,7 @@ export class WsSession implements SessionStats {
   }
 
   async #sub(frame: Incoming): Promise<void> {
-    const { sid, subject, queue, lastEventId } = frame;
+    const { sid, subject, queue, lastEventId, since, deliver } = frame;
     if ((typeof sid !== "string" && typeof sid !== "number") || String(sid).length === 0 || String(sid).length > 64) {
       throw new BadRequestError("sub needs a sid (string or number, up to 64 characters)");
     }
@@ -311,7 +311,9 @@ export class WsSession implements SessionStats {
     if (typeof subject !== "string") throw new BadRequestError("sub needs a subject");
     if (queue !== undefined && typeof queue !== "string") throw new BadRequestError("queue must be a string");
     if (lastEventId !== undefined && typeof lastEventId !== "string") throw new BadRequestError("lastEventId must be a string");
-    const start: StartSpec = lastEventId ? { kind: "cursor", positions: parseCursor(lastEventId) } : { kind: "new" };
+    if (since !== undefined && typeof since !== "string") throw new BadRequestError("since must be an RFC 3339 time string");
+    if (deliver !== undefined && typeof deliver !== "string") throw new BadRequestError("deliver must be all, last or new");
+    const start = startSpec(lastEventId || undefined, deliver, since);
     const req = { principal: this.principal, remote: this.remote, subjects: [subject], queue, start, ids: this.ids };
     assertMaySubscribe(this.gw, req);
     const releaseSlot = claimSlot(this.gw.subscriptionSlots, limitKey(this.principal, this.remote));

@@ -198,4 +198,75 @@ describe("client - the browser build in Chromium", () => {
     });
     expect(out).toEqual({ states: ["connecting", "closed"], error: { name: "UnauthorizedError", status: 401, detail: "unknown token", typed: true } });
   });
+
+  it("a page whose clock runs a minute ahead: before their first event, SSE and the socket resume from the gateway's time, and miss nothing", async () => {
+    const port = Number(new URL(gw.url).port);
+    await page.evaluate(async (token) => {
+      // Every Date the page makes from now on is 60 s ahead of the gateway's.
+      const Real = Date;
+      class Ahead extends Real {
+        constructor(...args: unknown[]) {
+          super(...((args.length ? args : [Real.now() + 60_000]) as [number]));
+        }
+        static override now() {
+          return Real.now() + 60_000;
+        }
+      }
+      (window as unknown as { RealDate: DateConstructor }).RealDate = Real;
+      window.Date = Ahead as DateConstructor;
+      const c = window.natsgate.createClient({ url: location.origin, token });
+      window.seen.skewSse = [];
+      window.seen.skewSseStates = [];
+      window.seen.skewWs = [];
+      window.seen.skewWsStates = [];
+      window.running.skewSse = c.subscribe("br.skew.sse", { onEvent: (e: { data: { n: number } }) => void window.seen.skewSse!.push(e.data.n), onStatus: (s) => void window.seen.skewSseStates!.push(s.state) });
+      const socket = c.socket({ onStatus: (s) => void window.seen.skewWsStates!.push(s.state) });
+      window.running.skewWs = socket;
+      socket.subscribe("br.skew.ws", (m: { data: { n: number } }) => void window.seen.skewWs!.push(m.data.n));
+      await socket.request("br.skew.none", {}).catch(() => {});
+    }, TOKEN);
+    await expect.poll(() => page.evaluate(() => window.seen.skewSseStates!.includes("live"))).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    // Down and back, with events stored meanwhile on both subjects.
+    await gw.close();
+    const nc = await natsConnect(server.url);
+    const js = jetstream(nc);
+    for (let n = 0; n < 5; n++) for (const s of ["br.skew.sse", "br.skew.ws"]) await js.publish(s, JSON.stringify({ n }));
+    await nc.close();
+    gw = await startGateway(server.url, config(port));
+    // Open again after the restart (a reconnect racing the shutdown may open once more in between).
+    const again = (key: string, state: string) => page.evaluate(([k, st]) => window.seen[k!]!.lastIndexOf(st) > window.seen[k!]!.lastIndexOf("retrying"), [key, state]);
+    await expect.poll(() => again("skewWsStates", "open"), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => again("skewSseStates", "live"), { timeout: 20_000 }).toBe(true);
+    for (const s of ["br.skew.sse", "br.skew.ws"]) await publisher().publish(s, { n: 5 });
+    const all = Array.from({ length: 6 }, (_, n) => n);
+    expect([await seen("skewSse", 6), await seen("skewWs", 6)]).toEqual([all, all]);
+    await page.evaluate(() => {
+      window.Date = (window as unknown as { RealDate: DateConstructor }).RealDate;
+      window.running.skewSse!.close();
+      window.running.skewWs!.close();
+    });
+  }, 40_000);
+
+  it("an onEvent that throws is reported as the page's error, and the stream goes on with the next event", async () => {
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.evaluate(async (token) => {
+      window.seen.throwing = [];
+      window.seen.throwingStates = [];
+      window.running.throwing = window.natsgate.createClient({ url: location.origin, token }).subscribe("br.throw", {
+        onEvent: (e: { data: { n: number } }) => {
+          window.seen.throwing!.push(e.data.n);
+          if (e.data.n === 1) throw new Error("a bug in the consumer");
+        },
+        onStatus: (s) => void window.seen.throwingStates!.push(s.state),
+      });
+    }, TOKEN);
+    await expect.poll(() => page.evaluate(() => window.seen.throwingStates!.includes("live"))).toBe(true);
+    for (let n = 0; n < 4; n++) await publisher().publish("br.throw", { n });
+    expect(await seen("throwing", 4)).toEqual([0, 1, 2, 3]);
+    await expect.poll(() => errors).toEqual(["a bug in the consumer"]);
+    expect(await page.evaluate(() => window.seen.throwingStates!.filter((s) => s === "live").length)).toBe(1);
+    await page.evaluate(() => window.running.throwing!.close());
+  });
 });

@@ -23,7 +23,7 @@ describe("WebSocket", () => {
   it("ws - ping answers pong", async () => {
     const c = await open();
     c.send({ op: "ping" });
-    expect(await c.next()).toEqual({ op: "pong" });
+    expect(await c.next()).toEqual({ op: "pong", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
   });
 
   it("ws - pub is acked like HTTP publish: core 202, stream 201 with stream and seq", async () => {
@@ -129,7 +129,7 @@ describe("WebSocket", () => {
     expect(err).toMatchObject({ op: "err", ...ref, status, title });
     expect(typeof err.detail).toBe("string");
     c.send({ op: "ping" });
-    expect(await c.next()).toEqual({ op: "pong" });
+    expect(await c.next()).toEqual({ op: "pong", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
   });
 
   it("ws - ws.maxSubscriptions caps subscriptions per socket; rateLimit applies to pub frames", async () => {
