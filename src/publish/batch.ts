@@ -17,7 +17,7 @@ import type { Principal } from "../security/auth.js";
 import type { RequestIds } from "../telemetry/http.js";
 import { traceFields } from "../telemetry/tracing.js";
 import { eventFromItem, type EventRules } from "../events/event.js";
-import { publishStatus, type Publisher, type PublishResult } from "./publisher.js";
+import { publishStatus, type Publisher, type PublishResult, type SendSink } from "./publisher.js";
 import type { Context as TraceContext } from "@opentelemetry/api";
 
 /** JetStream publishes awaiting their ack at once within one batch. */
@@ -119,13 +119,16 @@ export async function publishBatch(
   let acksInFlight = 0;
   let draining = false;
   let wake: (() => void) | undefined;
-  const settled = (acked: boolean) => {
-    inFlight--;
-    if (acked) acksInFlight--;
-    if (wake !== undefined && (draining ? inFlight === 0 : acksInFlight < window)) {
-      wake();
-      wake = undefined;
-    }
+  const sink: SendSink = {
+    settled(index, outcome, acked) {
+      results[index] = outcome instanceof GatewayError ? failure(index, outcome) : { index, status: publishStatus(outcome), ...outcome };
+      inFlight--;
+      if (acked) acksInFlight--;
+      if (wake !== undefined && (draining ? inFlight === 0 : acksInFlight < window)) {
+        wake();
+        wake = undefined;
+      }
+    },
   };
   await publisher.turn();
   for (let index = 0; index < items.length; index++) {
@@ -141,19 +144,8 @@ export async function publishBatch(
       results[index] = failure(index, err);
       continue;
     }
-    const { result, acked } = publisher.send(ev, ev.headers.has("traceparent") ? undefined : trace);
     inFlight++;
-    if (acked) acksInFlight++;
-    result.then(
-      (r) => {
-        results[index] = { index, status: publishStatus(r), ...r };
-        settled(acked);
-      },
-      (err: unknown) => {
-        results[index] = failure(index, err);
-        settled(acked);
-      },
-    );
+    if (publisher.send(ev, ev.headers.has("traceparent") ? undefined : trace, sink, index)) acksInFlight++;
     if (acksInFlight >= window) await new Promise<void>((resolve) => (wake = resolve));
   }
   // The last waiter: woken once everything in flight has settled.

@@ -45,11 +45,26 @@ export function publishStatus(result: PublishResult): 201 | 202 {
   return result.stream === undefined ? 202 : 201;
 }
 
-/** An event handed to NATS (`Publisher.send`). */
-export interface Sent {
-  result: Promise<PublishResult>;
-  /** JetStream will ack it (core publishes are confirmed by the turn's ping). */
-  acked: boolean;
+/**
+ * Where `Publisher.send` reports each event's outcome, by the tag it was sent
+ * with: a result, or the mapped error. `acked` says the event held one of the
+ * caller's JetStream ack slots, which this report releases.
+ */
+export interface SendSink {
+  settled(tag: number, outcome: PublishResult | GatewayError, acked: boolean): void;
+}
+
+/**
+ * Core publishes of one synchronous run, for one sink: they share the turn's
+ * confirming ping (`confirmed`), so one reaction settles them all.
+ */
+interface CoreGroup {
+  confirmed: Promise<void>;
+  sink: SendSink;
+  tags: number[];
+  subjects: string[];
+  /** Index-aligned with `tags` while tracing records; else empty. */
+  spans: Span[];
 }
 
 /** Publishes prepared events and performs requests. */
@@ -69,7 +84,7 @@ export class Publisher {
     const span = this.#span("publish", SpanKind.PRODUCER, ev, parent);
     await this.nats.nextTurn();
     // `return await`: returning the promise itself would cost two more microtask hops.
-    return await this.#send(ev, span).result;
+    return await this.#send(ev, span);
   }
 
   /** Resolves after this event-loop turn's I/O: what is sent then shares one socket write (`send`). */
@@ -80,16 +95,66 @@ export class Publisher {
   /**
    * Hands one event to NATS now, in the caller's synchronous run: a batch waits
    * for one `turn()` and then sends all its items in order, with no turn wait
-   * and no promise chain of their own each. `acked` tells a JetStream publish
-   * (its ack counts against the caller's window) from a core one (confirmed by
-   * the turn's one ping). `result` settles as `publish`'s would; it never
-   * throws synchronously.
+   * and no promise of their own each. The outcome goes to `sink` under `tag`:
+   * later for a JetStream publish (its ack) and a core one (the turn's ping,
+   * shared by every core publish of the run), at once for a core publish NATS
+   * refused outright. Returns true for a JetStream publish, whose ack counts
+   * against the caller's window until it is reported.
    */
-  send(ev: OutboundEvent, parent?: TraceContext): Sent {
-    return this.#send(ev, this.#span("publish", SpanKind.PRODUCER, ev, parent));
+  send(ev: OutboundEvent, parent: TraceContext | undefined, sink: SendSink, tag: number): boolean {
+    const span = this.#span("publish", SpanKind.PRODUCER, ev, parent);
+    if (this.nats.streamIndex.find(ev.subject) !== undefined) {
+      this.#send(ev, span).then(
+        (result) => sink.settled(tag, result, true),
+        (err: GatewayError) => sink.settled(tag, err, true),
+      );
+      return true;
+    }
+    let confirmed: Promise<void>;
+    try {
+      confirmed = this.#core(ev);
+    } catch (err) {
+      const mapped = this.#error(err, "publish", ev.subject);
+      endSpan(span, mapped);
+      this.metrics?.publish("core", mapped.status);
+      sink.settled(tag, mapped, false);
+      return false;
+    }
+    let group = this.#group;
+    if (group === undefined || group.confirmed !== confirmed || group.sink !== sink) {
+      const g: CoreGroup = (group = this.#group = { confirmed, sink, tags: [], subjects: [], spans: [] });
+      confirmed.then(
+        () => this.#settleCore(g),
+        (err: unknown) => this.#settleCore(g, err),
+      );
+    }
+    group.tags.push(tag);
+    group.subjects.push(ev.subject);
+    if (span !== NO_SPAN) group.spans.push(span);
+    return false;
   }
 
-  #send(ev: OutboundEvent, span: Span): Sent {
+  #group: CoreGroup | undefined;
+
+  #settleCore(g: CoreGroup, err?: unknown): void {
+    if (this.#group === g) this.#group = undefined;
+    const { tags, subjects, spans, sink } = g;
+    if (err === undefined) {
+      this.metrics?.publish("core", "ok", tags.length);
+      for (const span of spans) endSpan(span);
+      for (let i = 0; i < tags.length; i++) sink.settled(tags[i]!, { subject: subjects[i]! }, false);
+      return;
+    }
+    for (let i = 0; i < tags.length; i++) {
+      const mapped = this.#error(err, "publish", subjects[i]!);
+      if (spans.length > 0) endSpan(spans[i]!, mapped);
+      this.metrics?.publish("core", mapped.status);
+      sink.settled(tags[i]!, mapped, false);
+    }
+  }
+
+  /** Sends `ev` (JetStream when a stream captures it, else core); one reaction per event maps its outcome. */
+  #send(ev: OutboundEvent, span: Span): Promise<PublishResult> {
     const stream = this.nats.streamIndex.find(ev.subject);
     const kind = stream === undefined ? "core" : "jetstream";
     const op = stream === undefined ? "publish" : "jetstream";
@@ -99,8 +164,7 @@ export class Publisher {
     } catch (err) {
       sent = Promise.reject(err);
     }
-    // One reaction per event: the span, the metric and the result, or the mapped error.
-    const result = sent.then(
+    return sent.then(
       (ack) => {
         const result: PublishResult = ack ? { subject: ev.subject, stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate } : { subject: ev.subject };
         if (ack) span.setAttributes({ "natsgate.stream": ack.stream, "natsgate.stream.seq": ack.seq });
@@ -115,7 +179,6 @@ export class Publisher {
         throw mapped;
       },
     );
-    return { result, acked: stream !== undefined };
   }
 
   #span(operation: "publish" | "request", kind: SpanKind, ev: OutboundEvent, parent: TraceContext | undefined): Span {

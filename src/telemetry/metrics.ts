@@ -73,9 +73,9 @@ export class Metrics implements MetricsRecorder {
     this.#httpSeconds.observe({ route }, seconds);
   }
 
-  /** One publish, by where it went and how it ended. */
-  publish(kind: "core" | "jetstream", outcome: "ok" | number): void {
-    this.#publishes.inc({ kind, outcome: String(outcome) });
+  /** `count` publishes (one by default), by where they went and how they ended. */
+  publish(kind: "core" | "jetstream", outcome: "ok" | number, count = 1): void {
+    this.#publishes.inc({ kind, outcome: String(outcome) }, count);
   }
 
   batch(items: number): void {

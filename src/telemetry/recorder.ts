@@ -8,8 +8,8 @@
 export interface MetricsRecorder {
   /** One HTTP request answered, by route template. */
   request(route: string, method: string, status: number, seconds: number): void;
-  /** One publish, by where it went and how it ended. */
-  publish(kind: "core" | "jetstream", outcome: "ok" | number): void;
+  /** `count` publishes (one by default), by where they went and how they ended. */
+  publish(kind: "core" | "jetstream", outcome: "ok" | number, count?: number): void;
   /** One batch publish and its item count. */
   batch(items: number): void;
   /** A stream ended because its client fell too far behind. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useGateway } from "../support/fixture.js";
+import { startGateway } from "../support/gateway.js";
 import { collector, text } from "../support/nats.js";
 import { transferCompleted } from "../fixtures/events.js";
 
@@ -141,5 +142,31 @@ describe("publish (batch)", () => {
     const msgs = await sub.next(n, 10_000);
     expect(msgs.map((m) => Number(text(m)))).toEqual(Array.from({ length: n }, (_, i) => i));
     sub.unsubscribe();
+  });
+
+  it("batch - while the server is frozen, every core item is 504 and every JetStream item 504, each with its own problem", async () => {
+    const slow = await startGateway(f.server.url, { nats: { ackTimeoutMs: 300 } });
+    try {
+      await f.server.freeze();
+      const lines = [0, 1, 2, 3].map((i) => JSON.stringify(i === 2 ? { subject: "transfer.completed", data: transferCompleted } : { subject: `frozen.${i}`, data: i }));
+      const res = await slow.fetch("/v1/publish", { method: "POST", body: lines.join("\n"), headers: { "content-type": "application/x-ndjson" } });
+      expect(res.status).toBe(200);
+      const { results } = await res.json();
+      const notConfirmed = {
+        type: "https://natsgate.dev/problems/not-confirmed",
+        title: "Not confirmed by NATS",
+        status: 504,
+        detail: "NATS did not confirm the message within 300 ms; it may or may not have been delivered",
+      };
+      expect(results).toEqual([
+        { index: 0, ...notConfirmed },
+        { index: 1, ...notConfirmed },
+        expect.objectContaining({ index: 2, status: 504, title: "JetStream ack timeout" }),
+        { index: 3, ...notConfirmed },
+      ]);
+    } finally {
+      f.server.thaw();
+      await slow.close();
+    }
   });
 });
